@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# pepsal - a TCP Performance Enhancing Proxy for Linux.
+#
+#   make            build everything into $(BUILD)/
+#   make check      install missing Debian packages, build, run every test
+#   make demo       the satellite demo (as root)
+#   make ERR=1      warnings are errors (CI)
+#   make V=1        show the commands
+# Each directory adds its programs and tests in its own module.mk.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+
+PKGS      := libnetfilter_queue libnfnetlink libmnl glib-2.0
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS  := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+             -Wpointer-arith -Wwrite-strings -Wformat=2
+ifeq ($(ERR),1)
+WARNINGS  += -Werror
+endif
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+override CFLAGS  += -std=gnu11 -D_GNU_SOURCE -pthread $(WARNINGS) $(HARDENING) \
+                    -Iinclude -DPEPSAL_VERSION='"$(VERSION)"' -MMD -MP
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread
+
+ifneq ($(V),1)
+Q := @
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+PROGRAMS   :=
+UNIT_TESTS :=
+SCRIPTS    :=
+all: programs
+
+include $(sort $(wildcard */module.mk tests/*.mk))
+
+programs: $(PROGRAMS) $(UNIT_TESTS)
+
+$(BUILD)/%.o: %.c
+	$(call quiet,CC,$<)mkdir -p $(dir $@) && $(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(PROGRAMS) $(UNIT_TESTS):
+	$(call quiet,LD,$@)mkdir -p $(dir $@) && $(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDFLAGS) $(PKG_LIBS)
+
+# Debian packages the build, the tests and the demo need; installs what is
+# missing (apt-get update first) and says so.
+deps:
+	$(Q)sh tests/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/run.sh $(abspath $(UNIT_TESTS)) $(sort $(wildcard tests/ns/*.sh))
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all programs deps check clean
+.DELETE_ON_ERROR:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

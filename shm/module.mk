@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# libpepsal: the shared-memory connection table and the helpers every
+# program shares (endpoints, logging, option tables); pepsal-shm.
+LIBPEPSAL_SRCS := shm/table.c shm/index.c shm/endpoint.c shm/log.c shm/opts.c
+LIBPEPSAL := $(BUILD)/libpepsal.a
+
+$(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+PROGRAMS += $(BUILD)/pepsal-shm
+$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
+
+UNIT_TESTS += $(BUILD)/tests/test-table $(BUILD)/tests/test-endpoint
+$(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)
+$(BUILD)/tests/test-endpoint: $(BUILD)/tests/unit/test-endpoint.o $(LIBPEPSAL)
+
+BENCH_SHM := $(BUILD)/tests/bench-shm
+$(BENCH_SHM): $(BUILD)/tests/unit/bench-shm.o $(LIBPEPSAL)
+PROGRAMS += $(BENCH_SHM)
+bench-shm: $(BENCH_SHM)
+	$(BENCH_SHM)
+.PHONY: bench-shm
