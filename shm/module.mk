@@ -6,17 +6,3 @@ LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
-
-PROGRAMS += $(BUILD)/pepsal-shm
-$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
-
-UNIT_TESTS += $(BUILD)/tests/test-table $(BUILD)/tests/test-endpoint
-$(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)
-$(BUILD)/tests/test-endpoint: $(BUILD)/tests/unit/test-endpoint.o $(LIBPEPSAL)
-
-BENCH_SHM := $(BUILD)/tests/bench-shm
-$(BENCH_SHM): $(BUILD)/tests/unit/bench-shm.o $(LIBPEPSAL)
-PROGRAMS += $(BENCH_SHM)
-bench-shm: $(BENCH_SHM)
-	$(BENCH_SHM)
-.PHONY: bench-shm

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The shared-memory layout of the connection table. This is an ABI between
+ * processes that may be built at different times: any change to these
+ * structures bumps PEPSAL_TABLE_VERSION, and attach refuses other versions.
+ *
+ *   +----------------------+ 0
+ *   | header               |  magic, version, geometry, lock, counters
+ *   +----------------------+ bitmap_offset
+ *   | bitmap of used slots |  one bit per entry, 64-bit words
+ *   +----------------------+ client_index_offset
+ *   | client index         |  nbuckets x u32: first slot+1 of each chain
+ *   +----------------------+ flow_index_offset
+ *   | flow index           |  nbuckets x u32 (client addr, destination)
+ *   +----------------------+ entries_offset
+ *   | entries              |  capacity x struct pepsal_shm_entry
+ *   +----------------------+ total_size
+ *
+ * Only this library's .c files include this header.
+ */
+#ifndef PEPSAL_SHM_LAYOUT_H
+#define PEPSAL_SHM_LAYOUT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pepsal_table.h"
+
+#define PEPSAL_TABLE_MAGIC "PEPSALTB"
+#define PEPSAL_TABLE_VERSION 1u
+#define PEPSAL_SHM_ALIGN 64u
+#define PEPSAL_SHM_ROLE_SLOTS 4 /* PEPSAL_ROLE_COUNT plus spares */
+
+struct pepsal_shm_heartbeat {
+	_Atomic int32_t pid;        /* 0: role not held */
+	uint32_t reserved;
+	_Atomic uint64_t beat_ns;   /* CLOCK_MONOTONIC of the last beat */
+};
+
+struct pepsal_shm_counter {
+	char name[PEPSAL_COUNTER_NAME_MAX]; /* written once, before it is counted in */
+	_Atomic uint64_t value;
+};
+
+struct pepsal_shm_header {
+	char magic[8];              /* PEPSAL_TABLE_MAGIC, written last at creation */
+	uint32_t version;           /* PEPSAL_TABLE_VERSION */
+	uint32_t header_size;       /* sizeof(struct pepsal_shm_header) */
+	uint32_t entry_size;        /* sizeof(struct pepsal_shm_entry) */
+	uint32_t capacity;          /* number of entries */
+	uint32_t nbuckets;          /* power of two >= capacity, per index */
+	uint32_t bitmap_words;      /* ceil(capacity / 64) */
+	uint64_t bitmap_offset;     /* byte offsets from the start of the segment */
+	uint64_t client_index_offset;
+	uint64_t flow_index_offset;
+	uint64_t entries_offset;
+	uint64_t total_size;        /* size of the whole segment */
+	uint64_t created_realtime_ns;
+	uint64_t hash_seed[2];      /* random per table: no chosen-collision attacks */
+	_Atomic uint64_t pending_lifetime_ns;
+
+	/* Robust, process-shared: a holder killed by SIGKILL hands the next
+	 * locker EOWNERDEAD, which repairs the table (see index.c). */
+	pthread_mutex_t lock;
+	_Atomic uint32_t used;      /* slots allocated */
+	uint32_t alloc_hint;        /* bitmap word to start searching from */
+	_Atomic uint32_t counters_used; /* registered named counters */
+	uint32_t reserved0;
+
+	/* table statistics */
+	_Atomic uint64_t inserts, refreshes, lookups, hits, misses, evictions,
+		table_full, removes, gc_removed, recoveries;
+	uint64_t reserved1[6];
+
+	struct pepsal_shm_heartbeat heartbeat[PEPSAL_SHM_ROLE_SLOTS];
+	struct pepsal_shm_counter counters[PEPSAL_MAX_COUNTERS];
+} __attribute__((aligned(PEPSAL_SHM_ALIGN)));
+
+struct pepsal_shm_entry {
+	/* Odd while a writer changes the entry: lock-free readers copy the
+	 * entry and accept the copy only if seq was even and unchanged. */
+	_Atomic uint32_t seq;
+	uint32_t gen;               /* bumped at each allocation of the slot */
+	uint32_t next_client;       /* client index chain: slot+1, 0 ends */
+	uint32_t next_flow;         /* flow index chain: slot+1, 0 ends */
+	uint8_t state;              /* enum pepsal_state */
+	uint8_t family;             /* AF_INET or AF_INET6 */
+	uint16_t client_port;       /* host byte order */
+	uint16_t dst_port;
+	uint16_t reserved0;
+	uint8_t client_addr[16];    /* IPv4 in the first 4 bytes */
+	uint8_t dst_addr[16];
+	uint64_t syn_ns;            /* CLOCK_MONOTONIC of the last SYN */
+	_Atomic uint64_t last_ns;   /* last activity; owner updates lock-free */
+	_Atomic uint64_t bytes[2];  /* enum pepsal_dir; owner updates lock-free */
+	uint8_t reserved1[40];
+};
+
+_Static_assert(sizeof(struct pepsal_shm_entry) == 128, "entry is 128 bytes");
+
+/* Geometry derived from the capacity; attach checks the header against it. */
+struct pepsal_shm_geometry {
+	uint32_t capacity, nbuckets, bitmap_words;
+	uint64_t bitmap_offset, client_index_offset, flow_index_offset,
+		entries_offset, total_size;
+};
+
+/* The process-local handle. Geometry is copied here once validated, and
+ * never re-read from the segment, so a corrupted header cannot send a
+ * reader out of bounds. */
+struct pepsal_table {
+	char name[256];
+	struct pepsal_shm_header *hdr;
+	uint64_t *bitmap;
+	uint32_t *client_index;
+	uint32_t *flow_index;
+	struct pepsal_shm_entry *entries;
+	struct pepsal_shm_geometry geo;
+	size_t map_size;
+	bool readonly;
+};
+
+void pepsal_shm_geometry(uint32_t capacity, struct pepsal_shm_geometry *g);
+/* Take the table's lock, repairing the table if a holder died. */
+int pepsal_table_lock(struct pepsal_table *t);
+void pepsal_table_unlock(struct pepsal_table *t);
+/* Rebuild indexes and drop half-written entries; called with the lock held. */
+void pepsal_table_repair(struct pepsal_table *t);
+
+#endif

@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The connection table's segment: creation, attachment with validation,
+ * the robust lock, heartbeats and named counters.
+ *
+ * Concurrency design. Writers (the queuer recording SYNs, the proxy claiming
+ * and removing entries) serialise on one robust, process-shared mutex in the
+ * header: with at most a few hundred thousand writes per second the mutex is
+ * never the bottleneck, and a robust mutex turns "a writer was SIGKILLed while
+ * holding the lock" into EOWNERDEAD for the next locker instead of a deadlock.
+ * That locker then repairs the table (index.c): entries whose sequence
+ * counter is odd were half-written and are dropped; the hash chains, which
+ * are derived data, are rebuilt from the entries and the bitmap.
+ *
+ * Readers that cannot or should not lock (pepsal-shm maps the segment
+ * read-only) use each entry's sequence counter as a seqlock: copy the entry,
+ * accept the copy if the counter was even and did not change. Byte counters
+ * and last-activity times are atomics that the owning proxy thread updates
+ * without the lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+
+#define LOCK_TIMEOUT_NS 500000000ull /* a writer never waits longer */
+
+uint64_t pepsal_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+void pepsal_shm_geometry(uint32_t capacity, struct pepsal_shm_geometry *g)
+{
+	uint32_t nb = 1;
+
+	while (nb < capacity)
+		nb <<= 1;
+	g->capacity = capacity;
+	g->nbuckets = nb;
+	g->bitmap_words = (capacity + 63) / 64;
+	g->bitmap_offset = align_up(sizeof(struct pepsal_shm_header), PEPSAL_SHM_ALIGN);
+	g->client_index_offset = align_up(g->bitmap_offset + 8ull * g->bitmap_words,
+					  PEPSAL_SHM_ALIGN);
+	g->flow_index_offset = align_up(g->client_index_offset + 4ull * nb, PEPSAL_SHM_ALIGN);
+	g->entries_offset = align_up(g->flow_index_offset + 4ull * nb, PEPSAL_SHM_ALIGN);
+	g->total_size = g->entries_offset +
+			(uint64_t)capacity * sizeof(struct pepsal_shm_entry);
+}
+
+bool pepsal_shm_name_valid(const char *name, char *err, size_t errlen)
+{
+	const char *base = name[0] == '/' ? name + 1 : name;
+
+	if (!*base || strchr(base, '/') || strlen(base) > NAME_MAX - 1 ||
+	    strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		snprintf(err, errlen, "invalid shm name '%s': expected /NAME, one path "
+			 "component of at most %d characters", name, NAME_MAX - 1);
+		return false;
+	}
+	return true;
+}
+
+static void set_name(struct pepsal_table *t, const char *name)
+{
+	snprintf(t->name, sizeof(t->name), "%s%s", name[0] == '/' ? "" : "/", name);
+}
+
+static void map_regions(struct pepsal_table *t, void *base)
+{
+	uint8_t *p = base;
+
+	t->hdr = base;
+	t->bitmap = (uint64_t *)(p + t->geo.bitmap_offset);
+	t->client_index = (uint32_t *)(p + t->geo.client_index_offset);
+	t->flow_index = (uint32_t *)(p + t->geo.flow_index_offset);
+	t->entries = (struct pepsal_shm_entry *)(p + t->geo.entries_offset);
+	t->map_size = t->geo.total_size;
+}
+
+static int init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int r;
+
+	pthread_mutexattr_init(&a);
+	r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!r)
+		r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (!r)
+		r = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return -r;
+}
+
+static void init_header(struct pepsal_table *t)
+{
+	struct pepsal_shm_header *h = t->hdr;
+	struct timespec ts;
+
+	h->version = PEPSAL_TABLE_VERSION;
+	h->header_size = sizeof(*h);
+	h->entry_size = sizeof(struct pepsal_shm_entry);
+	h->capacity = t->geo.capacity;
+	h->nbuckets = t->geo.nbuckets;
+	h->bitmap_words = t->geo.bitmap_words;
+	h->bitmap_offset = t->geo.bitmap_offset;
+	h->client_index_offset = t->geo.client_index_offset;
+	h->flow_index_offset = t->geo.flow_index_offset;
+	h->entries_offset = t->geo.entries_offset;
+	h->total_size = t->geo.total_size;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->created_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (getrandom(h->hash_seed, sizeof(h->hash_seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(h->hash_seed)) {
+		/* no entropy yet at early boot: time and pid still vary */
+		h->hash_seed[0] = h->created_realtime_ns ^ 0x9e3779b97f4a7c15ull;
+		h->hash_seed[1] = pepsal_now_ns() ^ (uint64_t)getpid() << 32;
+	}
+	atomic_store(&h->pending_lifetime_ns, 60ull * 1000000000ull);
+}
+
+int pepsal_table_create(const char *name, uint32_t capacity, mode_t mode,
+			struct pepsal_table **out, char *err, size_t errlen)
+{
+	struct pepsal_table *t;
+	void *base;
+	int fd, r = 0;
+
+	if (!pepsal_shm_name_valid(name, err, errlen))
+		return -EINVAL;
+	if (!capacity)
+		capacity = PEPSAL_TABLE_DEFAULT_CAPACITY;
+	if (capacity < PEPSAL_TABLE_MIN_CAPACITY || capacity > PEPSAL_TABLE_MAX_CAPACITY) {
+		snprintf(err, errlen, "table capacity %u out of range (%u to %u)", capacity,
+			 PEPSAL_TABLE_MIN_CAPACITY, PEPSAL_TABLE_MAX_CAPACITY);
+		return -EINVAL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	set_name(t, name);
+	pepsal_shm_geometry(capacity, &t->geo);
+
+	fd = shm_open(t->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode ? mode : 0600);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create shm segment %s: %s", t->name, strerror(errno));
+		free(t);
+		return r;
+	}
+	/* umask must not weaken or widen what was asked for */
+	if (fchmod(fd, mode ? mode : 0600) < 0 ||
+	    (r = posix_fallocate(fd, 0, (off_t)t->geo.total_size)) != 0) {
+		r = r ? r : errno;
+		snprintf(err, errlen, "cannot size shm segment %s to %" PRIu64 " bytes: %s",
+			 t->name, t->geo.total_size, strerror(r));
+		r = -r;
+		goto fail;
+	}
+	base = mmap(NULL, t->geo.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		r = -errno;
+		snprintf(err, errlen, "cannot map shm segment %s: %s", t->name, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	map_regions(t, base);
+	init_header(t);
+	r = init_lock(&t->hdr->lock);
+	if (r) {
+		snprintf(err, errlen, "cannot initialise the lock of %s: %s", t->name,
+			 strerror(-r));
+		munmap(base, t->map_size);
+		shm_unlink(t->name);
+		free(t);
+		return r;
+	}
+	/* the magic goes last: attachers never see a half-built header as valid */
+	atomic_thread_fence(memory_order_release);
+	memcpy(t->hdr->magic, PEPSAL_TABLE_MAGIC, sizeof(t->hdr->magic));
+	*out = t;
+	return 0;
+fail:
+	close(fd);
+	shm_unlink(t->name);
+	free(t);
+	return r;
+}
+
+/* Check a header against what this build expects; fill ERR and return
+ * -EPROTO (foreign or other version) or -EUCLEAN (inconsistent). */
+static int validate_header(const struct pepsal_shm_header *h, const char *name,
+			   uint64_t size, struct pepsal_shm_geometry *g,
+			   char *err, size_t errlen)
+{
+	if (memcmp(h->magic, PEPSAL_TABLE_MAGIC, sizeof(h->magic)) != 0) {
+		snprintf(err, errlen, "shm segment %s is not a pepsal connection table "
+			 "(bad magic; empty, foreign or not yet initialised)", name);
+		return -EPROTO;
+	}
+	if (h->version != PEPSAL_TABLE_VERSION) {
+		snprintf(err, errlen, "shm segment %s has table layout version %u; this "
+			 "program understands version %u", name, h->version,
+			 PEPSAL_TABLE_VERSION);
+		return -EPROTO;
+	}
+	if (h->header_size != sizeof(struct pepsal_shm_header) ||
+	    h->entry_size != sizeof(struct pepsal_shm_entry)) {
+		snprintf(err, errlen, "shm segment %s has header size %u and entry size %u; "
+			 "expected %zu and %zu", name, h->header_size, h->entry_size,
+			 sizeof(struct pepsal_shm_header), sizeof(struct pepsal_shm_entry));
+		return -EUCLEAN;
+	}
+	if (h->capacity < PEPSAL_TABLE_MIN_CAPACITY || h->capacity > PEPSAL_TABLE_MAX_CAPACITY) {
+		snprintf(err, errlen, "shm segment %s claims a capacity of %u entries, "
+			 "outside %u to %u", name, h->capacity, PEPSAL_TABLE_MIN_CAPACITY,
+			 PEPSAL_TABLE_MAX_CAPACITY);
+		return -EUCLEAN;
+	}
+	pepsal_shm_geometry(h->capacity, g);
+	if (h->nbuckets != g->nbuckets || h->bitmap_words != g->bitmap_words ||
+	    h->bitmap_offset != g->bitmap_offset ||
+	    h->client_index_offset != g->client_index_offset ||
+	    h->flow_index_offset != g->flow_index_offset ||
+	    h->entries_offset != g->entries_offset || h->total_size != g->total_size) {
+		snprintf(err, errlen, "shm segment %s has a corrupt header: its offsets do "
+			 "not match a table of %u entries", name, h->capacity);
+		return -EUCLEAN;
+	}
+	if (size != g->total_size) {
+		snprintf(err, errlen, "shm segment %s is %" PRIu64 " bytes but a table of %u "
+			 "entries needs exactly %" PRIu64 " (truncated or resized)", name, size,
+			 h->capacity, g->total_size);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+int pepsal_table_attach(const char *name, bool readonly, struct pepsal_table **out,
+			char *err, size_t errlen)
+{
+	struct pepsal_shm_header hdr;
+	struct pepsal_table *t;
+	struct stat st;
+	void *base;
+	int fd, r;
+
+	if (!pepsal_shm_name_valid(name, err, errlen))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	set_name(t, name);
+	t->readonly = readonly;
+
+	fd = shm_open(t->name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		if (errno == ENOENT)
+			snprintf(err, errlen, "shm segment %s does not exist (is pepsal "
+				 "running? --shm names another table)", t->name);
+		else
+			snprintf(err, errlen, "cannot open shm segment %s: %s", t->name,
+				 strerror(errno));
+		free(t);
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot stat shm segment %s: %s", t->name, strerror(errno));
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < sizeof(hdr)) {
+		snprintf(err, errlen, "shm segment %s is truncated: %lld bytes, a pepsal "
+			 "table header alone is %zu", t->name, (long long)st.st_size, sizeof(hdr));
+		r = -EUCLEAN;
+		goto fail;
+	}
+	/* validate a private copy first: never map more than the header
+	 * promises, never trust it before it is checked */
+	if (pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
+		r = -EIO;
+		snprintf(err, errlen, "cannot read the header of shm segment %s", t->name);
+		goto fail;
+	}
+	r = validate_header(&hdr, t->name, (uint64_t)st.st_size, &t->geo, err, errlen);
+	if (r)
+		goto fail;
+	base = mmap(NULL, t->geo.total_size, readonly ? PROT_READ : PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		r = -errno;
+		snprintf(err, errlen, "cannot map shm segment %s: %s", t->name, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	map_regions(t, base);
+	*out = t;
+	return 0;
+fail:
+	close(fd);
+	free(t);
+	return r;
+}
+
+void pepsal_table_detach(struct pepsal_table *t)
+{
+	if (!t)
+		return;
+	munmap(t->hdr, t->map_size);
+	free(t);
+}
+
+int pepsal_table_unlink(const char *name)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s%s", name[0] == '/' ? "" : "/", name);
+	return shm_unlink(buf) < 0 ? -errno : 0;
+}
+
+const char *pepsal_table_name(const struct pepsal_table *t)
+{
+	return t->name;
+}
+
+uint32_t pepsal_table_capacity(const struct pepsal_table *t)
+{
+	return t->geo.capacity;
+}
+
+void pepsal_table_set_pending_lifetime(struct pepsal_table *t, uint64_t ns)
+{
+	atomic_store(&t->hdr->pending_lifetime_ns, ns);
+}
+
+void pepsal_table_get_info(const struct pepsal_table *t, struct pepsal_table_info *info)
+{
+	struct pepsal_shm_header *h = t->hdr;
+
+	memset(info, 0, sizeof(*info));
+	info->version = h->version;
+	info->capacity = t->geo.capacity;
+	info->entry_size = h->entry_size;
+	info->used = atomic_load(&h->used);
+	info->segment_size = t->geo.total_size;
+	info->created_realtime_ns = h->created_realtime_ns;
+	info->pending_lifetime_ns = atomic_load(&h->pending_lifetime_ns);
+	info->inserts = atomic_load(&h->inserts);
+	info->refreshes = atomic_load(&h->refreshes);
+	info->lookups = atomic_load(&h->lookups);
+	info->hits = atomic_load(&h->hits);
+	info->misses = atomic_load(&h->misses);
+	info->evictions = atomic_load(&h->evictions);
+	info->table_full = atomic_load(&h->table_full);
+	info->removes = atomic_load(&h->removes);
+	info->gc_removed = atomic_load(&h->gc_removed);
+	info->recoveries = atomic_load(&h->recoveries);
+	for (int r = 0; r < PEPSAL_ROLE_COUNT; r++) {
+		info->heartbeat[r].pid = atomic_load(&h->heartbeat[r].pid);
+		info->heartbeat[r].beat_ns = atomic_load(&h->heartbeat[r].beat_ns);
+	}
+}
+
+/* ---- the lock ----------------------------------------------------------- */
+
+int pepsal_table_lock(struct pepsal_table *t)
+{
+	pthread_mutex_t *m = &t->hdr->lock;
+	struct timespec ts;
+	int r;
+
+	if (t->readonly)
+		return -EROFS;
+	r = pthread_mutex_trylock(m);
+	if (r == EBUSY) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)LOCK_TIMEOUT_NS;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
+	}
+	if (r == EOWNERDEAD) {
+		/* a holder died mid-operation: make the table whole again */
+		pepsal_table_repair(t);
+		atomic_fetch_add(&t->hdr->recoveries, 1);
+		pthread_mutex_consistent(m);
+		return 0;
+	}
+	return -r;
+}
+
+void pepsal_table_unlock(struct pepsal_table *t)
+{
+	pthread_mutex_unlock(&t->hdr->lock);
+}
+
+/* ---- heartbeats ----------------------------------------------------------- */
+
+const char *pepsal_role_name(enum pepsal_role role)
+{
+	return role == PEPSAL_ROLE_QUEUER ? "queuer" : role == PEPSAL_ROLE_PROXY ? "proxy" : "?";
+}
+
+void pepsal_table_heartbeat(struct pepsal_table *t, enum pepsal_role role, pid_t pid,
+			    uint64_t now_ns)
+{
+	atomic_store(&t->hdr->heartbeat[role].pid, pid);
+	atomic_store(&t->hdr->heartbeat[role].beat_ns, now_ns);
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int pepsal_table_claim_role(struct pepsal_table *t, enum pepsal_role role, pid_t pid,
+			    uint64_t now_ns, uint64_t fresh_ns)
+{
+	struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
+	int r = pepsal_table_lock(t);
+	pid_t holder;
+
+	if (r)
+		return r;
+	holder = atomic_load(&hb->pid);
+	if (holder && holder != pid && pid_alive(holder) &&
+	    now_ns - atomic_load(&hb->beat_ns) < fresh_ns) {
+		r = -EBUSY;
+	} else {
+		atomic_store(&hb->pid, pid);
+		atomic_store(&hb->beat_ns, now_ns);
+	}
+	pepsal_table_unlock(t);
+	return r;
+}
+
+void pepsal_table_release_role(struct pepsal_table *t, enum pepsal_role role, pid_t pid)
+{
+	struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
+	int32_t expected = pid;
+
+	if (atomic_compare_exchange_strong(&hb->pid, &expected, 0))
+		atomic_store(&hb->beat_ns, 0);
+}
+
+bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role,
+			     uint64_t now_ns, uint64_t fresh_ns)
+{
+	const struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
+	uint64_t beat = atomic_load(&hb->beat_ns);
+
+	return atomic_load(&hb->pid) != 0 && beat <= now_ns && now_ns - beat < fresh_ns;
+}
+
+/* ---- named counters --------------------------------------------------------- */
+
+int pepsal_table_counter_register(struct pepsal_table *t, const char *name)
+{
+	struct pepsal_shm_header *h = t->hdr;
+	uint32_t n;
+	int r = pepsal_table_lock(t);
+
+	if (r)
+		return r;
+	n = atomic_load(&h->counters_used);
+	if (n > PEPSAL_MAX_COUNTERS)
+		n = PEPSAL_MAX_COUNTERS;
+	for (uint32_t i = 0; i < n; i++) {
+		if (strncmp(h->counters[i].name, name, PEPSAL_COUNTER_NAME_MAX - 1) == 0) {
+			r = (int)i;
+			goto out;
+		}
+	}
+	if (n == PEPSAL_MAX_COUNTERS) {
+		r = -ENOSPC;
+		goto out;
+	}
+	snprintf(h->counters[n].name, PEPSAL_COUNTER_NAME_MAX, "%s", name);
+	atomic_store(&h->counters[n].value, 0);
+	atomic_store_explicit(&h->counters_used, n + 1, memory_order_release);
+	r = (int)n;
+out:
+	pepsal_table_unlock(t);
+	return r;
+}
+
+void pepsal_table_counter_add(struct pepsal_table *t, int idx, uint64_t n)
+{
+	if (idx >= 0 && idx < PEPSAL_MAX_COUNTERS)
+		atomic_fetch_add_explicit(&t->hdr->counters[idx].value, n, memory_order_relaxed);
+}
+
+void pepsal_table_counter_set(struct pepsal_table *t, int idx, uint64_t v)
+{
+	if (idx >= 0 && idx < PEPSAL_MAX_COUNTERS)
+		atomic_store_explicit(&t->hdr->counters[idx].value, v, memory_order_relaxed);
+}
+
+bool pepsal_table_counter_get(const struct pepsal_table *t, int idx,
+			      char name[PEPSAL_COUNTER_NAME_MAX], uint64_t *value)
+{
+	uint32_t n = atomic_load_explicit(&t->hdr->counters_used, memory_order_acquire);
+
+	if (idx < 0 || (uint32_t)idx >= n || idx >= PEPSAL_MAX_COUNTERS)
+		return false;
+	memcpy(name, t->hdr->counters[idx].name, PEPSAL_COUNTER_NAME_MAX);
+	name[PEPSAL_COUNTER_NAME_MAX - 1] = '\0';
+	*value = atomic_load_explicit(&t->hdr->counters[idx].value, memory_order_relaxed);
+	return true;
+}
