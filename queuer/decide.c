@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One packet in, one verdict out. The verdict is always ACCEPT; only the
+ * mark differs. A SYN is marked (and so redirected to the proxy) only when
+ * it was recorded in the table AND the proxy's heartbeat is fresh: any
+ * other case leaves it unmarked, routed end to end, unaccelerated but alive.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "parse.h"
+#include "pepsal_log.h"
+#include "queuer.h"
+
+static const char *const counter_names[QC_COUNT] = {
+	[QC_PACKETS] = "queuer.packets",
+	[QC_SYNS] = "queuer.syns",
+	[QC_RECORDED] = "queuer.recorded",
+	[QC_REFRESHED] = "queuer.refreshed",
+	[QC_RECLAIMED] = "queuer.reclaimed",
+	[QC_MARKED] = "queuer.marked",
+	[QC_UNMARKED_PROXY_DOWN] = "queuer.unmarked_proxy_down",
+	[QC_TABLE_FULL] = "queuer.table_full",
+	[QC_RECORD_ERRORS] = "queuer.record_errors",
+	[QC_NOT_SYN] = "queuer.not_syn",
+	[QC_NOT_TCP] = "queuer.not_tcp",
+	[QC_FRAGMENTS] = "queuer.fragments",
+	[QC_MALFORMED] = "queuer.malformed",
+	[QC_VERDICT_ERRORS] = "queuer.verdict_errors",
+	[QC_ENOBUFS] = "queuer.enobufs",
+	[QC_BAD_MESSAGES] = "queuer.bad_messages",
+	[QC_VERDICT_BATCHES] = "queuer.verdict_batches",
+};
+
+void queuer_counters_register(struct queuer *qr)
+{
+	bool warned = false;
+
+	for (int i = 0; i < QC_COUNT; i++) {
+		qr->counter_idx[i] = pepsal_table_counter_register(qr->table, counter_names[i]);
+		if (qr->counter_idx[i] < 0 && !warned) {
+			pr_warn("table %s has no room for counter %s: it will not be shown",
+				pepsal_table_name(qr->table), counter_names[i]);
+			warned = true;
+		}
+	}
+}
+
+void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
+{
+	if (st) {
+		qr->counts[QC_ENOBUFS] += st->enobufs;
+		qr->counts[QC_VERDICT_ERRORS] += st->verdict_errors;
+		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
+		qr->counts[QC_VERDICT_BATCHES] += st->batches;
+	}
+	for (int i = 0; i < QC_COUNT; i++) {
+		if (qr->counts[i] && qr->counter_idx[i] >= 0)
+			pepsal_table_counter_add(qr->table, qr->counter_idx[i], qr->counts[i]);
+		qr->counts[i] = 0;
+	}
+}
+
+/* ACCEPT without our mark bits (clearing them if something set them). */
+static struct queuer_verdict unmarked(const struct queuer *qr, const struct queuer_pkt *pkt)
+{
+	if (pkt->mark & qr->mark.mask)
+		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask };
+	return (struct queuer_verdict){ false, 0 };
+}
+
+static void count_parse_failure(struct queuer *qr, enum queuer_parse_result r,
+				const struct queuer_parsed *p)
+{
+	switch (r) {
+	case QP_NOT_SYN:
+		qr->counts[QC_NOT_SYN]++;
+		return;
+	case QP_NOT_TCP:
+		qr->counts[QC_NOT_TCP]++;
+		return;
+	case QP_FRAGMENT:
+		qr->counts[QC_FRAGMENTS]++;
+		return;
+	default:
+		qr->counts[QC_MALFORMED]++;
+		pr_ratelimited(LOG_WARNING, "malformed packet accepted unmarked: %s", p->why);
+		return;
+	}
+}
+
+struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
+{
+	struct queuer *qr = ctx;
+	enum pepsal_record_how how = PEPSAL_RECORD_INSERTED;
+	struct queuer_parsed p;
+	enum queuer_parse_result r;
+	uint64_t now;
+	int slot;
+
+	qr->counts[QC_PACKETS]++;
+	r = queuer_parse(pkt->data, pkt->data ? pkt->len : 0, pkt->wire_len, &p);
+	if (r != QP_SYN) {
+		count_parse_failure(qr, r, &p);
+		return unmarked(qr, pkt);
+	}
+	qr->counts[QC_SYNS]++;
+	now = pepsal_now_ns();
+	slot = pepsal_table_record_syn(qr->table, &p.client, &p.dst, now, &how);
+	if (slot < 0) {
+		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
+
+		if (slot == -ENOSPC) {
+			qr->counts[QC_TABLE_FULL]++;
+			pr_ratelimited(LOG_WARNING, "table %s is full: SYN %s -> %s passes "
+				       "unaccelerated", pepsal_table_name(qr->table),
+				       pepsal_endpoint_format(&p.client, c),
+				       pepsal_endpoint_format(&p.dst, d));
+		} else {
+			qr->counts[QC_RECORD_ERRORS]++;
+			pr_ratelimited(LOG_ERR, "cannot record SYN %s -> %s: %s",
+				       pepsal_endpoint_format(&p.client, c),
+				       pepsal_endpoint_format(&p.dst, d), strerror(-slot));
+		}
+		return unmarked(qr, pkt);
+	}
+	if (how == PEPSAL_RECORD_REFRESHED) {
+		qr->counts[QC_REFRESHED]++;
+	} else {
+		qr->counts[QC_RECORDED]++;
+		if (how == PEPSAL_RECORD_RECLAIMED)
+			qr->counts[QC_RECLAIMED]++;
+	}
+	if (!pepsal_table_role_alive(qr->table, PEPSAL_ROLE_PROXY, now, qr->proxy_timeout_ns)) {
+		qr->counts[QC_UNMARKED_PROXY_DOWN]++;
+		return unmarked(qr, pkt);
+	}
+	qr->counts[QC_MARKED]++;
+	if (pepsal_log_verbose()) {
+		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
+
+		pr_debug("SYN %s -> %s recorded in slot %d, marked",
+			 pepsal_endpoint_format(&p.client, c), pepsal_endpoint_format(&p.dst, d),
+			 slot);
+	}
+	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value };
+}

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * pepsal-queuer: reads TCP SYNs from NFQUEUE, records each one (client ->
+ * original destination) in the shared connection table and marks it so the
+ * nat rule redirects it to the proxy; see decide.c for when it does not.
+ *
+ * Start-up order matters for fail-open: the table is attached and our role
+ * claimed before the queue is bound, so once packets come to us we can
+ * handle them; with --daemon the parent exits only when all of that
+ * succeeded, so errors reach the terminal and the exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "pepsal_log.h"
+#include "pepsal_opts.h"
+#include "queuer.h"
+
+#define PROG "pepsal-queuer"
+#define DEFAULT_MARK 0x2u
+#define DEFAULT_ROUTING_MARK 0x1u
+#define READS_PER_WAKEUP 64 /* then look at the timer and signals again */
+
+struct options {
+	uint32_t queue;
+	const char *shm;
+	struct queuer_mark mark;
+	struct queuer_mark routing_mark; /* must not overlap the mark */
+	uint32_t queue_maxlen;
+	uint32_t copy_range;
+	uint64_t rcvbuf;
+	uint64_t proxy_timeout_ns;
+	bool create;
+	uint32_t capacity;
+	const char *pidfile;
+	bool verbose, daemon, version;
+};
+
+/* "VALUE[/MASK]", numbers in C notation (0x2/0x2); MASK defaults to VALUE,
+ * so only the bits of VALUE are touched. */
+static bool parse_mark(const char *arg, void *dst, char *err, size_t errlen)
+{
+	struct queuer_mark *m = dst;
+	unsigned long long v, mask;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || end == arg || v > UINT32_MAX || (*end && *end != '/') || *arg == '-')
+		goto bad;
+	mask = v;
+	if (*end == '/') {
+		const char *ms = end + 1;
+
+		mask = strtoull(ms, &end, 0);
+		if (errno || end == ms || *end || mask > UINT32_MAX || *ms == '-')
+			goto bad;
+	}
+	if (!mask || (v & ~mask)) {
+		snprintf(err, errlen, "the mask must be non-zero and contain every bit of "
+			 "the value");
+		return false;
+	}
+	m->value = (uint32_t)v;
+	m->mask = (uint32_t)mask;
+	return true;
+bad:
+	snprintf(err, errlen, "expected VALUE or VALUE/MASK, 32-bit numbers such as 0x2/0x2");
+	return false;
+}
+
+static struct options opt = {
+	.queue = 0,
+	.shm = PEPSAL_SHM_DEFAULT_NAME,
+	.mark = { DEFAULT_MARK, DEFAULT_MARK },
+	.routing_mark = { DEFAULT_ROUTING_MARK, DEFAULT_ROUTING_MARK },
+	.queue_maxlen = 4096,
+	.copy_range = 256,
+	.rcvbuf = 8u << 20,
+	.proxy_timeout_ns = 3000000000ull,
+	.capacity = PEPSAL_TABLE_DEFAULT_CAPACITY,
+};
+
+static const struct pepsal_opt options[] = {
+	{ "queue", 'q', PEPSAL_OPT_U32, &opt.queue, "N",
+	  "NFQUEUE number to read SYNs from (default 0)", 0, 65535, NULL },
+	{ "shm", 's', PEPSAL_OPT_STRING, &opt.shm, "NAME",
+	  "shared-memory connection table (default /pepsal)", 0, 0, NULL },
+	{ "mark", 'm', PEPSAL_OPT_CUSTOM, &opt.mark, "VALUE[/MASK]",
+	  "mark set on recorded SYNs, other bits kept (default 0x2/0x2)", 0, 0, parse_mark },
+	{ "routing-mark", 0, PEPSAL_OPT_CUSTOM, &opt.routing_mark, "VALUE[/MASK]",
+	  "mark of the transparent return path, must not overlap --mark (default 0x1)",
+	  0, 0, parse_mark },
+	{ "queue-maxlen", 0, PEPSAL_OPT_U32, &opt.queue_maxlen, "N",
+	  "packets the kernel queues for us; beyond, they bypass (default 4096)",
+	  1, 1u << 20, NULL },
+	{ "copy-range", 0, PEPSAL_OPT_U32, &opt.copy_range, "BYTES",
+	  "bytes of each packet copied to us (default 256: IP and TCP headers)",
+	  60, 65535, NULL },
+	{ "rcvbuf", 0, PEPSAL_OPT_SIZE, &opt.rcvbuf, "SIZE",
+	  "netlink receive buffer (default 8m)", 65536, 1u << 30, NULL },
+	{ "proxy-timeout", 0, PEPSAL_OPT_DURATION, &opt.proxy_timeout_ns, "DURATION",
+	  "proxy heartbeat older than this: SYNs pass unmarked (default 3s)", 1, 0, NULL },
+	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
+	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
+	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",
+	  "entries of a table made by --create (default 4224)",
+	  PEPSAL_TABLE_MIN_CAPACITY, PEPSAL_TABLE_MAX_CAPACITY, NULL },
+	{ "pidfile", 0, PEPSAL_OPT_STRING, &opt.pidfile, "FILE",
+	  "write the process id to FILE", 0, 0, NULL },
+	{ "verbose", 'v', PEPSAL_OPT_FLAG, &opt.verbose, NULL,
+	  "log every recorded SYN", 0, 0, NULL },
+	{ "daemon", 'd', PEPSAL_OPT_FLAG, &opt.daemon, NULL,
+	  "run in the background, log to syslog", 0, 0, NULL },
+	{ "version", 'V', PEPSAL_OPT_FLAG, &opt.version, NULL,
+	  "print the version and exit", 0, 0, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
+};
+
+/* ---- start-up ----------------------------------------------------------- */
+
+static int open_table(struct pepsal_table **t, char *err, size_t errlen)
+{
+	int r = pepsal_table_attach(opt.shm, false, t, err, errlen);
+
+	if (r != -ENOENT || !opt.create)
+		return r;
+	r = pepsal_table_create(opt.shm, opt.capacity, 0, t, err, errlen);
+	if (r == -EEXIST) /* someone created it meanwhile */
+		r = pepsal_table_attach(opt.shm, false, t, err, errlen);
+	else if (r == 0)
+		pr_info("created table %s with %u entries", pepsal_table_name(*t), opt.capacity);
+	return r;
+}
+
+static int claim_role(struct pepsal_table *t)
+{
+	struct pepsal_table_info info;
+	int r = pepsal_table_claim_role(t, PEPSAL_ROLE_QUEUER, getpid(), pepsal_now_ns(),
+					3000000000ull);
+
+	if (r == -EBUSY) {
+		pepsal_table_get_info(t, &info);
+		pr_err("another queuer (pid %d) is running on table %s; stop it first",
+		       (int)info.heartbeat[PEPSAL_ROLE_QUEUER].pid, pepsal_table_name(t));
+	} else if (r < 0) {
+		pr_err("cannot claim the queuer role in table %s: %s", pepsal_table_name(t),
+		       strerror(-r));
+	}
+	return r;
+}
+
+/* With --daemon: fork; the parent waits until the child reports its set-up
+ * (one byte on a pipe: 0 ok, 1 failed) and exits with that status. */
+static int daemon_fork(int *report_fd)
+{
+	int p[2];
+	pid_t pid;
+	char status = 1;
+
+	if (pipe(p) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(p[0]);
+	setsid();
+	*report_fd = p[1];
+	return 0;
+}
+
+static void daemon_ready(int report_fd, bool ok)
+{
+	char status = ok ? 0 : 1;
+	int null;
+
+	if (report_fd < 0)
+		return;
+	if (ok) {
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		pepsal_log_init(PROG, true, LOG_DAEMON, opt.verbose);
+	}
+	if (write(report_fd, &status, 1) != 1)
+		pr_warn("cannot report start-up to the parent: %s", strerror(errno));
+	close(report_fd);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- event loop --------------------------------------------------------- */
+
+static int make_timer(void)
+{
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
+static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd)
+{
+	struct pollfd pfd[3] = {
+		{ queuer_nfq_fd(nfq), POLLIN, 0 },
+		{ timer_fd, POLLIN, 0 },
+		{ sig_fd, POLLIN, 0 },
+	};
+	pid_t pid = getpid();
+
+	for (;;) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[0].revents) {
+			struct queuer_nfq_stats st = { 0 };
+			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
+
+			queuer_counters_flush(qr, &st);
+			if (n < 0) {
+				pr_err("reading NFQUEUE failed: %s", strerror(-n));
+				return n;
+			}
+		}
+		if (pfd[1].revents) {
+			uint64_t expirations;
+
+			if (read(timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				return -errno;
+			pepsal_table_heartbeat(qr->table, PEPSAL_ROLE_QUEUER, pid, pepsal_now_ns());
+		}
+		if (pfd[2].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo != SIGHUP) {
+					pr_info("signal %d: stopping", (int)si.ssi_signo);
+					return 0;
+				}
+				pr_info("SIGHUP ignored: the queuer has nothing to reload");
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct queuer qr = { 0 };
+	struct queuer_nfq *nfq = NULL;
+	struct queuer_nfq_config cfg;
+	char err[512];
+	int r, report_fd = -1, timer_fd = -1, sig_fd = -1, status = 1;
+	bool role = false;
+
+	pepsal_log_init(PROG, false, LOG_DAEMON, false);
+	r = pepsal_opts_parse(PROG, "[OPTIONS]", options, argc, argv);
+	if (r == -2)
+		return 0;
+	if (r < 0)
+		return 2;
+	if (r < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n"
+			"Try '%s --help' for more information.\n", PROG, argv[r], PROG);
+		return 2;
+	}
+	if (opt.version) {
+		printf("%s %s\n", PROG, PEPSAL_VERSION);
+		return 0;
+	}
+	if (opt.mark.mask & opt.routing_mark.mask) {
+		fprintf(stderr, "%s: --mark 0x%x/0x%x overlaps the routing mark 0x%x/0x%x of "
+			"the transparent return path; choose other bits\n", PROG, opt.mark.value,
+			opt.mark.mask, opt.routing_mark.value, opt.routing_mark.mask);
+		return 2;
+	}
+	if (!pepsal_shm_name_valid(opt.shm, err, sizeof(err))) {
+		fprintf(stderr, "%s: invalid value '%s' for --shm: %s\n", PROG, opt.shm, err);
+		return 2;
+	}
+	pepsal_log_init(PROG, false, LOG_DAEMON, opt.verbose);
+
+	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
+		pr_err("cannot fork: %s", strerror(-r));
+		return 1;
+	}
+	r = open_table(&qr.table, err, sizeof(err));
+	if (r < 0) {
+		pr_err("%s", err);
+		goto out;
+	}
+	qr.mark = opt.mark;
+	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
+	if (claim_role(qr.table) < 0)
+		goto out;
+	role = true;
+	queuer_counters_register(&qr);
+	timer_fd = make_timer();
+	sig_fd = make_signalfd();
+	if (timer_fd < 0 || sig_fd < 0) {
+		pr_err("cannot create the timer or signal descriptor: %s", strerror(errno));
+		goto out;
+	}
+	cfg = (struct queuer_nfq_config){
+		.queue = (uint16_t)opt.queue, .maxlen = opt.queue_maxlen,
+		.copy_range = opt.copy_range, .rcvbuf = (uint32_t)opt.rcvbuf,
+		.clear_mask = opt.mark.mask,
+	};
+	r = queuer_nfq_open(&cfg, &nfq, err, sizeof(err));
+	if (r < 0) {
+		pr_err("%s", err);
+		goto out;
+	}
+	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
+		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
+		goto out;
+	}
+	pr_info("queue %u, table %s, mark 0x%x/0x%x, proxy timeout %" PRIu64 " ms",
+		opt.queue, pepsal_table_name(qr.table), opt.mark.value, opt.mark.mask,
+		opt.proxy_timeout_ns / 1000000);
+	daemon_ready(report_fd, true);
+	report_fd = -1;
+
+	status = run(&qr, nfq, timer_fd, sig_fd) < 0 ? 1 : 0;
+out:
+	daemon_ready(report_fd, false);
+	/* fail-open stop: queued packets are accepted before the queue goes */
+	queuer_nfq_close(nfq);
+	if (qr.table) {
+		queuer_counters_flush(&qr, NULL);
+		if (role)
+			pepsal_table_release_role(qr.table, PEPSAL_ROLE_QUEUER, getpid());
+		pepsal_table_detach(qr.table);
+	}
+	if (opt.pidfile && status == 0)
+		unlink(opt.pidfile);
+	if (timer_fd >= 0)
+		close(timer_fd);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	return status;
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * NFQUEUE over libmnl with the nfq_nlmsg_* builders.
+ *
+ * Every configuration message asks for an ACK so a refused bind (queue held
+ * by another process, no CAP_NET_ADMIN) is an error at start, not silence.
+ * The queue is configured fail-open: when it is full or our socket overflows
+ * the kernel accepts the packet without us.
+ *
+ * Packets are read in bursts; their verdicts are collected and sent in one
+ * sendto(): a run of packets with consecutive ids and the same verdict
+ * becomes a single NFQNL_MSG_VERDICT_BATCH message.
+ *
+ * Shutdown is fail-open too: the queue length is set to 0 first, so new
+ * packets bypass us, then what is already queued is accepted, and only then
+ * the queue is unbound (unbinding drops whatever is still queued).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/capability.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfq.h"
+
+#define RECV_BUF_SIZE (256 * 1024)
+#define MAX_PENDING 1024          /* verdicts collected before a flush */
+#define VERDICT_MSG_MAX 64        /* bytes of one verdict message, aligned */
+#define ACK_TIMEOUT_MS 2000
+
+struct pending_verdict {
+	uint32_t id;
+	struct queuer_verdict v;
+};
+
+struct queuer_nfq {
+	struct mnl_socket *nl;
+	uint16_t queue;
+	uint32_t portid;
+	uint32_t seq;
+	uint32_t clear_mask;            /* see queuer_nfq_config */
+	struct queuer_nfq_stats *st;    /* where process() counts, may be NULL */
+	struct queuer_nfq_stats own;    /* counts outside process() */
+	unsigned int npending;
+	struct pending_verdict pending[MAX_PENDING];
+	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
+	char rbuf[RECV_BUF_SIZE];
+};
+
+/* ---- verdicts ----------------------------------------------------------- */
+
+static size_t put_verdict(char *buf, uint16_t queue, int type, uint32_t id,
+			  const struct queuer_verdict *v)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, queue);
+
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	if (v->set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, v->mark);
+	return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static bool same_verdict(const struct queuer_verdict *a, const struct queuer_verdict *b)
+{
+	return a->set_mark == b->set_mark && (!a->set_mark || a->mark == b->mark);
+}
+
+/* Send the collected verdicts in one message buffer. */
+static void flush_verdicts(struct queuer_nfq *q)
+{
+	struct queuer_nfq_stats *st = q->st ? q->st : &q->own;
+	size_t off = 0;
+	unsigned int i = 0;
+
+	while (i < q->npending) {
+		unsigned int j = i;
+
+		/* extend the run while ids are consecutive and verdicts equal */
+		while (j + 1 < q->npending &&
+		       q->pending[j + 1].id == q->pending[j].id + 1 &&
+		       same_verdict(&q->pending[j + 1].v, &q->pending[i].v))
+			j++;
+		if (j > i) {
+			off += put_verdict(q->vbuf + off, q->queue, NFQNL_MSG_VERDICT_BATCH,
+					   q->pending[j].id, &q->pending[j].v);
+			st->batches++;
+		} else {
+			off += put_verdict(q->vbuf + off, q->queue, NFQNL_MSG_VERDICT,
+					   q->pending[i].id, &q->pending[i].v);
+		}
+		i = j + 1;
+	}
+	if (off && mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
+		/* one retry: a transient ENOMEM must not leave packets queued */
+		if (mnl_socket_sendto(q->nl, q->vbuf, off) < 0)
+			st->verdict_errors += q->npending;
+	}
+	q->npending = 0;
+}
+
+static void queue_verdict(struct queuer_nfq *q, uint32_t id, struct queuer_verdict v)
+{
+	if (q->npending == MAX_PENDING)
+		flush_verdicts(q);
+	q->pending[q->npending].id = id;
+	q->pending[q->npending].v = v;
+	q->npending++;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+/* The verdict while starting and stopping: accept, never redirect (our mark
+ * bits are cleared if something upstream had set them). */
+static struct queuer_verdict accept_unmarked(void *ctx, const struct queuer_pkt *pkt)
+{
+	const struct queuer_nfq *q = ctx;
+
+	if (pkt->mark & q->clear_mask)
+		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask };
+	return (struct queuer_verdict){ false, 0 };
+}
+
+/* Handle one packet message. */
+static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
+			 queuer_pkt_fn fn, void *ctx)
+{
+	struct queuer_nfq_stats *st = q->st ? q->st : &q->own;
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct queuer_pkt pkt = { 0 };
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph)) {
+		st->bad_messages++; /* no id: nothing we can answer */
+		return 0;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	pkt.id = ntohl(ph->packet_id);
+	pkt.hw_protocol = ntohs(ph->hw_protocol);
+	if (attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
+		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	if (attr[NFQA_PAYLOAD]) {
+		pkt.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	pkt.wire_len = pkt.len;
+	/* present only when the copy range cut the packet */
+	if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
+		pkt.wire_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	queue_verdict(q, pkt.id, fn(ctx, &pkt));
+	return 1;
+}
+
+/* Walk one buffer of netlink messages. Returns packets handled; an ACK or
+ * error for sequence number WANT_SEQ (if not 0) is stored in *ACK_ERR. */
+static int handle_buffer(struct queuer_nfq *q, const char *buf, ssize_t n,
+			 queuer_pkt_fn fn, void *ctx, uint32_t want_seq,
+			 int *ack_err, bool *acked)
+{
+	struct queuer_nfq_stats *st = q->st ? q->st : &q->own;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int len = (int)n, handled = 0;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+				st->bad_messages++;
+			} else if (want_seq && nlh->nlmsg_seq == want_seq) {
+				*ack_err = e->error;
+				*acked = true;
+			} else if (e->error) {
+				/* a refused verdict (we never ask ACKs for them) */
+				st->verdict_errors++;
+			}
+		} else if (nlh->nlmsg_type ==
+			   ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)) {
+			handled += handle_packet(q, nlh, fn, ctx);
+		} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+			st->bad_messages++;
+		}
+	}
+	if (len > 0)
+		st->bad_messages++; /* trailing bytes that are not a message */
+	return handled;
+}
+
+int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
+		       unsigned int max_reads, struct queuer_nfq_stats *st)
+{
+	int total = 0;
+	bool acked = false;
+	int ack_err = 0;
+
+	q->st = st;
+	for (unsigned int r = 0; r < max_reads; r++) {
+		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, sizeof(q->rbuf),
+				 MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) { /* the kernel accepted them for us */
+				(st ? st : &q->own)->enobufs++;
+				continue;
+			}
+			total = -errno;
+			break;
+		}
+		total += handle_buffer(q, q->rbuf, n, fn, ctx, 0, &ack_err, &acked);
+		flush_verdicts(q);
+	}
+	flush_verdicts(q);
+	q->st = NULL;
+	return total;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Send NLH with an ACK request and wait for that ACK, accepting (unmarked)
+ * any packet that arrives meanwhile. Returns 0 or the kernel's -errno. */
+static int send_acked(struct queuer_nfq *q, struct nlmsghdr *nlh)
+{
+	struct timeval tv = { 0, 200 * 1000 };
+	struct timespec start, now;
+	uint32_t seq = ++q->seq;
+	bool acked = false;
+	int err = 0;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!acked) {
+		ssize_t n;
+
+		n = recv(mnl_socket_get_fd(q->nl), q->rbuf, sizeof(q->rbuf), 0);
+		if (n < 0 && errno != EAGAIN && errno != EINTR && errno != ENOBUFS)
+			return -errno;
+		if (n > 0) {
+			handle_buffer(q, q->rbuf, n, accept_unmarked, q, seq, &err, &acked);
+			flush_verdicts(q);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!acked && (now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 > ACK_TIMEOUT_MS)
+			return -ETIMEDOUT;
+	}
+	return err;
+}
+
+static int config_cmd(struct queuer_nfq *q, uint8_t cmd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, cmd);
+	return send_acked(q, nlh);
+}
+
+static int config_maxlen(struct queuer_nfq *q, uint32_t maxlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	return send_acked(q, nlh);
+}
+
+static int config_params(struct queuer_nfq *q, uint32_t copy_range)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+	uint32_t flags = htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO);
+
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)copy_range);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, flags);
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, flags);
+	return send_acked(q, nlh);
+}
+
+/* CAP_NET_ADMIN in the effective set? Tells the two meanings of EPERM apart. */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return geteuid() == 0;
+	return data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
+int queuer_nfq_open(const struct queuer_nfq_config *cfg, struct queuer_nfq **out,
+		    char *err, size_t errlen)
+{
+	struct queuer_nfq *q;
+	int one = 1, ret, rcvbuf = (int)cfg->rcvbuf;
+
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	q->queue = cfg->queue;
+	q->clear_mask = cfg->clear_mask;
+	q->seq = (uint32_t)time(NULL);
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->nl) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open a netfilter netlink socket: %s",
+			 strerror(errno));
+		goto fail;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot bind the netlink socket: %s", strerror(errno));
+		goto fail;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	/* overflow is handled by fail-open in the kernel: no error to us */
+	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	mnl_socket_setsockopt(q->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (rcvbuf > 0 &&
+	    setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
+
+	ret = config_cmd(q, NFQNL_CFG_CMD_BIND);
+	if (ret == -EPERM && have_net_admin()) {
+		snprintf(err, errlen, "NFQUEUE %u is already bound by another process "
+			 "(another pepsal-queuer?)", cfg->queue);
+		goto fail;
+	}
+	if (ret == -EPERM) {
+		snprintf(err, errlen, "binding NFQUEUE %u needs CAP_NET_ADMIN (run as root)",
+			 cfg->queue);
+		goto fail;
+	}
+	if (ret == -EBUSY) {
+		snprintf(err, errlen, "NFQUEUE %u is already bound by this process",
+			 cfg->queue);
+		goto fail;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot bind NFQUEUE %u: %s", cfg->queue, strerror(-ret));
+		goto fail;
+	}
+	ret = config_params(q, cfg->copy_range);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot set copy range and fail-open on NFQUEUE %u: %s",
+			 cfg->queue, strerror(-ret));
+		goto fail_unbind;
+	}
+	ret = config_maxlen(q, cfg->maxlen);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot set the length of NFQUEUE %u to %u: %s",
+			 cfg->queue, cfg->maxlen, strerror(-ret));
+		goto fail_unbind;
+	}
+	*out = q;
+	return 0;
+
+fail_unbind:
+	config_cmd(q, NFQNL_CFG_CMD_UNBIND);
+fail:
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q);
+	return ret;
+}
+
+int queuer_nfq_fd(const struct queuer_nfq *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+void queuer_nfq_close(struct queuer_nfq *q)
+{
+	if (!q)
+		return;
+	/* queue length 0: from now on the kernel accepts without asking us */
+	config_maxlen(q, 0);
+	while (queuer_nfq_process(q, accept_unmarked, q, 64, NULL) > 0)
+		;
+	config_cmd(q, NFQNL_CFG_CMD_UNBIND);
+	mnl_socket_close(q->nl);
+	free(q);
+}

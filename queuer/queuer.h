@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The queuer's state and its two halves: decide.c (packet -> table entry
+ * and verdict, counters) and main.c (options, setup, event loop). */
+#ifndef PEPSAL_QUEUER_H
+#define PEPSAL_QUEUER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfq.h"
+#include "pepsal_table.h"
+
+/* Every outcome the queuer counts; names in decide.c ("queuer.<name>"). */
+enum queuer_counter {
+	QC_PACKETS = 0,       /* packets received from the queue */
+	QC_SYNS,              /* of which SYNs without ACK */
+	QC_RECORDED,          /* SYNs written as new pending entries */
+	QC_REFRESHED,         /* SYNs that refreshed a pending entry (retransmission) */
+	QC_RECLAIMED,         /* of which took the slot of a stale pending entry */
+	QC_MARKED,            /* SYNs accepted with the mark: the proxy takes them */
+	QC_UNMARKED_PROXY_DOWN, /* recorded, but the proxy's heartbeat was stale */
+	QC_TABLE_FULL,        /* SYNs not recorded: no free slot */
+	QC_RECORD_ERRORS,     /* SYNs not recorded: any other table error */
+	QC_NOT_SYN,           /* TCP, but not an opening SYN */
+	QC_NOT_TCP,           /* not TCP (or TCP hidden behind ESP) */
+	QC_FRAGMENTS,         /* IP fragments */
+	QC_MALFORMED,         /* truncated or inconsistent headers */
+	QC_VERDICT_ERRORS,    /* verdicts not sent or refused */
+	QC_ENOBUFS,           /* socket overflows (the kernel accepted for us) */
+	QC_BAD_MESSAGES,      /* unusable netlink messages */
+	QC_VERDICT_BATCHES,   /* batch verdict messages sent */
+	QC_COUNT,
+};
+
+struct queuer_mark {
+	uint32_t value;  /* bits set on recorded SYNs */
+	uint32_t mask;   /* bits the queuer owns; others are kept */
+};
+
+struct queuer {
+	struct pepsal_table *table;
+	struct queuer_mark mark;
+	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
+	int counter_idx[QC_COUNT];    /* index in the table, -1 if not registered */
+	uint64_t counts[QC_COUNT];    /* not yet added to the table */
+};
+
+/* Register the counters in the table; warns (once) if some do not fit. */
+void queuer_counters_register(struct queuer *qr);
+/* Add the local counts to the table and zero them. */
+void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st);
+/* The packet handler given to queuer_nfq_process (CTX is the struct queuer). */
+struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt);
+
+#endif
