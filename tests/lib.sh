@@ -25,6 +25,13 @@ _run_cleanups() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
+	# ns_new runs in $(...), so its on_exit is lost with the subshell:
+	# remove this test's namespaces (their names end in -$ID) here as well
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -- "-$ID\$"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap _run_cleanups EXIT
