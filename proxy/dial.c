@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The upstream leg: a non-blocking connect to the original destination,
+ * bounded by --connect-timeout. Transparent by default: IP_TRANSPARENT and a
+ * bind to the client's own address (port 0: a fresh port, because the
+ * client's own address:port toward the same server clashes with the
+ * client's conntrack entry under REDIRECT and never leaves the box).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pepsal_log.h"
+#include "proxy.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+static int make_transparent(int fd, int family)
+{
+	int one = 1;
+
+	if (family == AF_INET6) {
+		if (setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) == 0)
+			return 0;
+		/* without CAP_NET_ADMIN: a foreign bind still works locally */
+		return setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)) ? -errno : 0;
+	}
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ? -errno : 0;
+}
+
+/* Wait for the connect to finish; 0 or -errno (-ETIMEDOUT). */
+static int wait_connected(int fd, uint64_t timeout_ns)
+{
+	uint64_t deadline = pepsal_now_ns() + timeout_ns;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	for (;;) {
+		uint64_t now = pepsal_now_ns();
+		int n, ms;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		ms = (int)((deadline - now + 999999) / 1000000);
+		n = poll(&p, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			continue; /* re-check the deadline */
+		break;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return -errno;
+	return soerr ? -soerr : 0;
+}
+
+int dial_upstream(const struct pepsal_endpoint *client,
+		  const struct pepsal_endpoint *dst, const struct proxy_config *cfg)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char err[160];
+	int fd, rc, one = 1;
+
+	fd = socket(dst->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	rc = leg_apply(fd, LEG_SERVER, cfg, err, sizeof(err));
+	if (rc) {
+		pr_ratelimited(LOG_WARNING, "upstream socket: %s", err);
+		rc = 0; /* an option is not worth failing the connection */
+	}
+	if (cfg->fastopen)
+		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+	if (cfg->transparent && client->family == dst->family) {
+		struct pepsal_endpoint from = *client;
+
+		rc = make_transparent(fd, dst->family);
+		if (rc)
+			goto fail;
+		from.port = 0;
+		/* choose the port at connect time, by the full 4-tuple */
+		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		sl = pepsal_endpoint_to_sockaddr(&from, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+	}
+	sl = pepsal_endpoint_to_sockaddr(dst, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		if (errno != EINPROGRESS) {
+			rc = -errno;
+			goto fail;
+		}
+		rc = wait_connected(fd, cfg->connect_timeout_ns);
+		if (rc)
+			goto fail;
+	}
+	/* the relay threads use blocking calls */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return rc;
+}

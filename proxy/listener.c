@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The listener: accepts the connections REDIRECTed to the proxy port, finds
+ * each one's entry in the table and hands it to the relay. Whatever cannot
+ * be served (no entry, over the limit, out of resources) is reset at once,
+ * counted, and logged with a rate limit: the client sees a failure, never a
+ * hang.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pepsal_log.h"
+#include "proxy.h"
+
+/* SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST
+ * (linux/netfilter_ipv6/ip6_tables.h) share the value 80. */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80
+#endif
+#define PEPSAL_IP6T_SO_ORIGINAL_DST 80
+#define LISTEN_BACKLOG 4096
+
+/* A spare descriptor, given up to accept-and-reset when the process is out
+ * of descriptors, so a full table never leaves clients hanging. */
+static int reserve_fd = -1;
+
+/* ---- opening ------------------------------------------------------------ */
+
+static int open_one(const struct proxy_config *cfg, int family, const void *addr,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int fd, one = 1, rc;
+
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)cfg->port);
+		if (addr)
+			memcpy(&sin->sin_addr, addr, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)cfg->port);
+		if (addr)
+			memcpy(&sin6->sin6_addr, addr, 16);
+		sl = sizeof(*sin6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot create an IPv%d socket: %s",
+			 family == AF_INET ? 4 : 6, strerror(errno));
+		return rc;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (cfg->fastopen) {
+		int qlen = 256;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
+	}
+	/* options set on the listener are inherited by accepted sockets */
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		char a[INET6_ADDRSTRLEN] = "*";
+
+		rc = -errno;
+		if (addr)
+			inet_ntop(family, addr, a, sizeof(a));
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", a, cfg->port,
+			 strerror(errno));
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int listener_open(const struct proxy_config *cfg, int fds[2], char *err, size_t errlen)
+{
+	unsigned char addr[16];
+	int fd;
+
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (cfg->address) {
+		int family = inet_pton(AF_INET, cfg->address, addr) == 1 ? AF_INET :
+			     inet_pton(AF_INET6, cfg->address, addr) == 1 ? AF_INET6 : 0;
+
+		if (!family) {
+			snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", cfg->address);
+			return -EINVAL;
+		}
+		fd = open_one(cfg, family, addr, err, errlen);
+		if (fd < 0)
+			return fd;
+		fds[0] = fd;
+		return 1;
+	}
+	fd = open_one(cfg, AF_INET, NULL, err, errlen);
+	if (fd < 0)
+		return fd;
+	fds[0] = fd;
+	fd = open_one(cfg, AF_INET6, NULL, err, errlen);
+	if (fd < 0) {
+		pr_warn("IPv6 disabled: %s", err);
+		return 1;
+	}
+	fds[1] = fd;
+	return 2;
+}
+
+/* ---- accepting ----------------------------------------------------------- */
+
+/* The destination conntrack recorded before REDIRECT rewrote it. */
+static int original_dst(int fd, int family, struct pepsal_endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int rc = family == AF_INET6 ?
+		getsockopt(fd, SOL_IPV6, PEPSAL_IP6T_SO_ORIGINAL_DST, &ss, &sl) :
+		getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &sl);
+
+	if (rc < 0)
+		return -errno;
+	return pepsal_endpoint_from_sockaddr(ep, (struct sockaddr *)&ss, sl);
+}
+
+static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
+{
+	struct pepsal_endpoint peer, odst;
+	struct pepsal_entry_view entry;
+	char a[PEPSAL_ENDPOINT_STRLEN];
+	bool have_odst;
+	int rc;
+
+	if (atomic_load(&g_proxy.stopping)) {
+		sock_reset_close(fd);
+		return;
+	}
+	if (atomic_load(&g_proxy.active) >= g_proxy.cfg.max_conns) {
+		proxy_count(PC_OVER_LIMIT, 1);
+		pr_ratelimited(LOG_WARNING, "connection limit (%u) reached: resetting a new "
+			       "connection", g_proxy.cfg.max_conns);
+		sock_reset_close(fd);
+		return;
+	}
+	if (pepsal_endpoint_from_sockaddr(&peer, (const struct sockaddr *)ss, sl) < 0) {
+		sock_reset_close(fd);
+		return;
+	}
+	have_odst = original_dst(fd, peer.family, &odst) == 0;
+	rc = pepsal_table_claim(g_proxy.table, &peer, have_odst ? &odst : NULL,
+				pepsal_now_ns(), &entry);
+	if (rc < 0) {
+		char b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
+
+		proxy_count(PC_LOOKUP_MISS, 1);
+		if (have_odst)
+			pepsal_endpoint_format(&odst, b);
+		pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
+			       "(original destination %s): resetting it",
+			       pepsal_endpoint_format(&peer, a), b);
+		sock_reset_close(fd);
+		return;
+	}
+	entry.client = peer; /* the dial binds to its address */
+	rc = relay_start(fd, &entry);
+	if (rc) {
+		pr_ratelimited(LOG_WARNING, "cannot relay the connection from %s: %s",
+			       pepsal_endpoint_format(&peer, a), strerror(-rc));
+		pepsal_table_remove(g_proxy.table, entry.slot, entry.gen);
+		sock_reset_close(fd);
+		return;
+	}
+	proxy_count(PC_ACCEPTED, 1);
+}
+
+void listener_accept(int lfd)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			serve(fd, &ss, sl);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN)
+			return;
+		proxy_count(PC_ACCEPT_ERRORS, 1);
+		if ((errno == EMFILE || errno == ENFILE) && reserve_fd >= 0) {
+			pr_ratelimited(LOG_WARNING, "out of file descriptors: resetting new "
+				       "connections");
+			close(reserve_fd);
+			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				proxy_count(PC_OVER_LIMIT, 1);
+				sock_reset_close(fd);
+			}
+			reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			continue;
+		}
+		pr_ratelimited(LOG_WARNING, "accept: %s", strerror(errno));
+		return;
+	}
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Per-leg socket options and the two ways of ending a socket with a RST. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+#define CC_AVAILABLE "/proc/sys/net/ipv4/tcp_available_congestion_control"
+
+/* ---- congestion control names ----------------------------------------- */
+
+static bool cc_available(const char *name)
+{
+	char line[512], *tok, *save = NULL;
+	FILE *f = fopen(CC_AVAILABLE, "re");
+	bool found = false;
+
+	if (!f)
+		return true; /* cannot tell: let setsockopt decide */
+	if (fgets(line, sizeof(line), f))
+		for (tok = strtok_r(line, " \n", &save); tok && !found;
+		     tok = strtok_r(NULL, " \n", &save))
+			found = strcmp(tok, name) == 0;
+	fclose(f);
+	return found;
+}
+
+bool cc_parse(const char *arg, void *dst, char *err, size_t errlen)
+{
+	if (strlen(arg) >= PROXY_CC_NAME_MAX) {
+		snprintf(err, errlen, "congestion control names are at most %d characters",
+			 PROXY_CC_NAME_MAX - 1);
+		return false;
+	}
+	if (!cc_available(arg)) {
+		snprintf(err, errlen, "not an available congestion control (see %s)",
+			 CC_AVAILABLE);
+		return false;
+	}
+	snprintf(dst, PROXY_CC_NAME_MAX, "%s", arg);
+	return true;
+}
+
+/* ---- leg options ------------------------------------------------------- */
+
+static int setopt_int(int fd, int level, int name, int v)
+{
+	return setsockopt(fd, level, name, &v, sizeof(v)) ? -errno : 0;
+}
+
+int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
+	      char *err, size_t errlen)
+{
+	const struct leg_opts *lo = &cfg->leg[leg];
+	const char *what = NULL;
+	int rc = 0;
+
+	if (lo->cc[0] && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, lo->cc,
+				    (socklen_t)strlen(lo->cc)) < 0) {
+		rc = -errno;
+		what = "TCP_CONGESTION";
+	} else if (lo->sndbuf && (rc = setopt_int(fd, SOL_SOCKET, SO_SNDBUF,
+						  (int)(lo->sndbuf / 2)))) {
+		what = "SO_SNDBUF"; /* the kernel doubles the value it is given */
+	} else if (lo->rcvbuf && (rc = setopt_int(fd, SOL_SOCKET, SO_RCVBUF,
+						  (int)(lo->rcvbuf / 2)))) {
+		what = "SO_RCVBUF";
+	} else if (cfg->nodelay && (rc = setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1))) {
+		what = "TCP_NODELAY";
+	} else if (cfg->keepalive && (rc = setopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1))) {
+		what = "SO_KEEPALIVE";
+	}
+	if (rc)
+		snprintf(err, errlen, "%s on the %s leg: %s", what,
+			 leg == LEG_CLIENT ? "client" : "server", strerror(-rc));
+	return rc;
+}
+
+/* ---- resets ------------------------------------------------------------ */
+
+void sock_reset_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/*
+ * connect(AF_UNSPEC) on a TCP socket is tcp_disconnect(): it sends a RST
+ * when the state calls for one, drops what is queued and wakes every thread
+ * sleeping on the socket with an error. Unlike close() it is safe while
+ * another thread is inside a call on the same descriptor.
+ */
+void sock_abort(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	if (fd >= 0 && connect(fd, &sa, sizeof(sa)) < 0)
+		shutdown(fd, SHUT_RDWR);
+}
