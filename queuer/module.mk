@@ -8,4 +8,4 @@ PROGRAMS += $(BUILD)/pepsal-queuer
 $(BUILD)/pepsal-queuer: $(QUEUER_OBJS) $(BUILD)/libpepsal.a
 
 UNIT_TESTS += $(BUILD)/tests/test-parser
-$(BUILD)/tests/test-parser: $(BUILD)/tests/unit/test-parser.o $(BUILD)/libpepsal.a
+$(BUILD)/tests/test-parser: $(BUILD)/tests/unit/test-parser.o $(BUILD)/queuer/parse.o $(BUILD)/libpepsal.a
