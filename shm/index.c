@@ -232,6 +232,12 @@ static int alloc_slot(struct pepsal_table *t)
 	return -ENOSPC;
 }
 
+static bool pending_expired(const struct pepsal_shm_entry *e, uint64_t now,
+			    uint64_t lifetime)
+{
+	return now >= e->syn_ns && now - e->syn_ns >= lifetime;
+}
+
 /* The oldest pending entry whose SYN is older than LIFETIME, or -ENOENT. */
 static int oldest_stale_pending(struct pepsal_table *t, uint64_t now, uint64_t lifetime)
 {
@@ -242,7 +248,7 @@ static int oldest_stale_pending(struct pepsal_table *t, uint64_t now, uint64_t l
 		struct pepsal_shm_entry *e = &t->entries[i];
 
 		if (slot_used(t, i) && e->state == PEPSAL_STATE_PENDING &&
-		    now - e->syn_ns >= lifetime && e->syn_ns < best_syn) {
+		    pending_expired(e, now, lifetime) && e->syn_ns < best_syn) {
 			best = (int)i;
 			best_syn = e->syn_ns;
 		}
@@ -463,7 +469,7 @@ int pepsal_table_gc(struct pepsal_table *t, uint64_t now_ns, uint64_t lifetime_n
 		struct pepsal_shm_entry *e = &t->entries[i];
 
 		if (slot_used(t, i) && e->state == PEPSAL_STATE_PENDING &&
-		    now_ns - e->syn_ns >= lifetime_ns) {
+		    pending_expired(e, now_ns, lifetime_ns)) {
 			free_slot(t, i);
 			n++;
 		}

@@ -6,3 +6,9 @@ LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+PROGRAMS += $(BUILD)/pepsal-shm
+$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
+
+UNIT_TESTS += $(BUILD)/tests/test-table
+$(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)

@@ -188,7 +188,7 @@ int pepsal_opts_parse(const char *prog, const char *synopsis,
 	shortopts[s++] = 'h';
 	shortopts[s] = '\0';
 
-	optind = 1;
+	optind = 0; /* 0: glibc reinitialises, so the parser can run twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct pepsal_opt *o = NULL;
