@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Deployment: pepsal-iptables, pepsal-start (pepsal.conf to options),
+# pepsal.service, the man pages; "make install" and "make uninstall".
+#
+#   make install DESTDIR=/tmp/stage PREFIX=/usr
+# installs into $(DESTDIR)$(SBINDIR) and friends; the paths written into the
+# scripts and the unit are the final ones, without DESTDIR. An existing
+# pepsal.conf is never overwritten (the new one goes beside it as
+# pepsal.conf.new); uninstall keeps a pepsal.conf that was changed.
+
+LIBEXECDIR ?= $(PREFIX)/libexec
+INSTALL    ?= install
+
+RULES_GEN := $(BUILD)/pepsal-iptables $(BUILD)/pepsal-start $(BUILD)/pepsal.service
+SCRIPTS   += $(RULES_GEN)
+programs: $(RULES_GEN)
+
+RULES_SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
+
+# Regenerated when the paths change, not only when the source does.
+RULES_PATHS := $(VERSION) $(PREFIX) $(SBINDIR) $(SYSCONFDIR) $(LIBEXECDIR)
+$(BUILD)/rules/paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RULES_PATHS)' | cmp -s - $@ || echo '$(RULES_PATHS)' >$@
+
+$(BUILD)/pepsal-iptables $(BUILD)/pepsal-start: $(BUILD)/%: rules/% $(BUILD)/rules/paths
+	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+$(BUILD)/pepsal.service: rules/pepsal.service $(BUILD)/rules/paths
+	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && mv $@.tmp $@
+
+MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8
+MAN5 := doc/pepsal.conf.5
+INSTALL_BINS := $(BUILD)/pepsal $(BUILD)/pepsal-queuer $(BUILD)/pepsal-shm
+
+install: programs
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/pepsal \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/pepsal $(DESTDIR)$(UNITDIR)
+	$(Q)$(INSTALL) -m 755 $(INSTALL_BINS) $(BUILD)/pepsal-iptables $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 755 $(BUILD)/pepsal-start $(DESTDIR)$(LIBEXECDIR)/pepsal/
+	$(Q)$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 644 $(BUILD)/pepsal.service $(DESTDIR)$(UNITDIR)/
+	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/pepsal/pepsal.conf; \
+	if [ -e "$$conf" ] && ! cmp -s rules/pepsal.conf "$$conf"; then \
+		$(INSTALL) -m 644 rules/pepsal.conf "$$conf.new"; \
+		echo "install: kept the existing $$conf; the new one is $$conf.new"; \
+	else \
+		$(INSTALL) -m 644 rules/pepsal.conf "$$conf"; \
+	fi
+
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,pepsal pepsal-queuer pepsal-shm pepsal-iptables) \
+		$(DESTDIR)$(LIBEXECDIR)/pepsal/pepsal-start \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(DESTDIR)$(UNITDIR)/pepsal.service $(DESTDIR)$(SYSCONFDIR)/pepsal/pepsal.conf.new
+	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/pepsal/pepsal.conf; \
+	if [ -e "$$conf" ] && ! cmp -s rules/pepsal.conf "$$conf"; then \
+		echo "uninstall: kept $$conf (changed)"; \
+	else \
+		rm -f "$$conf"; \
+	fi
+	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/pepsal $(DESTDIR)$(SYSCONFDIR)/pepsal 2>/dev/null || true
+
+FORCE:
+.PHONY: install uninstall FORCE
