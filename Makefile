@@ -40,17 +40,18 @@ endif
 
 PROGRAMS   :=
 UNIT_TESTS :=
-SCRIPTS    :=
+# TEST_TOOLS are built for the tests but not run by the runner
+TEST_TOOLS :=
 all: programs
 
 include $(sort $(wildcard */module.mk tests/*.mk))
 
-programs: $(PROGRAMS) $(UNIT_TESTS)
+programs: $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS)
 
 $(BUILD)/%.o: %.c
 	$(call quiet,CC,$<)mkdir -p $(dir $@) && $(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(PROGRAMS) $(UNIT_TESTS):
+$(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS):
 	$(call quiet,LD,$@)mkdir -p $(dir $@) && $(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDFLAGS) $(PKG_LIBS)
 
 # Debian packages the build, the tests and the demo need; installs what is

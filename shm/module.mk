@@ -12,3 +12,5 @@ $(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
 
 UNIT_TESTS += $(BUILD)/tests/test-table
 $(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)
+TEST_TOOLS += $(BUILD)/tests/shm-fixture
+$(BUILD)/tests/shm-fixture: $(BUILD)/tests/unit/shm-fixture.o $(LIBPEPSAL)
