@@ -280,13 +280,15 @@ static int signals_setup(void)
 static void self_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *d;
 
 	if (n <= 0) {
 		buf[0] = '\0';
 		return;
 	}
 	buf[n] = '\0';
-	memmove(buf, dirname(buf), strlen(dirname(buf)) + 1);
+	d = dirname(buf);
+	memmove(buf, d, strlen(d) + 1);
 }
 
 /* Handle pending signals; returns true when the proxy must stop. */

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers of the proxy's namespace tests (tests/ns/proxy*.sh), sourced after
+# tests/lib.sh:
+#   proxy_setup [pepsal options]   topology, rules in the router, pepsal started
+#   proxy_start [pepsal options]   (re)start pepsal in the router
+#   counter NAME                   a counter of the table ("proxy.accepted")
+#   bg NS LOG CMD...               run CMD in NS in the background, killed at exit
+#   tcptool ARGS...                tests/tools/tcptool.py
+TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$TOOLS/../.." && pwd)
+PEPSAL_PID=
+
+tcptool() { python3 "$TOOLS/tcptool.py" "$@"; }
+
+# bg NS LOG CMD...: start CMD in namespace NS; sets BG_PID.
+bg() {
+	local ns=$1 log=$2; shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+	on_exit "kill $BG_PID"
+}
+
+# The rules of the design brief, installed by pepsal-iptables in the router:
+# SYNs from eth0 to NFQUEUE (bypass), marked SYNs REDIRECTed to the proxy,
+# -m socket --transparent mark and table 100 for the return path.
+proxy_rules() {
+	nsx "$NS_R" bash "$SRC/rules/pepsal-iptables" -i eth0 install >"$TMP/rules.log" 2>&1 ||
+		{ cat "$TMP/rules.log"; return 1; }
+}
+
+stats_json() { "$BUILD/pepsal-shm" --shm "$SHM_NAME" --json stats 2>/dev/null; }
+
+# counter NAME: value of a named counter in the table (0 if absent).
+counter() {
+	stats_json | python3 -c 'import json,sys
+d = json.load(sys.stdin); print(d.get("counters", {}).get(sys.argv[1], 0))' "$1" 2>/dev/null || echo 0
+}
+
+# counter_is NAME VALUE: for wait_until.
+counter_is() { [ "$(counter "$1")" -eq "$2" ]; }
+
+# table_used_is N: the table holds N entries.
+table_used_is() {
+	stats_json | python3 -c 'import json,sys
+d = json.load(sys.stdin); sys.exit(0 if d["table"]["used"] == int(sys.argv[1]) else 1)' "$1"
+}
+
+# role_alive ROLE: the role's heartbeat in the table is fresh.
+role_alive() {
+	stats_json | python3 -c 'import json,sys
+d = json.load(sys.stdin); sys.exit(0 if d["heartbeats"][sys.argv[1]]["alive"] else 1)' "$1"
+}
+
+# proxy_start [options]: start pepsal in the router and wait until it
+# listens and (unless --no-queuer) its queuer is alive.
+proxy_start() {
+	ip netns exec "$NS_R" "$BUILD/pepsal" --shm "$SHM_NAME" "$@" >>"$TMP/pepsal.log" 2>&1 &
+	PEPSAL_PID=$!
+	on_exit "kill $PEPSAL_PID"
+	wait_until 5 listening "$NS_R" 5000 || { echo "# pepsal did not listen"; return 1; }
+	case " $* " in
+	*" --no-queuer "*) ;;
+	*) wait_until 10 role_alive queuer || { echo "# the queuer did not start"; return 1; } ;;
+	esac
+}
+
+# proxy_stop: SIGTERM and wait for the exit; returns pepsal's status.
+proxy_stop() {
+	[ -n "$PEPSAL_PID" ] || return 0
+	kill -TERM "$PEPSAL_PID" 2>/dev/null
+	wait "$PEPSAL_PID"
+	local rc=$?
+	PEPSAL_PID=
+	return $rc
+}
+
+proxy_setup() {
+	need_root
+	need_cmd iptables ip6tables python3 curl
+	[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
+		skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
+	topo_three || return 1
+	proxy_rules || return 1
+	proxy_start "$@"
+}
+
+# show_log: the end of pepsal's log, as TAP comments (on failure).
+show_log() { tail -n "${1:-20}" "$TMP/pepsal.log" | sed 's/^/# /'; }

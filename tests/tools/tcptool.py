@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Small TCP servers and clients for pepsal's namespace tests.
+
+Servers (run in the background, listen on every address, IPv4 and IPv6):
+  serve-peer PORT [ID]     reply "ID PEER-ADDRESS\n" and close
+  echo PORT                echo everything until EOF, then close
+  halfclose PORT M         read until EOF, reply "got N\n" and M bytes, close
+  mirror PORT M OUT        send M bytes, shut down writing, read until EOF,
+                           append "received N from PEER" to OUT, close
+
+Clients (exit 0 when every check passed, 1 otherwise, with a message):
+  get HOST PORT            print what the server sends until EOF
+  halfclose HOST PORT N M  send N bytes, shut down writing, expect "got N" and M bytes
+  mirror HOST PORT N M     expect M bytes and EOF, then send N bytes, wait for EOF
+  many HOST PORT COUNT SIZE
+                           COUNT connections open at once, each echoes SIZE
+                           bytes of its own data, verified
+  samesrc SRC LPORT PORT HOST...
+                           one connection to each HOST from the same SRC:LPORT,
+                           all open at once; print each reply
+  expect-reset HOST PORT SECONDS
+                           connect; expect the connection to be refused or
+                           reset within SECONDS; print the time it took
+"""
+import asyncio
+import hashlib
+import socket
+import sys
+import time
+
+BACKLOG = 4096
+
+
+def pattern(n, seed=0):
+    """N bytes of a pattern that shifts with SEED."""
+    block = bytes((i * 7 + seed) & 0xFF for i in range(4096))
+    return (block * (n // len(block) + 1))[:n]
+
+
+def unmap(addr):
+    return addr[7:] if addr.startswith("::ffff:") else addr
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+# ---- servers -----------------------------------------------------------------
+
+async def read_all(reader):
+    n = 0
+    while True:
+        data = await reader.read(1 << 16)
+        if not data:
+            return n
+        n += len(data)
+
+
+def serve(port, handler):
+    async def main():
+        server = await asyncio.start_server(handler, host=None, port=port,
+                                            backlog=BACKLOG, reuse_address=True)
+        async with server:
+            await server.serve_forever()
+    asyncio.run(main())
+
+
+def srv_serve_peer(port, ident="server"):
+    async def h(reader, writer):
+        peer = writer.get_extra_info("peername")
+        writer.write(f"{ident} {unmap(peer[0])}\n".encode())
+        await writer.drain()
+        writer.close()
+    serve(port, h)
+
+
+def srv_echo(port):
+    async def h(reader, writer):
+        try:
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    break
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        writer.close()
+    serve(port, h)
+
+
+def srv_halfclose(port, m):
+    async def h(reader, writer):
+        n = await read_all(reader)
+        writer.write(f"got {n}\n".encode() + pattern(m))
+        await writer.drain()
+        writer.close()
+    serve(port, h)
+
+
+def srv_mirror(port, m, out):
+    async def h(reader, writer):
+        peer = unmap(writer.get_extra_info("peername")[0])
+        writer.write(pattern(m))
+        await writer.drain()
+        writer.write_eof()
+        n = await read_all(reader)
+        with open(out, "a") as f:
+            f.write(f"received {n} from {peer}\n")
+        writer.close()
+    serve(port, h)
+
+
+# ---- clients -----------------------------------------------------------------
+
+def connect(host, port, timeout=10):
+    s = socket.create_connection((host, port), timeout=timeout)
+    return s
+
+
+def recv_all(s):
+    chunks = []
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            return b"".join(chunks)
+        chunks.append(d)
+
+
+def cli_get(host, port):
+    s = connect(host, port)
+    sys.stdout.write(recv_all(s).decode(errors="replace"))
+    s.close()
+
+
+def cli_halfclose(host, port, n, m):
+    s = connect(host, port, timeout=30)
+    s.sendall(pattern(n))
+    s.shutdown(socket.SHUT_WR)
+    data = recv_all(s)
+    s.close()
+    head, _, body = data.partition(b"\n")
+    if head != f"got {n}".encode():
+        fail(f"server said {head[:40]!r}, expected 'got {n}'")
+    if len(body) != m or body != pattern(m):
+        fail(f"got {len(body)} reply bytes after half-close, expected {m}")
+    print(f"ok: sent {n}, half-closed, received {m}")
+
+
+def cli_mirror(host, port, n, m):
+    s = connect(host, port, timeout=30)
+    data = recv_all(s)
+    if len(data) != m or data != pattern(m):
+        fail(f"got {len(data)} bytes before the server's EOF, expected {m}")
+    s.sendall(pattern(n))
+    s.shutdown(socket.SHUT_WR)
+    rest = recv_all(s)
+    s.close()
+    if rest:
+        fail(f"{len(rest)} unexpected bytes after EOF")
+    print(f"ok: received {m} and EOF, then sent {n}")
+
+
+def cli_many(host, port, count, size):
+    async def one(i, opened, go):
+        reader, writer = await asyncio.open_connection(host, port)
+        opened.append(i)
+        if len(opened) == count:
+            go.set()
+        await go.wait()  # every connection is open before any data moves
+        payload = hashlib.sha256(str(i).encode()).digest() * (size // 32 + 1)
+        payload = payload[:size]
+        writer.write(payload)
+        await writer.drain()
+        writer.write_eof()
+        got = await reader.read(-1)
+        writer.close()
+        return got == payload
+
+    async def main():
+        opened, go = [], asyncio.Event()
+        tasks = [one(i, opened, go) for i in range(count)]
+        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+
+    results = asyncio.run(main())
+    good = sum(1 for r in results if r is True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    print(f"{good}/{count} connections verified" +
+          (f"; first error: {errors[0]!r}" if errors else ""))
+    if good != count:
+        sys.exit(1)
+
+
+def cli_samesrc(src, lport, port, hosts):
+    socks = []
+    for h in hosts:
+        s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(10)
+        s.bind((src, lport))
+        s.connect((h, port))
+        socks.append(s)
+    for s in socks:  # all connected before any reply is read
+        sys.stdout.write(recv_all(s).decode(errors="replace"))
+        s.close()
+
+
+def cli_expect_reset(host, port, seconds):
+    t0 = time.monotonic()
+    try:
+        s = connect(host, port, timeout=seconds + 5)
+        s.settimeout(seconds + 5)
+        d = s.recv(1)
+        dt = time.monotonic() - t0
+        fail(f"got {'EOF' if not d else 'data'} after {dt:.3f} s, not a reset")
+    except (ConnectionResetError, ConnectionRefusedError) as e:
+        dt = time.monotonic() - t0
+        print(f"{type(e).__name__} after {dt:.3f} s")
+        if dt > seconds:
+            fail(f"the reset took {dt:.3f} s, more than {seconds} s")
+    except socket.timeout:
+        fail(f"no reset within {time.monotonic() - t0:.3f} s")
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    cmd, a = argv[1], argv[2:]
+    if cmd == "serve-peer":
+        srv_serve_peer(int(a[0]), a[1] if len(a) > 1 else "server")
+    elif cmd == "echo":
+        srv_echo(int(a[0]))
+    elif cmd == "halfclose" and len(a) == 2:
+        srv_halfclose(int(a[0]), int(a[1]))
+    elif cmd == "mirror" and len(a) == 3:
+        srv_mirror(int(a[0]), int(a[1]), a[2])
+    elif cmd == "get":
+        cli_get(a[0], int(a[1]))
+    elif cmd == "halfclose":
+        cli_halfclose(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif cmd == "mirror":
+        cli_mirror(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif cmd == "many":
+        cli_many(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif cmd == "samesrc":
+        cli_samesrc(a[0], int(a[1]), int(a[2]), a[3:])
+    elif cmd == "expect-reset":
+        cli_expect_reset(a[0], int(a[1]), float(a[2]))
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
