@@ -8,6 +8,9 @@ Servers (run in the background, listen on every address, IPv4 and IPv6):
   halfclose PORT M         read until EOF, reply "got N\n" and M bytes, close
   mirror PORT M OUT        send M bytes, shut down writing, read until EOF,
                            append "received N from PEER" to OUT, close
+  rst PORT                 accept, then close with a RST at once
+  watch-rst PORT OUT       read until EOF or reset, append "eof N" or
+                           "reset N" (N bytes read) to OUT
 
 Clients (exit 0 when every check passed, 1 otherwise, with a message):
   get HOST PORT            print what the server sends until EOF
@@ -19,6 +22,8 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
   samesrc SRC LPORT PORT HOST...
                            one connection to each HOST from the same SRC:LPORT,
                            all open at once; print each reply
+  send-rst HOST PORT N     send N bytes, wait for the server to read them, then
+                           close with a RST
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
@@ -26,6 +31,7 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
 import asyncio
 import hashlib
 import socket
+import struct
 import sys
 import time
 
@@ -109,6 +115,34 @@ def srv_mirror(port, m, out):
         n = await read_all(reader)
         with open(out, "a") as f:
             f.write(f"received {n} from {peer}\n")
+        writer.close()
+    serve(port, h)
+
+
+def srv_rst(port):
+    ls = socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True,
+                              backlog=BACKLOG)
+    while True:
+        c, _ = ls.accept()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+
+
+def srv_watch_rst(port, out):
+    async def h(reader, writer):
+        n, how = 0, "eof"
+        try:
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    break
+                n += len(data)
+                if n >= 1:
+                    writer.write(b"k")  # the client waits for this before its RST
+        except ConnectionResetError:
+            how = "reset"
+        with open(out, "a") as f:
+            f.write(f"{how} {n}\n")
         writer.close()
     serve(port, h)
 
@@ -207,6 +241,15 @@ def cli_samesrc(src, lport, port, hosts):
         s.close()
 
 
+def cli_send_rst(host, port, n):
+    s = connect(host, port)
+    s.sendall(pattern(n))
+    if not s.recv(1):
+        fail("the server closed before reading")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
 def cli_expect_reset(host, port, seconds):
     t0 = time.monotonic()
     try:
@@ -237,6 +280,12 @@ def main(argv):
         srv_halfclose(int(a[0]), int(a[1]))
     elif cmd == "mirror" and len(a) == 3:
         srv_mirror(int(a[0]), int(a[1]), a[2])
+    elif cmd == "rst":
+        srv_rst(int(a[0]))
+    elif cmd == "watch-rst":
+        srv_watch_rst(int(a[0]), a[1])
+    elif cmd == "send-rst":
+        cli_send_rst(a[0], int(a[1]), int(a[2]))
     elif cmd == "get":
         cli_get(a[0], int(a[1]))
     elif cmd == "halfclose":
