@@ -65,6 +65,14 @@ static inline uint32_t flow_bucket(const struct pepsal_table *t, uint8_t family,
 	return (uint32_t)mix64(h ^ dport) & (t->geo.nbuckets - 1);
 }
 
+/* Statistics only change with the lock held: a plain load and store is
+ * enough and avoids a locked read-modify-write on every lookup. */
+static inline void count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* ---- entry helpers ------------------------------------------------------ */
 
 static size_t addr_len(uint8_t family)
@@ -111,21 +119,24 @@ static void slot_mark(struct pepsal_table *t, uint32_t i, bool used)
 {
 	uint64_t bit = 1ull << (i % 64);
 
-	if (used)
-		__atomic_fetch_or(&t->bitmap[i / 64], bit, __ATOMIC_RELEASE);
-	else
-		__atomic_fetch_and(&t->bitmap[i / 64], ~bit, __ATOMIC_RELEASE);
+	uint64_t w = __atomic_load_n(&t->bitmap[i / 64], __ATOMIC_RELAXED);
+
+	/* only lock holders change the bitmap */
+	__atomic_store_n(&t->bitmap[i / 64], used ? w | bit : w & ~bit, __ATOMIC_RELEASE);
 }
 
+/* Only lock holders write entries, so the counter needs no locked RMW. */
 static void write_begin(struct pepsal_shm_entry *e)
 {
-	atomic_fetch_add_explicit(&e->seq, 1, memory_order_relaxed);
+	atomic_store_explicit(&e->seq, atomic_load_explicit(&e->seq, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
 static void write_end(struct pepsal_shm_entry *e)
 {
-	atomic_fetch_add_explicit(&e->seq, 1, memory_order_release);
+	atomic_store_explicit(&e->seq, atomic_load_explicit(&e->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
 }
 
 static void to_view(const struct pepsal_table *t, uint32_t slot,
@@ -281,7 +292,7 @@ int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint
 			e->syn_ns = now_ns;
 			atomic_store_explicit(&e->last_ns, now_ns, memory_order_relaxed);
 			write_end(e);
-			atomic_fetch_add(&h->refreshes, 1);
+			count(&h->refreshes, 1);
 			slot = (int)i - 1;
 			done = PEPSAL_RECORD_REFRESHED;
 			goto out;
@@ -292,12 +303,12 @@ int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint
 		int victim = oldest_stale_pending(t, now_ns, atomic_load(&h->pending_lifetime_ns));
 
 		if (victim < 0) {
-			atomic_fetch_add(&h->table_full, 1);
+			count(&h->table_full, 1);
 			slot = -ENOSPC;
 			goto out;
 		}
 		free_slot(t, (uint32_t)victim);
-		atomic_fetch_add(&h->evictions, 1);
+		count(&h->evictions, 1);
 		done = PEPSAL_RECORD_RECLAIMED;
 		slot = alloc_slot(t);
 	}
@@ -316,7 +327,7 @@ int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint
 	e->state = PEPSAL_STATE_PENDING;
 	write_end(e);
 	link_entry(t, (uint32_t)slot);
-	atomic_fetch_add(&h->inserts, 1);
+	count(&h->inserts, 1);
 out:
 	pepsal_table_unlock(t);
 	if (slot >= 0 && how)
@@ -376,14 +387,14 @@ static int lookup_common(struct pepsal_table *t, const struct pepsal_endpoint *p
 	r = pepsal_table_lock(t);
 	if (r)
 		return r;
-	atomic_fetch_add_explicit(&h->lookups, 1, memory_order_relaxed);
+	count(&h->lookups, 1);
 	slot = find(t, peer, orig_dst, claim);
 	if (slot < 0) {
-		atomic_fetch_add_explicit(&h->misses, 1, memory_order_relaxed);
+		count(&h->misses, 1);
 	} else {
 		struct pepsal_shm_entry *e = &t->entries[slot];
 
-		atomic_fetch_add_explicit(&h->hits, 1, memory_order_relaxed);
+		count(&h->hits, 1);
 		if (claim) {
 			write_begin(e);
 			e->state = PEPSAL_STATE_ESTABLISHED;
@@ -454,7 +465,7 @@ int pepsal_table_remove(struct pepsal_table *t, uint32_t slot, uint32_t gen)
 	if (r)
 		return r;
 	free_slot(t, slot);
-	atomic_fetch_add(&t->hdr->removes, 1);
+	count(&t->hdr->removes, 1);
 	pepsal_table_unlock(t);
 	return 0;
 }
@@ -474,7 +485,7 @@ int pepsal_table_gc(struct pepsal_table *t, uint64_t now_ns, uint64_t lifetime_n
 			n++;
 		}
 	}
-	atomic_fetch_add(&t->hdr->gc_removed, (uint64_t)n);
+	count(&t->hdr->gc_removed, (uint64_t)n);
 	pepsal_table_unlock(t);
 	return n;
 }

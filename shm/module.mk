@@ -14,3 +14,10 @@ UNIT_TESTS += $(BUILD)/tests/test-table
 $(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)
 TEST_TOOLS += $(BUILD)/tests/shm-fixture
 $(BUILD)/tests/shm-fixture: $(BUILD)/tests/unit/shm-fixture.o $(LIBPEPSAL)
+
+# make bench-shm: lookups/s and insert/claim/remove cycles/s at 50 and 90 % load
+TEST_TOOLS += $(BUILD)/tests/bench-shm
+$(BUILD)/tests/bench-shm: $(BUILD)/tests/unit/bench-shm.o $(LIBPEPSAL)
+bench-shm: $(BUILD)/tests/bench-shm
+	$(Q)taskset -c 0 $(BUILD)/tests/bench-shm 2>/dev/null || $(BUILD)/tests/bench-shm
+.PHONY: bench-shm
