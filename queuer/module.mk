@@ -9,3 +9,7 @@ $(BUILD)/pepsal-queuer: $(QUEUER_OBJS) $(BUILD)/libpepsal.a
 
 UNIT_TESTS += $(BUILD)/tests/test-parser
 $(BUILD)/tests/test-parser: $(BUILD)/tests/unit/test-parser.o $(BUILD)/queuer/parse.o $(BUILD)/libpepsal.a
+
+# Test helper: beats the proxy role in a table (namespace test, benchmark).
+PROGRAMS += $(BUILD)/tests/syn-heartbeat
+$(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libpepsal.a
