@@ -13,3 +13,21 @@ $(BUILD)/tests/test-parser: $(BUILD)/tests/unit/test-parser.o $(BUILD)/queuer/pa
 # Test helper: beats the proxy role in a table (namespace test, benchmark).
 PROGRAMS += $(BUILD)/tests/syn-heartbeat
 $(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libpepsal.a
+
+# make fuzz: libFuzzer on the packet parser for FUZZ_SECONDS (default 60),
+# with AddressSanitizer and UBSan; skipped with a message without clang.
+# New inputs go to $(BUILD)/fuzz/corpus; tests/fuzz/corpus holds the seeds.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_PARSER := $(BUILD)/fuzz/fuzz-parser
+$(FUZZ_PARSER): tests/fuzz/fuzz-parser.c queuer/parse.c queuer/parse.h shm/endpoint.c
+	$(call quiet,FUZZCC,$@)mkdir -p $(dir $@) && $(FUZZ_CC) -g -O1 -std=gnu11 \
+		-D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $<
+fuzz:
+	$(Q)if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		echo "fuzz: $(FUZZ_CC) not found, skipping (install clang)"; exit 0; fi; \
+	$(MAKE) --no-print-directory $(FUZZ_PARSER) && mkdir -p $(BUILD)/fuzz/corpus && \
+	$(FUZZ_PARSER) -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus
+.PHONY: fuzz
