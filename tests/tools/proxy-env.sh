@@ -80,9 +80,16 @@ proxy_setup() {
 	[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
 		skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
 	topo_three || return 1
+	# resolve the neighbours first: the router's first transparent IPv6 SYN
+	# otherwise waits for neighbour discovery and is retransmitted after 1 s
+	local a
+	for a in $C4 $S4 $C6 $S6; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 	proxy_rules || return 1
 	proxy_start "$@"
 }
 
 # show_log: the end of pepsal's log, as TAP comments (on failure).
 show_log() { tail -n "${1:-20}" "$TMP/pepsal.log" | sed 's/^/# /'; }
+
+# no_fail OUTPUT: tcptool printed no FAIL line.
+no_fail() { case "$1" in *FAIL*) return 1 ;; esac; }
