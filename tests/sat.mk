@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The satellite link emulator (tests/linkem/), the demo and the GEO benchmark.
+#   make demo        client ─[600 ms, 20 Mbit/s]─ pep ─ server, with and without pepsal
+#   make bench-sat   the scenario matrix into doc/benchmarks.md (long; see tests/sat/bench.sh)
+LINKEM := $(BUILD)/pepsal-linkem
+LINKEM_SRCS := tests/linkem/main.c tests/linkem/nfq.c tests/linkem/loss.c tests/linkem/fifo.c
+
+PROGRAMS += $(LINKEM)
+# only the option table of libpepsal: the emulator needs nothing else from it
+$(LINKEM): $(LINKEM_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/shm/opts.o
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/sat/demo.sh
+
+bench-sat: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/sat/bench.sh $(BENCH_ARGS)
+
+.PHONY: demo bench-sat

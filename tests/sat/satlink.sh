@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The emulated GEO satellite topology, shared by tests/ns/linkem*.sh, the demo
+# and the benchmark. Source tests/lib.sh first, then this file.
+#
+#   client ─[ sat: pepsal-linkem delay+loss, tbf rate+buffer ]─ pep ─ server
+#
+#   client eth0 198.18.10.2/24                   default via 198.18.10.1
+#   sat    eth0 198.18.10.1/24 (client side)     eth1 198.18.11.1/24 (gateway side)
+#   pep    eth0 198.18.11.2/24 (satellite leg)   eth1 198.18.12.1/24 (server leg)
+#   server eth0 198.18.12.2/24                   default via 198.18.12.1
+#
+# The link: NFQUEUE $SAT_QUEUE (up: packets entering sat on eth0) and
+# $SAT_QUEUE+1 (down: entering on eth1) in sat's FORWARD chain, held by
+# pepsal-linkem for the one-way delay; tbf on sat's eth1 (up) and eth0 (down)
+# gives the rate and the bottleneck buffer. Offloads are off on every veth.
+
+SAT_C4=198.18.10.2 SAT_SC4=198.18.10.1 SAT_SP4=198.18.11.1
+SAT_P4=198.18.11.2 SAT_PS4=198.18.12.1 SAT_S4=198.18.12.2
+SAT_QUEUE=${SAT_QUEUE:-0}
+LINKEM_PID=
+LINKEM_LOG=
+
+# sat_topo: create the four namespaces; sets NS_C NS_SAT NS_P NS_S.
+# The pep namespace forwards like a plain router until pepsal is started.
+sat_topo() {
+	NS_C=$(ns_new sc) && NS_SAT=$(ns_new sl) && NS_P=$(ns_new sp) && NS_S=$(ns_new ss) ||
+		return 1
+	veth_pair "$NS_C" eth0 "$NS_SAT" eth0 || return 1
+	veth_pair "$NS_SAT" eth1 "$NS_P" eth0 || return 1
+	veth_pair "$NS_P" eth1 "$NS_S" eth0 || return 1
+	ip -n "$NS_C" addr add $SAT_C4/24 dev eth0
+	ip -n "$NS_SAT" addr add $SAT_SC4/24 dev eth0
+	ip -n "$NS_SAT" addr add $SAT_SP4/24 dev eth1
+	ip -n "$NS_P" addr add $SAT_P4/24 dev eth0
+	ip -n "$NS_P" addr add $SAT_PS4/24 dev eth1
+	ip -n "$NS_S" addr add $SAT_S4/24 dev eth0
+	# endpoints run cubic, set per route (sysctl is refused in a namespace)
+	ip -n "$NS_C" route add default via $SAT_SC4 congctl cubic
+	ip -n "$NS_S" route add default via $SAT_PS4 congctl cubic
+	ip -n "$NS_SAT" route add 198.18.12.0/24 via $SAT_P4
+	ip -n "$NS_P" route add 198.18.10.0/24 via $SAT_SP4
+	local ns
+	for ns in "$NS_C" "$NS_SAT" "$NS_P" "$NS_S"; do
+		nsx "$ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
+	done
+	nsx "$NS_SAT" sysctl -qw net.ipv4.ip_forward=1
+	nsx "$NS_P" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# sat_shape RATE_MBIT BUFFER_BYTES [UP_RATE_MBIT]: tbf on both egress veths of
+# sat. The burst is about 1 ms of the rate (at least two full frames).
+sat_shape() {
+	local rate=$1 limit=$2 up=${3:-$1} r dev burst
+	for dev in eth0 eth1; do
+		r=$rate
+		[ "$dev" = eth1 ] && r=$up
+		burst=$(( r * 1000000 / 8 / 1000 ))
+		[ "$burst" -lt 3028 ] && burst=3028
+		tc -n "$NS_SAT" qdisc replace dev "$dev" root tbf rate "${r}mbit" \
+			burst "$burst" limit "$limit" || return 1
+	done
+}
+
+# sat_bdp RATE_MBIT RTT_MS: the bandwidth-delay product in bytes.
+sat_bdp() { echo $(( $1 * 1000000 / 8 * $2 / 1000 )); }
+
+# sat_link_start ARGS...: start pepsal-linkem in sat with ARGS (delay, loss),
+# wait until it holds its queues, then queue FORWARD to it.
+sat_link_start() {
+	LINKEM_LOG="$TMP/linkem.$((${LINKEM_N:-0} + 1)).log"
+	LINKEM_N=$((${LINKEM_N:-0} + 1))
+	# ip netns exec forks: the shell it runs writes the emulator's own pid
+	nsx "$NS_SAT" sh -c 'echo $$ >"$0.pid"; exec "$@"' "$LINKEM_LOG" \
+		"$BUILD/pepsal-linkem" --queue "$SAT_QUEUE" "$@" 2>"$LINKEM_LOG" &
+	if ! wait_until 5 grep -q ready "$LINKEM_LOG"; then
+		echo "# pepsal-linkem did not start:" >&2
+		sed 's/^/#   /' "$LINKEM_LOG" >&2
+		return 1
+	fi
+	LINKEM_PID=$(cat "$LINKEM_LOG.pid")
+	on_exit "kill $LINKEM_PID"
+	if ! nsx "$NS_SAT" iptables -C FORWARD -i eth0 -j NFQUEUE --queue-num "$SAT_QUEUE" \
+		2>/dev/null; then
+		nsx "$NS_SAT" iptables -A FORWARD -i eth0 -j NFQUEUE --queue-num "$SAT_QUEUE"
+		nsx "$NS_SAT" iptables -A FORWARD -i eth1 -j NFQUEUE --queue-num $((SAT_QUEUE + 1))
+	fi
+}
+
+# sat_link_stop: stop pepsal-linkem; its counters stay in $LINKEM_LOG.
+sat_link_stop() {
+	[ -n "$LINKEM_PID" ] || return 0
+	kill -TERM "$LINKEM_PID" 2>/dev/null
+	wait_until 5 sh -c "! kill -0 $LINKEM_PID"
+	LINKEM_PID=
+}
+
+# sat_link_stat DIR FIELD: a counter from the last stats line of DIR (up/down)
+# in $LINKEM_LOG (written at exit, or on SIGUSR1).
+sat_link_stat() {
+	grep "pepsal-linkem: $1 " "$LINKEM_LOG" | tail -n 1 | tr ' ' '\n' |
+		sed -n "s/^$2=//p"
+}
+
+# sat_queue_drops: packets the kernel dropped on the emulator's queues
+# (queue full, or user space too slow), summed over both directions.
+sat_queue_drops() {
+	nsx "$NS_SAT" cat /proc/net/netfilter/nfnetlink_queue |
+		awk -v a="$SAT_QUEUE" -v b=$((SAT_QUEUE + 1)) \
+			'$1 == a || $1 == b { d += $6 + $7 } END { print d + 0 }'
+}
+
+# sat_tbf_drops DEV: packets the bottleneck buffer (tbf) dropped on DEV.
+sat_tbf_drops() {
+	tc -n "$NS_SAT" -s qdisc show dev "$1" | sed -n 's/.*dropped \([0-9]*\).*/\1/p' | head -n 1
+}
