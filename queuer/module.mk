@@ -31,3 +31,12 @@ fuzz:
 	$(FUZZ_PARSER) -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -print_final_stats=1 \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus
 .PHONY: fuzz
+
+# make bench-queuer: SYNs per second the queuer records and the latency it
+# adds to a SYN (tests/bench/syn-bench.sh, as root; figures in
+# doc/benchmarks.md, section Queuer).
+PROGRAMS += $(BUILD)/tests/synflood
+$(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a
+bench-queuer: $(BUILD)/pepsal-queuer $(BUILD)/tests/synflood $(BUILD)/tests/syn-heartbeat
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/syn-bench.sh
+.PHONY: bench-queuer
