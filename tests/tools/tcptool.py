@@ -24,6 +24,9 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
                            all open at once; print each reply
   send-rst HOST PORT N     send N bytes, wait for the server to read them, then
                            close with a RST
+  hold HOST PORT COUNT GOFILE
+                           open COUNT echo connections, check each, print
+                           "ready", wait for GOFILE to exist, check each again
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
@@ -250,6 +253,33 @@ def cli_send_rst(host, port, n):
     s.close()
 
 
+def cli_hold(host, port, count, gofile):
+    import os
+    socks = [connect(host, port) for _ in range(count)]
+
+    def roundtrip(what):
+        for i, s in enumerate(socks):
+            msg = f"{what} {i}\n".encode()
+            s.sendall(msg)
+            got = b""
+            while len(got) < len(msg):
+                d = s.recv(len(msg) - len(got))
+                if not d:
+                    fail(f"connection {i} closed during {what}")
+                got += d
+            if got != msg:
+                fail(f"connection {i} echoed {got!r}")
+    roundtrip("before")
+    print("ready", flush=True)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(gofile):
+        if time.monotonic() > deadline:
+            fail("nobody created " + gofile)
+        time.sleep(0.02)
+    roundtrip("after")
+    print(f"ok: {count} connections held and working", flush=True)
+
+
 def cli_expect_reset(host, port, seconds):
     t0 = time.monotonic()
     try:
@@ -296,6 +326,8 @@ def main(argv):
         cli_many(a[0], int(a[1]), int(a[2]), int(a[3]))
     elif cmd == "samesrc":
         cli_samesrc(a[0], int(a[1]), int(a[2]), a[3:])
+    elif cmd == "hold":
+        cli_hold(a[0], int(a[1]), int(a[2]), a[3])
     elif cmd == "expect-reset":
         cli_expect_reset(a[0], int(a[1]), float(a[2]))
     else:

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Limits: 1,000 concurrent connections through pepsal, each verifying its
+# own data; with -c reached, extra connections are reset and counted while
+# the established ones keep working.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tools/proxy-env.sh"
+
+proxy_setup || { show_log; exit 1; }
+bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo 7020
+wait_until 5 listening "$NS_S" 7020 || { not_ok "echo server started"; finish; }
+
+# ---- 1,000 at once -------------------------------------------------------------
+a0=$(counter proxy.accepted)
+out=$(ulimit -n 8192; nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7020 1000 4096 2>&1)
+check "1000 concurrent connections through pepsal, each verified ($out)" \
+	test "$out" = "1000/1000 connections verified"
+check "... all 1000 relayed by the proxy" test "$(counter proxy.accepted)" -ge $((a0 + 1000))
+check "... and all freed" wait_until 10 table_used_is 0
+check "... proxy.active back to 0" wait_until 5 counter_is proxy.active 0
+check "... no reset, no miss" test "$(counter proxy.resets)$(counter proxy.lookup_miss)" = 00
+proxy_stop
+
+# ---- -c reached -----------------------------------------------------------------
+proxy_start -c 5 || { show_log; finish; }
+bg "$NS_C" "$TMP/hold.out" python3 "$TOOLS/tcptool.py" hold $S4 7020 5 "$TMP/go"
+hold_pid=$BG_PID
+check "5 connections held (the limit)" wait_until 10 grep -q ready "$TMP/hold.out"
+o0=$(counter proxy.over_limit)
+for S in $S4 $S6; do
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" expect-reset $S 7020 1 2>&1)
+	check "a 6th connection ($S) is reset ($out)" no_fail "$out"
+done
+check "... counted in proxy.over_limit" test "$(counter proxy.over_limit)" -eq $((o0 + 2))
+check "... and logged" grep -q "connection limit (5) reached" "$TMP/pepsal.log"
+touch "$TMP/go"
+wait $hold_pid
+check "the 5 established connections were unaffected ($(tail -n1 "$TMP/hold.out"))" \
+	grep -q "^ok: 5 connections" "$TMP/hold.out"
+check "once they closed, new connections are served again" \
+	wait_until 5 sh -c "ip netns exec $NS_C python3 $TOOLS/tcptool.py hold $S4 7020 1 /dev/null | grep -q ^ok"
+check "pepsal is still running" kill -0 "$PEPSAL_PID"
+[ "$FAILS" -eq 0 ] || show_log 30
+finish
