@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The comparison benchmark against peers (tests/bench/compare.sh, as root):
+#   make bench               direct routing, pepsal (nfqueue, tproxy), HAProxy and
+#                            socat, client ─ pep ─ server over veth, no delay;
+#                            writes doc/bench/results.csv, the PNG plots and the
+#                            section "Comparison with peers (no delay)" of
+#                            doc/benchmarks.md
+#   make bench BENCH_QUICK=1 one short round, a smoke test of the harness
+# Other variables: BENCH_ROUNDS, BENCH_DESIGNS, BENCH_OUT (see compare.sh).
+CONNLOAD := $(BUILD)/tests/connload
+
+TEST_TOOLS += $(CONNLOAD)
+# only the option table of libpepsal
+$(CONNLOAD): $(BUILD)/tests/bench/connload.o $(BUILD)/shm/opts.o
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/compare.sh
+
+.PHONY: bench
