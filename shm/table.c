@@ -470,7 +470,10 @@ bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role
 	const struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
 	uint64_t beat = atomic_load(&hb->beat_ns);
 
-	return atomic_load(&hb->pid) != 0 && beat <= now_ns && now_ns - beat < fresh_ns;
+	/* a beat slightly after NOW_NS is fresh: the holder wrote it after the
+	 * caller read its clock (seen by the queuer under load) */
+	return atomic_load(&hb->pid) != 0 &&
+	       (beat > now_ns ? beat - now_ns : now_ns - beat) < fresh_ns;
 }
 
 /* ---- named counters --------------------------------------------------------- */
