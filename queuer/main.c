@@ -106,7 +106,7 @@ static const struct pepsal_opt options[] = {
 	  1, 1u << 20, NULL },
 	{ "copy-range", 0, PEPSAL_OPT_U32, &opt.copy_range, "BYTES",
 	  "bytes of each packet copied to us (default 256: IP and TCP headers)",
-	  60, 65535, NULL },
+	  60, 3584, NULL },
 	{ "rcvbuf", 0, PEPSAL_OPT_SIZE, &opt.rcvbuf, "SIZE",
 	  "netlink receive buffer (default 8m)", 65536, 1u << 30, NULL },
 	{ "proxy-timeout", 0, PEPSAL_OPT_DURATION, &opt.proxy_timeout_ns, "DURATION",

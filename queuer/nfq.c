@@ -34,6 +34,7 @@
 #include "nfq.h"
 
 #define RECV_BUF_SIZE (256 * 1024)
+#define RECV_SLOTS 64             /* netlink datagrams per recvmmsg() */
 #define MAX_PENDING 1024          /* verdicts collected before a flush */
 #define VERDICT_MSG_MAX 64        /* bytes of one verdict message, aligned */
 #define ACK_TIMEOUT_MS 2000
@@ -54,7 +55,10 @@ struct queuer_nfq {
 	unsigned int npending;
 	struct pending_verdict pending[MAX_PENDING];
 	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
-	char rbuf[RECV_BUF_SIZE];
+	char rbuf[RECV_BUF_SIZE];       /* one big datagram, or RECV_SLOTS slots */
+	size_t slot_size;               /* rbuf / RECV_SLOTS, fits one packet message */
+	struct mmsghdr msgs[RECV_SLOTS];
+	struct iovec iov[RECV_SLOTS];
 };
 
 /* ---- verdicts ----------------------------------------------------------- */
@@ -196,6 +200,28 @@ static int handle_buffer(struct queuer_nfq *q, const char *buf, ssize_t n,
 	return handled;
 }
 
+/* A datagram larger than its slot (should not happen: slots fit the copy
+ * range). A queued packet is never forgotten, or it would stay queued for
+ * good: the packet header is the first attribute, so its id is still here. */
+static void accept_truncated(struct queuer_nfq *q, const char *buf, size_t len)
+{
+	const struct nlattr *a = (const struct nlattr *)(buf + NLMSG_HDRLEN +
+							  NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+	struct queuer_pkt pkt = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+
+	(q->st ? q->st : &q->own)->bad_messages++;
+	if (len < (size_t)((const char *)a - buf) + NLA_HDRLEN + sizeof(*ph) ||
+	    (a->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR)
+		return;
+	ph = (const void *)((const char *)a + NLA_HDRLEN);
+	pkt.id = ntohl(ph->packet_id);
+	queue_verdict(q, pkt.id, accept_unmarked(q, &pkt));
+}
+
+/* Each packet is its own netlink datagram: recvmmsg() takes up to
+ * RECV_SLOTS of them in one system call, and their verdicts leave in one
+ * sendto(). Slots are sized for a packet message with the copy range. */
 int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 		       unsigned int max_reads, struct queuer_nfq_stats *st)
 {
@@ -205,9 +231,14 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 
 	q->st = st;
 	for (unsigned int r = 0; r < max_reads; r++) {
-		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, sizeof(q->rbuf),
-				 MSG_DONTWAIT);
+		int n;
 
+		for (unsigned int i = 0; i < RECV_SLOTS; i++) {
+			q->iov[i] = (struct iovec){ q->rbuf + i * q->slot_size, q->slot_size };
+			q->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &q->iov[i],
+							      .msg_iovlen = 1 };
+		}
+		n = recvmmsg(mnl_socket_get_fd(q->nl), q->msgs, RECV_SLOTS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -220,8 +251,17 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 			total = -errno;
 			break;
 		}
-		total += handle_buffer(q, q->rbuf, n, fn, ctx, 0, &ack_err, &acked);
+		for (int i = 0; i < n; i++) {
+			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				accept_truncated(q, q->iov[i].iov_base, q->msgs[i].msg_len);
+				continue;
+			}
+			total += handle_buffer(q, q->iov[i].iov_base, q->msgs[i].msg_len,
+					       fn, ctx, 0, &ack_err, &acked);
+		}
 		flush_verdicts(q);
+		if (n < RECV_SLOTS)
+			break; /* drained */
 	}
 	flush_verdicts(q);
 	q->st = NULL;
@@ -318,6 +358,13 @@ int queuer_nfq_open(const struct queuer_nfq_config *cfg, struct queuer_nfq **out
 		return -ENOMEM;
 	}
 	q->queue = cfg->queue;
+	q->slot_size = RECV_BUF_SIZE / RECV_SLOTS;
+	if (cfg->copy_range + 512 > q->slot_size) {
+		snprintf(err, errlen, "copy range %u too large (at most %zu bytes)",
+			 cfg->copy_range, q->slot_size - 512);
+		free(q);
+		return -EINVAL;
+	}
 	q->clear_mask = cfg->clear_mask;
 	q->seq = (uint32_t)time(NULL);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);

@@ -8,6 +8,7 @@
 # Each figure is the median of RUNS runs; the same runs without the queue
 # (plain forwarding) are the peer: the limit of generator + forwarding.
 #   RUNS=3 SECONDS_PER_RUN=3 LAT_RATE=2000 bash tests/bench/syn-bench.sh
+# PERF_OUT=FILE records a perf profile of the queuer during the first run.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd iptables
@@ -47,7 +48,12 @@ run_mode() { # MODE: direct | queuer
 	local i out
 	for ((i = 0; i < RUNS; i++)); do
 		if [ "$1" = queuer ]; then queuer_up; fi
+		local perf=
+		if [ "$1" = queuer ] && [ $i -eq 0 ] && [ -n "${PERF_OUT:-}" ]; then
+			perf record -q -g -o "$PERF_OUT" -p $QPID >/dev/null 2>&1 & perf=$!
+		fi
 		out=$(flood --duration ${SECS}s ${QPID:+--shm $SHM_NAME})
+		if [ -n "$perf" ]; then kill -INT $perf; wait $perf; fi
 		echo "# $1 throughput run $i: $out"
 		res[$1.tput]+="$out"$'\n'
 		out=$(flood --duration 2s --rate $LAT_RATE --batch 1 ${QPID:+--shm $SHM_NAME})
