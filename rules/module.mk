@@ -18,30 +18,30 @@ programs: $(RULES_GEN)
 RULES_SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g'
 
-# Regenerated when the paths change, not only when the source does.
-RULES_PATHS := $(VERSION) $(PREFIX) $(SBINDIR) $(SYSCONFDIR) $(LIBEXECDIR)
-$(BUILD)/rules/paths: FORCE
-	@mkdir -p $(dir $@)
-	@echo '$(RULES_PATHS)' | cmp -s - $@ || echo '$(RULES_PATHS)' >$@
-
-$(BUILD)/pepsal-iptables $(BUILD)/pepsal-start: $(BUILD)/%: rules/% $(BUILD)/rules/paths
+# The copies in $(BUILD) serve the tests; "install" substitutes the
+# sources again with its own paths, so it never rewrites these.
+$(BUILD)/pepsal-iptables $(BUILD)/pepsal-start: $(BUILD)/%: rules/% Makefile
 	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
-$(BUILD)/pepsal.service: rules/pepsal.service $(BUILD)/rules/paths
+$(BUILD)/pepsal.service: rules/pepsal.service Makefile
 	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && mv $@.tmp $@
 
 MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8
 MAN5 := doc/pepsal.conf.5
 INSTALL_BINS := $(BUILD)/pepsal $(BUILD)/pepsal-queuer $(BUILD)/pepsal-shm
 
-install: programs
+install: $(INSTALL_BINS)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/pepsal \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/pepsal $(DESTDIR)$(UNITDIR)
-	$(Q)$(INSTALL) -m 755 $(INSTALL_BINS) $(BUILD)/pepsal-iptables $(DESTDIR)$(SBINDIR)/
-	$(Q)$(INSTALL) -m 755 $(BUILD)/pepsal-start $(DESTDIR)$(LIBEXECDIR)/pepsal/
+	$(Q)$(INSTALL) -m 755 $(INSTALL_BINS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(RULES_SUBST) rules/pepsal-iptables >$(DESTDIR)$(SBINDIR)/pepsal-iptables && \
+		chmod 755 $(DESTDIR)$(SBINDIR)/pepsal-iptables
+	$(Q)$(RULES_SUBST) rules/pepsal-start >$(DESTDIR)$(LIBEXECDIR)/pepsal/pepsal-start && \
+		chmod 755 $(DESTDIR)$(LIBEXECDIR)/pepsal/pepsal-start
 	$(Q)$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(Q)$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
-	$(Q)$(INSTALL) -m 644 $(BUILD)/pepsal.service $(DESTDIR)$(UNITDIR)/
+	$(Q)$(RULES_SUBST) rules/pepsal.service >$(DESTDIR)$(UNITDIR)/pepsal.service && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/pepsal.service
 	$(Q)conf=$(DESTDIR)$(SYSCONFDIR)/pepsal/pepsal.conf; \
 	if [ -e "$$conf" ] && ! cmp -s rules/pepsal.conf "$$conf"; then \
 		$(INSTALL) -m 644 rules/pepsal.conf "$$conf.new"; \
@@ -64,5 +64,4 @@ uninstall:
 	fi
 	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/pepsal $(DESTDIR)$(SYSCONFDIR)/pepsal 2>/dev/null || true
 
-FORCE:
-.PHONY: install uninstall FORCE
+.PHONY: install uninstall
