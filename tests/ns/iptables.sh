@@ -95,6 +95,7 @@ for backend in nft legacy; do
 
 	for mode in nfqueue tproxy; do
 		what="$backend $mode"
+		# shellcheck disable=SC2054 # (a comma-separated list, one argument)
 		args=(-b "$backend" -m "$mode" -i eth0,eth1 -s 198.18.0.0/15 -s fd00::/8)
 		check "$what: install" nsx "$NS" "$IPT" "${args[@]}" install
 		for f in iptables ip6tables; do
