@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# One satellite scenario for the demo and the benchmark. Source tests/lib.sh
+# and tests/sat/satlink.sh first.
+#   sat_scenario RATE_MBIT LOSS_PCT [CLIENT_INITRWND]
+#                           topology, link (600 ms RTT, 1-BDP buffer), server
+#   pep_on / pep_off        pepsal and its rules in the pep namespace, tuned
+#   fetch SIZE SERIES       one download by curl in the client; prints seconds
+SAT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$SAT/../.." && pwd)
+SAT_RTT_MS=${SAT_RTT_MS:-600}
+HTTP_PORT=8080
+PEP_PID=
+# The PEP's satellite leg, tuned as a deployment would be (see
+# doc/benchmarks.md): initial congestion window of 100 segments on the route
+# toward the clients, send buffer of at least a BDP, congestion control.
+PEP_INITCWND=${PEP_INITCWND:-100}
+PEP_CC=${PEP_CC:-cubic}
+PEP_SNDBUF=${PEP_SNDBUF:-4m}
+
+sat_scenario() {
+	local rate=$1 loss=$2 initrwnd=${3:-} a
+	sat_topo || return 1
+	SAT_RATE=$rate
+	sat_shape "$rate" "$(sat_bdp "$rate" "$SAT_RTT_MS")" || return 1
+	sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" || return 1
+	if [ -n "$initrwnd" ]; then
+		ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd "$initrwnd"
+	fi
+	nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max $((10 << 20)) \
+		>"$TMP/httpd.log" 2>&1 &
+	on_exit "kill $!"
+	wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "# httpd did not start" >&2; return 1; }
+	# resolve every neighbour now, not during the first measured SYN
+	for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
+	nsx "$NS_P" ping -c1 -W3 -q $SAT_C4 >/dev/null 2>&1
+	return 0
+}
+
+pep_queue_bound() {
+	nsx "$NS_P" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '$1 == 0' | grep -q .
+}
+
+# pep_on: the tuned route, the rules (pepsal-iptables, SYNs from the
+# satellite side), pepsal with its queuer.
+pep_on() {
+	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4 initcwnd "$PEP_INITCWND"
+	nsx "$NS_P" sysctl -qw net.ipv4.tcp_wmem="4096 65536 16777216" \
+		net.ipv4.tcp_rmem="4096 131072 16777216"
+	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
+		{ cat "$TMP/rules.log" >&2; return 1; }
+	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
+	nsx "$NS_P" "$BUILD/pepsal" --shm "$SHM_NAME" --client-cc "$PEP_CC" \
+		--client-sndbuf "$PEP_SNDBUF" --server-rcvbuf "$PEP_SNDBUF" >>"$TMP/pepsal.log" 2>&1 &
+	PEP_PID=$!
+	on_exit "kill $PEP_PID"
+	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||
+		{ echo "# pepsal did not start:" >&2; tail -n 20 "$TMP/pepsal.log" >&2; return 1; }
+}
+
+pep_off() {
+	[ -n "$PEP_PID" ] || return 0
+	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 remove >/dev/null 2>&1
+	kill -TERM "$PEP_PID" 2>/dev/null
+	wait "$PEP_PID" 2>/dev/null
+	PEP_PID=
+	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
+}
+
+# pep_relayed: connections pepsal accepted so far (its table's counter).
+pep_relayed() {
+	"$BUILD/pepsal-shm" --shm "$SHM_NAME" --json stats 2>/dev/null | python3 -c 'import json,sys
+print(json.load(sys.stdin).get("counters", {}).get("proxy.accepted", 0))' 2>/dev/null || echo "?"
+}
+
+# fetch SIZE SERIES: download SIZE bytes with curl in the client, write the
+# bytes-over-time series to SERIES; prints curl's total time in seconds,
+# fails if the size is wrong. Metrics are flushed first: no run learns from
+# the previous one.
+fetch() {
+	local size=$1 series=$2 t0 got ns
+	for ns in "$NS_C" "$NS_P" "$NS_S"; do ip -n "$ns" tcp_metrics flush all 2>/dev/null; done
+	t0=$(date +%s.%N)
+	got=$(nsx "$NS_C" curl -sS --max-time 600 -w '%{stderr}%{time_total}\n' \
+		"http://$SAT_S4:$HTTP_PORT/$size" 2>"$TMP/curl.err" |
+		python3 "$SAT/tsread.py" "$t0" "$series")
+	[ "$got" = "$size" ] || { echo "# fetch $size: got ${got:-nothing}: $(cat "$TMP/curl.err")" >&2; return 1; }
+	tail -n 1 "$TMP/curl.err"
+}
+
+# ideal SIZE: 2 RTT (handshake, request) + SIZE at the link rate, seconds.
+ideal() {
+	awk -v s="$1" -v r="$SAT_RATE" -v rtt="$SAT_RTT_MS" \
+		'BEGIN { printf "%.2f\n", 2 * rtt / 1000 + s * 8 / (r * 1e6) }'
+}
