@@ -12,7 +12,7 @@ set output "$png"
 set multiplot layout 1,3 title "$title"
 set xlabel "seconds since the request"
 set ylabel "MB received"
-set key left top
+set key right bottom
 set grid
 rate = $SAT_RATE * 1e6 / 8
 rtt = $SAT_RTT_MS / 1000.0

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench-sat: the GEO scenario matrix of the design brief.
+#   600 ms RTT, 1-BDP buffer; rates x losses x sizes, without and with
+#   pepsal, RUNS runs each; medians, the ideal, a CSV and one PNG per
+#   scenario, written to OUT (default doc/sat).
+# Options (make bench-sat BENCH_ARGS="..."):
+#   --rates "10 20 50"     link rates, Mbit/s
+#   --losses "0 0.1 1"     random loss per direction, percent
+#   --sizes "100000 1000000 10000000"
+#   --runs 5               runs per cell (median)
+#   --client std|initrwnd  unmodified client, or route initrwnd 100 on it
+#   --pep-cc auto|cubic|bbr  pepsal's satellite leg: auto = cubic without
+#                          loss, bbr with loss (see doc/benchmarks.md)
+#   --out DIR
+# Long: the full matrix without a PEP at 1 % loss alone takes about an hour.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/satlink.sh"
+. "$(dirname "$0")/satrun.sh"
+. "$(dirname "$0")/plot.sh"
+set -o pipefail
+
+RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
+CLIENT=std CC_MODE=auto OUT=$SRC/doc/sat
+usage() { sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; }
+bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
+numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || case "$1" in -h|--help) ;; *) bad "option '$1' needs a value" ;; esac
+	case "$1" in
+	--rates) numbers "$1" "$2"; RATES=$2 ;;
+	--losses) numbers "$1" "$2"; LOSSES=$2 ;;
+	--sizes) numbers "$1" "$2"; SIZES=$2 ;;
+	--runs) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--runs needs a positive number, got '$2'"; RUNS=$2 ;;
+	--client) case "$2" in std|initrwnd) CLIENT=$2 ;; *) bad "--client is std or initrwnd, got '$2'" ;; esac ;;
+	--pep-cc) case "$2" in auto|cubic|bbr) CC_MODE=$2 ;; *) bad "--pep-cc is auto, cubic or bbr, got '$2'" ;; esac ;;
+	--out) OUT=$2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) bad "unknown option '$1'" ;;
+	esac
+	shift 2
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench-sat: run as root" >&2; exit 2; }
+mkdir -p "$OUT"
+CSV=$OUT/sat-bench-$CLIENT.csv
+[ -s "$CSV" ] || echo "rate_mbit,loss_pct,client,mode,pep_cc,size,run,seconds" >"$CSV"
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+human() { awk -v s="$1" 'BEGIN { if (s < 1e6) printf "%d kB", s / 1e3; else printf "%d MB", s / 1e6 }'; }
+
+sat_topo || exit 1
+nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max 10000000 \
+	>"$TMP/httpd.log" 2>&1 &
+on_exit "kill $!"
+wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "bench-sat: httpd did not start" >&2; exit 1; }
+[ "$CLIENT" = initrwnd ] &&
+	ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd 100
+
+TABLE=$OUT/sat-bench-$CLIENT.md
+printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up |\n' >"$TABLE"
+printf '|------|------|------|--------|-------------|-------|----------|\n' >>"$TABLE"
+for rate in $RATES; do
+	for loss in $LOSSES; do
+		SAT_RATE=$rate
+		sat_link_stop
+		sat_shape "$rate" "$(sat_bdp "$rate" "$SAT_RTT_MS")" || exit 1
+		sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" \
+			--seed "$RANDOM" || exit 1
+		for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
+		PEP_CC=$CC_MODE
+		[ "$CC_MODE" = auto ] && { [ "$loss" = 0 ] && PEP_CC=cubic || PEP_CC=bbr; }
+		dir=$TMP/$rate-$loss
+		mkdir -p "$dir"
+		for mode in nopep pep; do
+			[ "$mode" = pep ] && { pep_on || exit 1; }
+			for s in $SIZES; do
+				times=()
+				for ((r = 1; r <= RUNS; r++)); do
+					t=$(fetch "$s" "$dir/$mode-$s.$r.dat") || t=nan
+					times+=("$t")
+					echo "$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC"),$s,$r,$t" >>"$CSV"
+					printf '  %s Mbit/s %s %% %-5s %8s run %d: %s s\n' "$rate" "$loss" "$mode" "$s" "$r" "$t"
+				done
+				t=$(median "${times[@]}")
+				printf -v "M_${mode}_$s" '%s' "$t"
+				for ((r = 1; r <= RUNS; r++)); do
+					[ "${times[r - 1]}" = "$t" ] && { cp "$dir/$mode-$s.$r.dat" "$dir/$mode-$s.dat"; break; }
+				done
+			done
+			[ "$mode" = pep ] && pep_off
+		done
+		for s in $SIZES; do
+			n="M_nopep_$s" p="M_pep_$s"
+			printf '| %s Mbit/s | %s %% | %s | %.2f s | %.2f s (%s) | %.2f s | %.2fx |\n' "$rate" "$loss" \
+				"$(human "$s")" "${!n}" "${!p}" "$PEP_CC" "$(ideal "$s")" \
+				"$(awk -v a="${!n}" -v b="${!p}" 'BEGIN { print a / b }')" | tee -a "$TABLE"
+		done
+		[ "$SIZES" = "100000 1000000 10000000" ] &&
+			sat_plot "$OUT/sat-$CLIENT-${rate}mbit-loss$loss.png" \
+				"$rate Mbit/s, 600 ms RTT, 1-BDP buffer, loss $loss %, client $CLIENT (median runs)" "$dir"
+	done
+done
+echo "bench-sat: $TABLE, $CSV, plots in $OUT"
