@@ -129,37 +129,6 @@ static const struct pepsal_opt options[] = {
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static int open_table(struct pepsal_table **t, char *err, size_t errlen)
-{
-	int r = pepsal_table_attach(opt.shm, false, t, err, errlen);
-
-	if (r != -ENOENT || !opt.create)
-		return r;
-	r = pepsal_table_create(opt.shm, opt.capacity, 0, t, err, errlen);
-	if (r == -EEXIST) /* someone created it meanwhile */
-		r = pepsal_table_attach(opt.shm, false, t, err, errlen);
-	else if (r == 0)
-		pr_info("created table %s with %u entries", pepsal_table_name(*t), opt.capacity);
-	return r;
-}
-
-static int claim_role(struct pepsal_table *t)
-{
-	struct pepsal_table_info info;
-	int r = pepsal_table_claim_role(t, PEPSAL_ROLE_QUEUER, getpid(), pepsal_now_ns(),
-					3000000000ull);
-
-	if (r == -EBUSY) {
-		pepsal_table_get_info(t, &info);
-		pr_err("another queuer (pid %d) is running on table %s; stop it first",
-		       (int)info.heartbeat[PEPSAL_ROLE_QUEUER].pid, pepsal_table_name(t));
-	} else if (r < 0) {
-		pr_err("cannot claim the queuer role in table %s: %s", pepsal_table_name(t),
-		       strerror(-r));
-	}
-	return r;
-}
-
 /* With --daemon: fork; the parent waits until the child reports its set-up
  * (one byte on a pipe: 0 ok, 1 failed) and exits with that status. */
 static int daemon_fork(int *report_fd)
@@ -279,6 +248,7 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 
 			if (read(timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				return -errno;
+			queuer_table_follow(qr);
 			pepsal_table_heartbeat(qr->table, PEPSAL_ROLE_QUEUER, pid, pepsal_now_ns());
 		}
 		if (pfd[2].revents) {
@@ -302,7 +272,6 @@ int main(int argc, char **argv)
 	struct queuer_nfq_config cfg;
 	char err[512];
 	int r, report_fd = -1, timer_fd = -1, sig_fd = -1, status = 1;
-	bool role = false;
 
 	pepsal_log_init(PROG, false, LOG_DAEMON, false);
 	r = pepsal_opts_parse(PROG, "[OPTIONS]", options, argc, argv);
@@ -335,17 +304,10 @@ int main(int argc, char **argv)
 		pr_err("cannot fork: %s", strerror(-r));
 		return 1;
 	}
-	r = open_table(&qr.table, err, sizeof(err));
-	if (r < 0) {
-		pr_err("%s", err);
-		goto out;
-	}
 	qr.mark = opt.mark;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
-	if (claim_role(qr.table) < 0)
+	if (queuer_table_open(&qr, opt.shm, opt.create, opt.capacity) < 0)
 		goto out;
-	role = true;
-	queuer_counters_register(&qr);
 	timer_fd = make_timer();
 	sig_fd = make_signalfd();
 	if (timer_fd < 0 || sig_fd < 0) {
@@ -377,12 +339,7 @@ out:
 	daemon_ready(report_fd, false);
 	/* fail-open stop: queued packets are accepted before the queue goes */
 	queuer_nfq_close(nfq);
-	if (qr.table) {
-		queuer_counters_flush(&qr, NULL);
-		if (role)
-			pepsal_table_release_role(qr.table, PEPSAL_ROLE_QUEUER, getpid());
-		pepsal_table_detach(qr.table);
-	}
+	queuer_table_close(&qr);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (timer_fd >= 0)

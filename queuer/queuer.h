@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "nfq.h"
 #include "pepsal_table.h"
@@ -39,11 +40,21 @@ struct queuer_mark {
 
 struct queuer {
 	struct pepsal_table *table;
+	ino_t table_ino;              /* inode of the segment we mapped */
+	bool table_gone;              /* its name was removed (warned once) */
 	struct queuer_mark mark;
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
 	int counter_idx[QC_COUNT];    /* index in the table, -1 if not registered */
 	uint64_t counts[QC_COUNT];    /* not yet added to the table */
 };
+
+/* table.c: attach (or with CREATE create) NAME and claim the queuer role;
+ * reports its errors. */
+int queuer_table_open(struct queuer *qr, const char *name, bool create, uint32_t capacity);
+/* Once a second: move to a new segment if NAME was replaced. */
+void queuer_table_follow(struct queuer *qr);
+/* Flush counters, release the role, detach. */
+void queuer_table_close(struct queuer *qr);
 
 /* Register the counters in the table; warns (once) if some do not fit. */
 void queuer_counters_register(struct queuer *qr);

@@ -3,8 +3,9 @@
  * syn-heartbeat: stands in for the proxy's liveness in a table, so the
  * queuer's namespace test and SYN benchmark can see the "proxy up" verdict
  * (marked SYNs) without running a proxy. Claims the proxy role, beats every
- * 200 ms, releases the role on SIGTERM/SIGINT.
- *   syn-heartbeat --shm NAME
+ * 200 ms, releases the role on SIGTERM/SIGINT. With --create it makes the
+ * table first, as a starting proxy does (the test of a replaced table).
+ *   syn-heartbeat --shm NAME [--create]
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,8 +28,10 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	const char *shm = PEPSAL_SHM_DEFAULT_NAME;
+	bool create = false;
 	const struct pepsal_opt opts[] = {
 		{ "shm", 's', PEPSAL_OPT_STRING, &shm, "NAME", "table to beat in", 0, 0, NULL },
+		{ "create", 0, PEPSAL_OPT_FLAG, &create, NULL, "create the table", 0, 0, NULL },
 		{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 	};
 	struct timespec tick = { 0, 200 * 1000 * 1000 };
@@ -37,10 +40,13 @@ int main(int argc, char **argv)
 	char err[256];
 	int r;
 
-	r = pepsal_opts_parse("syn-heartbeat", "[--shm NAME]", opts, argc, argv);
+	r = pepsal_opts_parse("syn-heartbeat", "[--shm NAME] [--create]", opts, argc, argv);
 	if (r < 0)
 		return r == -2 ? 0 : 2;
-	r = pepsal_table_attach(shm, false, &t, err, sizeof(err));
+	if (create)
+		r = pepsal_table_create(shm, 0, 0, &t, err, sizeof(err));
+	else
+		r = pepsal_table_attach(shm, false, &t, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "syn-heartbeat: %s\n", err);
 		return 1;

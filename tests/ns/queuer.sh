@@ -7,6 +7,7 @@
 #  - SIGKILLed, the queuer fails open (new connections still work), and
 #    restarted it records again with the earlier entries intact;
 #  - a second queuer on the same table or queue is refused clearly;
+#  - when the table is replaced (a proxy starting anew), it follows;
 #  - SIGTERM stops it cleanly and releases its role.
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -120,6 +121,19 @@ check "after restart: new IPv4 entry" has_entry "$C4:41006" "$S4:$PORT"
 check "after restart: new IPv6 entry" has_entry "[$C6]:41007" "[$S6]:$PORT"
 check "after restart: earlier entries intact" \
 	eval "has_entry $C4:41000 $S4:$PORT && has_entry [$C6]:41001 [$S6]:$PORT"
+
+# ---- the table is replaced (a starting proxy does so): the queuer follows --
+rm -f "/dev/shm/${SHM_NAME#/}"
+"$HB" --shm "$SHM_NAME" --create &
+HBPID=$!
+check "replaced table: the queuer claims its role in the new one" \
+	wait_until 5 eval "$SHM --shm $SHM_NAME --json stats | grep -q '\"queuer\":{\"pid\":$QPID'"
+marked=$(fwd_count v4 marked)
+check "replaced table: IPv4 connection" fetch 4 41010
+check "replaced table: entry recorded in the new table" has_entry "$C4:41010" "$S4:$PORT"
+check "replaced table: SYN marked (proxy heartbeat in the new table)" \
+	[ "$(fwd_count v4 marked)" -gt "$marked" ]
+kill $HBPID; wait $HBPID 2>/dev/null
 
 # ---- SIGTERM: clean stop, role released ---------------------------------
 kill -TERM $QPID; wait $QPID; rc=$?
