@@ -237,6 +237,12 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 			struct queuer_nfq_stats st = { 0 };
 			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
 
+			if (st.verdict_errors)
+				pr_ratelimited(LOG_ERR, "%" PRIu64 " verdicts could not be sent "
+					       "or were refused", st.verdict_errors);
+			if (st.enobufs)
+				pr_ratelimited(LOG_WARNING, "netlink socket overflowed: SYNs "
+					       "bypassed the queuer (raise --rcvbuf?)");
 			queuer_counters_flush(qr, &st);
 			if (n < 0) {
 				pr_err("reading NFQUEUE failed: %s", strerror(-n));
