@@ -429,6 +429,13 @@ void pepsal_table_heartbeat(struct pepsal_table *t, enum pepsal_role role, pid_t
 	atomic_store(&t->hdr->heartbeat[role].beat_ns, now_ns);
 }
 
+/* A beat slightly after NOW_NS is fresh: the holder wrote it after the
+ * caller read its clock (seen by the queuer under load). */
+static bool beat_fresh(uint64_t beat, uint64_t now_ns, uint64_t fresh_ns)
+{
+	return (beat > now_ns ? beat - now_ns : now_ns - beat) < fresh_ns;
+}
+
 static bool pid_alive(pid_t pid)
 {
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
@@ -445,7 +452,7 @@ int pepsal_table_claim_role(struct pepsal_table *t, enum pepsal_role role, pid_t
 		return r;
 	holder = atomic_load(&hb->pid);
 	if (holder && holder != pid && pid_alive(holder) &&
-	    now_ns - atomic_load(&hb->beat_ns) < fresh_ns) {
+	    beat_fresh(atomic_load(&hb->beat_ns), now_ns, fresh_ns)) {
 		r = -EBUSY;
 	} else {
 		atomic_store(&hb->pid, pid);
@@ -470,10 +477,7 @@ bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role
 	const struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
 	uint64_t beat = atomic_load(&hb->beat_ns);
 
-	/* a beat slightly after NOW_NS is fresh: the holder wrote it after the
-	 * caller read its clock (seen by the queuer under load) */
-	return atomic_load(&hb->pid) != 0 &&
-	       (beat > now_ns ? beat - now_ns : now_ns - beat) < fresh_ns;
+	return atomic_load(&hb->pid) != 0 && beat_fresh(beat, now_ns, fresh_ns);
 }
 
 /* ---- named counters --------------------------------------------------------- */
