@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make bench: pepsal against its peers, client ─ pep ─ server over veth, no
+# delay, all designs measured in one run, in turn, round after round (the
+# order rotates every round, so drift of the shared machine hits all alike).
+#
+# Designs (BENCH_DESIGNS, default all of them):
+#   direct          no proxy: the pep namespace only routes
+#   pepsal-nfqueue  pepsal, SYNs through NFQUEUE + REDIRECT (pepsal-iptables)
+#   pepsal-tproxy   pepsal --mode tproxy (pepsal-iptables --mode tproxy)
+#   haproxy         HAProxy, full transparent mode (bind ... transparent,
+#                   source 0.0.0.0 usesrc clientip), the same TPROXY rules
+#   socat           socat fork relays behind REDIRECT rules (one per port)
+# Metrics per design and round (names as in results.csv):
+#   bulk{1,4,8}_gbps          iperf3, 1/4/8 streams, client -> server
+#   cpu{1,4,8}_s_per_gb       CPU seconds (user+system, the proxy's processes
+#                             and their children) per GB relayed in that test
+#   cps, cps_p99_us           connections/s with BENCH_CONC in flight, each one
+#                             64-byte request and 100-byte answer (connload);
+#                             its connect-to-first-byte p99 under that load
+#   lat_p50_us, lat_p99_us    connect-to-first-byte latency, one in flight
+#   pss_kib_per_conn,         user-space memory per idle connection: PSS and
+#   rss_kib_per_conn          RSS of the proxy's processes with BENCH_IDLE idle
+#                             connections minus without, divided
+# Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
+# BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
+# BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
+# BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
+# defining more designs: see "Adding a design" in doc/benchmarks.md).
+. "$(dirname "$0")/../lib.sh"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH_DIR=$SRC/tests/bench
+CONNLOAD=$BUILD/tests/connload
+
+need_root
+need_cmd iptables ip6tables iperf3 python3 ss
+[ -x "$BUILD/pepsal" ] && [ -x "$CONNLOAD" ] || skip_all "build pepsal and tests/connload into $BUILD first"
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	ROUNDS=${BENCH_ROUNDS:-1} IPERF_T=${BENCH_IPERF_TIME:-1} RATE_T=${BENCH_RATE_TIME:-1}
+	IDLE_N=${BENCH_IDLE:-300} OUT=${BENCH_OUT:-$BUILD/bench} DOC=${BENCH_DOC:-0}
+else
+	ROUNDS=${BENCH_ROUNDS:-5} IPERF_T=${BENCH_IPERF_TIME:-5} RATE_T=${BENCH_RATE_TIME:-3}
+	IDLE_N=${BENCH_IDLE:-3000} OUT=${BENCH_OUT:-$SRC/doc/bench} DOC=${BENCH_DOC:-1}
+fi
+CONC=${BENCH_CONC:-32}
+SOCAT_IDLE_N=${BENCH_SOCAT_IDLE:-$((IDLE_N < 1000 ? IDLE_N : 1000))}
+DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-tproxy haproxy socat}
+mkdir -p "$OUT"
+RAW=$OUT/raw.csv
+LOG=$OUT/compare.log
+: >"$LOG"
+rm -f "$OUT"/pepsal.log "$OUT"/pepsal-tproxy.log "$OUT"/haproxy.log "$OUT"/socat.log
+say() { echo "bench: $*" | tee -a "$LOG" >&2; }
+
+# ---- topology ----------------------------------------------------------------
+# client ─ pep ─ server (tests/lib.sh), IPv4; wide port ranges, no learned
+# metrics, neighbours resolved before any measurement.
+topo_three || { say "cannot build the namespaces"; exit 1; }
+for ns in "$NS_C" "$NS_R" "$NS_S"; do
+	nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" \
+		net.ipv4.tcp_no_metrics_save=1 net.core.somaxconn=8192 \
+		net.ipv4.tcp_max_syn_backlog=8192
+done
+for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
+nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
+
+# Servers: iperf3, connload (answer and close), connload --hold (idle).
+PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081
+ip netns exec "$NS_S" iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
+on_exit "kill $!"
+ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
+on_exit "kill $!"
+ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
+on_exit "kill $!"
+for p in $PORT_IPERF $PORT_RATE $PORT_HOLD; do
+	wait_until 5 listening "$NS_S" $p || { say "server on port $p did not start"; exit 1; }
+done
+
+# ---- process accounting --------------------------------------------------------
+# PROXY_PIDS: the design's main processes; their children count as well.
+PROXY_PIDS=
+tree_pids() { descendants $PROXY_PIDS; }
+descendants() {
+	local p
+	for p in "$@"; do
+		[ -d /proc/$p ] || continue
+		echo "$p"
+		descendants $(pgrep -P "$p")
+	done
+}
+# cpu_ticks: utime+stime+cutime+cstime of the processes, in clock ticks.
+cpu_ticks() {
+	local p sum=0 f
+	for p in $(tree_pids); do
+		f=$(sed 's/^.*) //' /proc/$p/stat 2>/dev/null) || continue
+		set -- $f
+		# after "pid (comm) ": state=$1 ... utime=${12} stime=${13} cutime=${14} cstime=${15}
+		sum=$((sum + ${12} + ${13} + ${14} + ${15}))
+	done
+	echo $sum
+}
+# mem_kib: "PSS RSS" of the processes, KiB.
+mem_kib() {
+	local p pss=0 rss=0 a b
+	for p in $(tree_pids); do
+		read -r a b < <(awk '/^Pss:/ { p = $2 } /^Rss:/ { r = $2 } END { print p + 0, r + 0 }' \
+			/proc/$p/smaps_rollup 2>/dev/null) || continue
+		pss=$((pss + a)) rss=$((rss + b))
+	done
+	echo "$pss $rss"
+}
+HZ=$(getconf CLK_TCK)
+
+# ---- designs -------------------------------------------------------------------
+# Each design NAME has design_NAME_start (sets PROXY_PIDS; returns 1 if it
+# cannot run, 2 if not available here) and design_NAME_stop.
+RULES=(bash "$SRC/rules/pepsal-iptables" -i eth0 -4)
+rules_on() { nsx "$NS_R" "${RULES[@]}" "$@" install >>"$LOG" 2>&1; }
+rules_off() { nsx "$NS_R" "${RULES[@]}" "$@" remove >>"$LOG" 2>&1; }
+bg_start() { # bg_start LOG CMD...: in the pep namespace; sets BG
+	local log=$1; shift
+	# ip netns exec, not nsx: $! is then the program itself, not a subshell
+	ip netns exec "$NS_R" "$@" >>"$log" 2>&1 &
+	BG=$!
+	on_exit "kill $BG"
+}
+bg_stop() { # bg_stop PID...: SIGTERM, wait, SIGKILL what remains
+	local p
+	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "$@"; do
+		wait_until 10 bash -c "! kill -0 $p" || kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	true
+}
+
+design_direct_start() { PROXY_PIDS=; }
+design_direct_stop() { :; }
+
+PEPSAL_OPTS=(--shm "$SHM_NAME" -c 100000 --capacity 16384)
+design_pepsal-nfqueue_start() {
+	rules_on || return 1
+	bg_start "$OUT/pepsal.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}"
+	PROXY_PIDS=$BG
+	wait_until 5 listening "$NS_R" 5000 || return 1
+	# the queuer is alive once its heartbeat is in the table
+	wait_until 10 bash -c "'$BUILD/pepsal-shm' --shm '$SHM_NAME' --json stats |
+		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"heartbeats\"][\"queuer\"][\"alive\"] else 1)'"
+}
+design_pepsal-nfqueue_stop() { bg_stop $PROXY_PIDS; rules_off; }
+
+design_pepsal-tproxy_start() {
+	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--mode' || return 2
+	rules_on --mode tproxy || return 1
+	bg_start "$OUT/pepsal-tproxy.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}" --mode tproxy
+	PROXY_PIDS=$BG
+	wait_until 5 listening "$NS_R" 5000
+}
+design_pepsal-tproxy_stop() { bg_stop $PROXY_PIDS; rules_off --mode tproxy; }
+
+design_haproxy_start() {
+	command -v haproxy >/dev/null || return 2
+	# maxconn: HAProxy wants about 2.5 descriptors per connection within
+	# RLIMIT_NOFILE (it refuses to start otherwise)
+	local maxconn=$(( ($(ulimit -Hn) - 1000) * 2 / 5 ))
+	cat >"$TMP/haproxy.cfg" <<-EOF
+	global
+	    maxconn $maxconn
+	defaults
+	    mode tcp
+	    option splice-auto
+	    maxconn $maxconn
+	    timeout connect 5s
+	    timeout client 120s
+	    timeout server 120s
+	frontend fe
+	    bind 0.0.0.0:5002 transparent
+	    default_backend be
+	backend be
+	    source 0.0.0.0 usesrc clientip
+	    server orig 0.0.0.0
+	EOF
+	rules_on --mode tproxy --port 5002 || return 1
+	bg_start "$OUT/haproxy.log" haproxy -db -f "$TMP/haproxy.cfg"
+	PROXY_PIDS=$BG
+	wait_until 5 listening "$NS_R" 5002
+}
+design_haproxy_stop() { bg_stop $PROXY_PIDS; rules_off --mode tproxy --port 5002; }
+
+# socat: a fixed destination per port, behind REDIRECT (it cannot learn the
+# original destination); its own rules, no socket match.
+SOCAT_PORTS="$PORT_IPERF $PORT_RATE $PORT_HOLD"
+socat_rules() { # socat_rules -A|-D
+	local p
+	for p in $SOCAT_PORTS; do
+		nsx "$NS_R" iptables -w 5 -t nat "$1" PREROUTING -i eth0 -p tcp -d $S4 --dport $p \
+			-m comment --comment pepsal-bench -j REDIRECT --to-ports $((p + 10000)) || return 1
+	done
+}
+design_socat_start() {
+	command -v socat >/dev/null || return 2
+	local p
+	PROXY_PIDS=
+	for p in $SOCAT_PORTS; do
+		bg_start "$OUT/socat.log" socat TCP4-LISTEN:$((p + 10000)),fork,reuseaddr,backlog=4096 TCP4:$S4:$p
+		PROXY_PIDS="$PROXY_PIDS $BG"
+	done
+	for p in $SOCAT_PORTS; do wait_until 5 listening "$NS_R" $((p + 10000)) || return 1; done
+	socat_rules -A
+}
+design_socat_stop() {
+	socat_rules -D
+	local kids
+	kids=$(tree_pids)
+	bg_stop $kids
+}
+
+for f in ${BENCH_PLUGINS:-}; do . "$f"; done
+
+# ---- measurements ------------------------------------------------------------------
+ROUND= DESIGN=
+record() { echo "$ROUND,$DESIGN,$1,$2" >>"$RAW"; }
+
+# quiet: no TCP connection established in any namespace (previous test over).
+quiet() {
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		[ -z "$(nsx "$ns" ss -Htn state established)" ] || return 1
+	done
+}
+
+measure_bulk() {
+	local p c0 c1 j
+	for p in 1 4 8; do
+		c0=$(cpu_ticks)
+		j=$(nsx "$NS_C" timeout $((IPERF_T + 20)) iperf3 -c $S4 -p $PORT_IPERF -t "$IPERF_T" -P $p -J 2>>"$LOG")
+		c1=$(cpu_ticks)
+		read -r bps bytes < <(python3 -c 'import json,sys
+d = json.load(sys.stdin)["end"]["sum_received"]; print(d["bits_per_second"], d["bytes"])' <<<"$j" 2>/dev/null) ||
+			{ say "$DESIGN: iperf3 -P $p failed: $(grep -o '"error":.*' <<<"$j")"; continue; }
+		record bulk${p}_gbps "$(python3 -c "print(f'{$bps / 1e9:.3f}')")"
+		[ -n "$PROXY_PIDS" ] &&
+			record cpu${p}_s_per_gb "$(python3 -c "print(f'{($c1 - $c0) / $HZ / ($bytes / 1e9):.3f}')")"
+		wait_until 10 quiet
+	done
+}
+
+# connload rate output to metric records: PREFIX cps p50 p99
+rate_record() {
+	local out=$1 what=$2 cps p50 p99
+	cps=$(sed -n 's/.* cps=\([^ ]*\).*/\1/p' <<<"$out")
+	p50=$(sed -n 's/.* p50_us=\([^ ]*\).*/\1/p' <<<"$out")
+	p99=$(sed -n 's/.* p99_us=\([^ ]*\).*/\1/p' <<<"$out")
+	[ -n "$cps" ] || { say "$DESIGN: connload failed: $out"; return; }
+	if [ "$what" = load ]; then
+		record cps "$cps"; record cps_p99_us "$p99"
+	else
+		record lat_p50_us "$p50"; record lat_p99_us "$p99"
+	fi
+}
+
+measure_conns() {
+	local out
+	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	echo "$DESIGN load: $out" >>"$LOG"
+	rate_record "$out" load
+	wait_until 10 quiet
+	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
+	echo "$DESIGN one in flight: $out" >>"$LOG"
+	rate_record "$out" latency
+	wait_until 10 quiet
+}
+
+measure_idle() {
+	[ -n "$PROXY_PIDS" ] || return 0
+	local n=$IDLE_N m0 m1 held hp
+	[ "$DESIGN" = socat ] && n=$SOCAT_IDLE_N
+	m0=$(mem_kib)
+	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 64 >"$TMP/hold.out" 2>&1 &
+	hp=$!
+	if wait_until 120 grep -q '^held' "$TMP/hold.out"; then
+		sleep 1 # let the proxy settle (threads parked, pools filled)
+		m1=$(mem_kib)
+		held=$(awk '/^held/ { print $2 }' "$TMP/hold.out")
+		echo "$DESIGN idle: $(cat "$TMP/hold.out"); mem before $m0, after $m1 (PSS RSS KiB)" >>"$LOG"
+		if [ "$held" -gt 0 ]; then
+			set -- $m0 $m1
+			record idle_conns "$held"
+			record pss_kib_per_conn "$(python3 -c "print(f'{($3 - $1) / $held:.2f}')")"
+			record rss_kib_per_conn "$(python3 -c "print(f'{($4 - $2) / $held:.2f}')")"
+		fi
+		[ "$held" -eq "$n" ] || say "$DESIGN: only $held of $n idle connections held"
+	else
+		say "$DESIGN: idle connections not set up in 120 s"
+	fi
+	kill -TERM $hp 2>/dev/null
+	wait $hp 2>/dev/null
+	wait_until 60 quiet || {
+		say "$DESIGN: connections still established after the idle test"
+		for ns in "$NS_C" "$NS_R" "$NS_S"; do
+			echo "$ns:"; nsx "$ns" ss -Htnp state established | head -5
+		done >>"$LOG"
+	}
+}
+
+# ---- the run ----------------------------------------------------------------------
+echo "round,design,metric,value" >"$RAW"
+read -r -a ALL <<<"$DESIGNS"
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+say "designs: ${ALL[*]}; $ROUNDS round(s); iperf3 ${IPERF_T}s, connload ${RATE_T}s, idle $IDLE_N (socat $SOCAT_IDLE_N); load $LOAD_BEFORE"
+declare -A UNAVAILABLE=()
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+	n=${#ALL[@]}
+	for ((k = 0; k < n; k++)); do
+		DESIGN=${ALL[$(((k + ROUND - 1) % n))]}
+		[ -z "${UNAVAILABLE[$DESIGN]:-}" ] || continue
+		PROXY_PIDS=
+		"design_${DESIGN}_start"
+		rc=$?
+		if [ $rc -eq 2 ]; then
+			say "$DESIGN: not available here, skipped"
+			UNAVAILABLE[$DESIGN]=1
+			continue
+		elif [ $rc -ne 0 ]; then
+			say "$DESIGN: round $ROUND: did not start (see $LOG)"
+			"design_${DESIGN}_stop" >/dev/null 2>&1
+			continue
+		fi
+		say "round $ROUND/$ROUNDS: $DESIGN (load $(cut -d' ' -f1 /proc/loadavg))"
+		measure_bulk
+		measure_conns
+		measure_idle
+		"design_${DESIGN}_stop"
+		wait_until 10 quiet
+	done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- report -----------------------------------------------------------------------------
+REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
+	--unavailable "${!UNAVAILABLE[*]}" --date "$START_DATE"
+	--load "$LOAD_BEFORE -> $LOAD_AFTER" --rounds "$ROUNDS"
+	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
+	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
+[ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
+python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
+say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"
