@@ -63,6 +63,12 @@ for ns in "$NS_C" "$NS_R" "$NS_S"; do
 		net.ipv4.tcp_no_metrics_save=1 net.core.somaxconn=8192 \
 		net.ipv4.tcp_max_syn_backlog=8192
 done
+# BENCH_DISJOINT_PORTS=1 (diagnostic): the pep namespace picks its own ports
+# (the transparent dials' fresh source ports) below the clients' range
+if [ "${BENCH_DISJOINT_PORTS:-0}" = 1 ]; then
+	nsx "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="33000 65000"
+	nsx "$NS_R" sysctl -qw net.ipv4.ip_local_port_range="1024 32999"
+fi
 for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
 
@@ -261,8 +267,29 @@ rate_record() {
 	fi
 }
 
+# diag WHAT: kernel counters of the pep and client namespaces into the log
+# (absolute values; nstat -s keeps no history)
+diag() {
+	local ns
+	for ns in "$NS_C" "$NS_R"; do
+		echo "$DESIGN $1 ${ns%%-*}: $(nsx "$ns" nstat -asz TcpExtListenOverflows TcpExtListenDrops \
+			TcpExtTCPSynRetrans TcpRetransSegs TcpAttemptFails TcpEstabResets 2>/dev/null |
+			awk '!/^#/ { printf "%s=%s ", $1, $2 }')$(nsx "$ns" cat /proc/net/stat/nf_conntrack 2>/dev/null | python3 -c 'import sys
+rows = [l.split() for l in sys.stdin]
+for i, h in enumerate(rows[0] if rows else []):
+    if h in ("clashres", "invalid", "insert_failed", "drop", "early_drop"):
+        print(f"ct.{h}={sum(int(r[i], 16) for r in rows[1:])}", end=" ")')"
+	done >>"$LOG"
+	case $DESIGN in pepsal-*)
+		"$BUILD/pepsal-shm" --shm "$SHM_NAME" --json stats 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin).get("counters", {}); print(sys.argv[1], " ".join(f"{k}={v}" for k, v in sorted(d.items()) if v))' \
+			"$DESIGN $1 counters:" >>"$LOG" 2>&1 ;;
+	esac
+}
+
 measure_conns() {
 	local out
+	diag "before connload"
 	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
@@ -271,6 +298,7 @@ measure_conns() {
 	echo "$DESIGN one in flight: $out" >>"$LOG"
 	rate_record "$out" latency
 	wait_until 10 quiet
+	diag "after connload"
 }
 
 measure_idle() {
@@ -291,7 +319,7 @@ measure_idle() {
 			record pss_kib_per_conn "$(python3 -c "print(f'{($3 - $1) / $held:.2f}')")"
 			record rss_kib_per_conn "$(python3 -c "print(f'{($4 - $2) / $held:.2f}')")"
 		fi
-		[ "$held" -eq "$n" ] || say "$DESIGN: only $held of $n idle connections held"
+		[ "$held" -eq "$n" ] || { say "$DESIGN: only $held of $n idle connections held"; diag "idle"; }
 	else
 		say "$DESIGN: idle connections not set up in 120 s"
 	fi
