@@ -136,7 +136,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set datafile missing '-'
-set yrange [0:*]
+{'set logscale y' if name == 'latency' else 'set yrange [0:*]'}
 set grid ytics
 set key top right
 plot {cols}
