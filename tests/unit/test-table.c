@@ -494,6 +494,19 @@ static void bad_capacity(struct pepsal_shm_header *h) { h->capacity = 0xffffffff
 static void bad_offset(struct pepsal_shm_header *h) { h->entries_offset += 64; }
 static void bad_entry_size(struct pepsal_shm_header *h) { h->entry_size = 64; }
 
+/* A valid table changed by FN must be refused with EXPECTED and WORDS. */
+static void expect_mutation_rejected(void (*fn)(struct pepsal_shm_header *h), int expected,
+				     const char *words)
+{
+	GBytes *b = mutated_table(fn);
+	gsize len;
+	const guint8 *p = g_bytes_get_data(b, &len);
+
+	write_raw(p, len);
+	expect_attach_error(expected, words);
+	g_bytes_unref(b);
+}
+
 static void test_bad_segments(void)
 {
 	guint8 junk[8192];
@@ -509,29 +522,10 @@ static void test_bad_segments(void)
 	write_raw(junk, 0);
 	expect_attach_error(-EUCLEAN, "truncated");
 
-	b = mutated_table(bump_version);
-	p = g_bytes_get_data(b, &len);
-	write_raw(p, len);
-	expect_attach_error(-EPROTO, "version");
-	g_bytes_unref(b);
-
-	b = mutated_table(bad_capacity);
-	p = g_bytes_get_data(b, &len);
-	write_raw(p, len);
-	expect_attach_error(-EUCLEAN, "capacity");
-	g_bytes_unref(b);
-
-	b = mutated_table(bad_offset);
-	p = g_bytes_get_data(b, &len);
-	write_raw(p, len);
-	expect_attach_error(-EUCLEAN, "corrupt header");
-	g_bytes_unref(b);
-
-	b = mutated_table(bad_entry_size);
-	p = g_bytes_get_data(b, &len);
-	write_raw(p, len);
-	expect_attach_error(-EUCLEAN, "entry size");
-	g_bytes_unref(b);
+	expect_mutation_rejected(bump_version, -EPROTO, "version");
+	expect_mutation_rejected(bad_capacity, -EUCLEAN, "capacity");
+	expect_mutation_rejected(bad_offset, -EUCLEAN, "corrupt header");
+	expect_mutation_rejected(bad_entry_size, -EUCLEAN, "entry size");
 
 	/* a valid table cut short */
 	b = mutated_table(NULL);
