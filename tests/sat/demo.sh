@@ -62,9 +62,9 @@ gp() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.2f", s * 8 / t / 1e6 }'; }
 {
 	echo
 	echo "GEO satellite link: ${SAT_RTT_MS} ms RTT, ${RATE} Mbit/s, 1-BDP buffer, no loss; median of $RUNS runs"
-	printf '| %-6s | %-7s | %-12s | %-7s | %-12s | %-7s | %-8s |\n' size "no PEP" goodput \
+	printf '| %-6s | %-7s | %-13s | %-7s | %-13s | %-7s | %-8s |\n' size "no PEP" goodput \
 		pepsal goodput ideal speed-up
-	printf '|--------|---------|--------------|---------|--------------|---------|----------|\n'
+	printf '|--------|---------|---------------|---------|---------------|---------|----------|\n'
 	for s in $SIZES; do
 		n="T_nopep_$s" p="T_pep_$s"
 		printf '| %-6s | %5.2f s | %6s Mbit/s | %5.2f s | %6s Mbit/s | %5.2f s | %6.2fx  |\n' \
