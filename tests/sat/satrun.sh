@@ -49,10 +49,13 @@ pep_on() {
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
 		{ cat "$TMP/rules.log" >&2; return 1; }
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
-	nsx "$NS_P" "$BUILD/pepsal" --shm "$SHM_NAME" --client-cc "$PEP_CC" \
-		--client-sndbuf "$PEP_SNDBUF" --server-rcvbuf "$PEP_SNDBUF" >>"$TMP/pepsal.log" 2>&1 &
-	PEP_PID=$!
-	on_exit "kill $PEP_PID"
+	# ip netns exec forks: the shell it runs writes pepsal's own pid
+	rm -f "$TMP/pepsal.pid"
+	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
+		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-sndbuf "$PEP_SNDBUF" \
+		--server-rcvbuf "$PEP_SNDBUF" >>"$TMP/pepsal.log" 2>&1 &
+	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
+	[ -n "$PEP_PID" ] && on_exit "kill $PEP_PID"
 	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||
 		{ echo "# pepsal did not start:" >&2; tail -n 20 "$TMP/pepsal.log" >&2; return 1; }
 }
@@ -61,7 +64,9 @@ pep_off() {
 	[ -n "$PEP_PID" ] || return 0
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 remove >/dev/null 2>&1
 	kill -TERM "$PEP_PID" 2>/dev/null
-	wait "$PEP_PID" 2>/dev/null
+	# the next pep_on must not find the old pepsal still listening
+	wait_until 10 sh -c "! kill -0 $PEP_PID" || kill -KILL "$PEP_PID" 2>/dev/null
+	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
 	PEP_PID=
 	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
 }
