@@ -5,12 +5,21 @@
  * bind to the client's own address (port 0: a fresh port, because the
  * client's own address:port toward the same server clashes with the
  * client's conntrack entry under REDIRECT and never leaves the box).
+ *
+ * The fresh port is taken from --upstream-ports, a range the clients' own
+ * stacks do not use for their ephemeral ports (Linux: 32768-60999, others:
+ * 49152-65535): the upstream connection has the client's address, so were
+ * the proxy to pick port P while the client later opens its own connection
+ * from P to the same server, the client's SYN would match the proxy's
+ * conntrack entry and never be redirected; the client would hang in
+ * SYN-SENT. (Seen with 1,000 connections from one client.)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +30,7 @@
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
+#define DIAL_PORT_TRIES 16
 
 static int make_transparent(int fd, int family)
 {
@@ -66,8 +76,21 @@ static int wait_connected(int fd, uint64_t timeout_ns)
 	return soerr ? -soerr : 0;
 }
 
-int dial_upstream(const struct pepsal_endpoint *client,
-		  const struct pepsal_endpoint *dst, const struct proxy_config *cfg)
+/* Next port of --upstream-ports to try; starts anywhere in the range. */
+static _Atomic uint32_t next_port;
+
+static uint16_t pick_port(uint32_t range)
+{
+	uint32_t lo = range & 0xffff, n = (range >> 16) - lo + 1;
+
+	return (uint16_t)(lo + atomic_fetch_add(&next_port, 1) % n);
+}
+
+/* One connect attempt with source port PORT (0: the kernel's choice).
+ * Returns the fd, or -errno; -EADDRNOTAVAIL: that 4-tuple is taken. */
+static int dial_once(const struct pepsal_endpoint *client,
+		     const struct pepsal_endpoint *dst, const struct proxy_config *cfg,
+		     uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -90,9 +113,11 @@ int dial_upstream(const struct pepsal_endpoint *client,
 		rc = make_transparent(fd, dst->family);
 		if (rc)
 			goto fail;
-		from.port = 0;
-		/* choose the port at connect time, by the full 4-tuple */
-		setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		from.port = port;
+		if (port) /* several upstream sockets share a port, to other servers */
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		else    /* choose the port at connect time, by the full 4-tuple */
+			setsockopt(fd, SOL_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		sl = pepsal_endpoint_to_sockaddr(&from, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 			rc = -errno;
@@ -117,5 +142,20 @@ int dial_upstream(const struct pepsal_endpoint *client,
 	return fd;
 fail:
 	close(fd);
+	return rc;
+}
+
+int dial_upstream(const struct pepsal_endpoint *client,
+		  const struct pepsal_endpoint *dst, const struct proxy_config *cfg)
+{
+	uint32_t range = cfg->transparent ? cfg->upstream_ports : 0;
+	int rc = -EADDRNOTAVAIL;
+
+	if (!atomic_load(&next_port))
+		atomic_store(&next_port, (uint32_t)getpid() * 2654435761u);
+	for (int i = 0; i < DIAL_PORT_TRIES && rc == -EADDRNOTAVAIL; i++)
+		rc = dial_once(client, dst, cfg, range ? pick_port(range) : 0);
+	if (rc == -EADDRNOTAVAIL && range) /* the range is crowded: any port */
+		rc = dial_once(client, dst, cfg, 0);
 	return rc;
 }

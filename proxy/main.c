@@ -129,6 +129,9 @@ static const struct pepsal_opt options[] = {
 	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
 	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.transparent, NULL,
 	  "dial servers from the proxy's address, not the client's", 0, 1, NULL },
+	{ "upstream-ports", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.upstream_ports, "LO-HI",
+	  "source ports of transparent dials, apart from clients' (default 20000-32767)",
+	  0, 0, port_range_parse },
 	{ "connect-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.connect_timeout_ns,
 	  "DURATION", "give up dialing a server after (default 10s)", 1, 0, NULL },
 	{ "idle-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.idle_timeout_ns, "DURATION",
@@ -166,6 +169,7 @@ static void config_defaults(struct proxy_config *c)
 	c->connect_timeout_ns = 10 * 1000000000ull;
 	c->log_interval_ns = 10 * 1000000000ull;
 	c->pipe_size = 1u << 20;
+	c->upstream_ports = (32767u << 16) | 20000u;
 }
 
 /* ---- the table ----------------------------------------------------------- */

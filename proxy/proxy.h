@@ -52,6 +52,7 @@ struct proxy_config {
 	uint64_t idle_timeout_ns; /* --idle-timeout, 0 = none */
 	uint64_t log_interval_ns; /* --log-interval: rewrite of -l */
 	uint64_t pipe_size;       /* --pipe-size: splice chunk */
+	uint32_t upstream_ports;  /* --upstream-ports: (hi << 16) | lo, 0 = system */
 	struct leg_opts leg[2];   /* indexed by enum proxy_leg */
 };
 
@@ -99,6 +100,8 @@ void listener_accept(int fd);
 /* Apply the leg's options (cc, buffers, nodelay, keepalive) to FD. */
 int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 	      char *err, size_t errlen);
+/* "LO-HI" to (HI << 16) | LO (option parser). */
+bool port_range_parse(const char *arg, void *dst, char *err, size_t errlen);
 /* Is NAME an available congestion control? (option parser) */
 bool cc_parse(const char *arg, void *dst, char *err, size_t errlen);
 /* Close FD so that the peer gets a RST. */

@@ -46,6 +46,24 @@ bool cc_parse(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
+bool port_range_parse(const char *arg, void *dst, char *err, size_t errlen)
+{
+	unsigned int lo, hi;
+	int end = 0;
+
+	if (strcmp(arg, "system") == 0) {
+		*(uint32_t *)dst = 0;
+		return true;
+	}
+	if (sscanf(arg, "%u-%u%n", &lo, &hi, &end) != 2 || arg[end] || lo < 1 ||
+	    hi > 65535 || lo > hi) {
+		snprintf(err, errlen, "expected LO-HI, two ports with LO <= HI (e.g. 20000-32767), or 'system'");
+		return false;
+	}
+	*(uint32_t *)dst = (hi << 16) | lo;
+	return true;
+}
+
 /* ---- leg options ------------------------------------------------------- */
 
 static int setopt_int(int fd, int level, int name, int v)

@@ -200,12 +200,14 @@ def cli_mirror(host, port, n, m):
     print(f"ok: received {m} and EOF, then sent {n}")
 
 
-def cli_many(host, port, count, size):
-    async def one(i, opened, go):
-        reader, writer = await asyncio.open_connection(host, port)
-        opened.append(i)
-        if len(opened) == count:
-            go.set()
+def cli_many(host, port, count, size, timeout=60):
+    async def one(i, state, go):
+        try:
+            reader, writer = await asyncio.open_connection(host, port)
+        finally:
+            state["settled"] += 1  # opened or failed: the barrier must not hang
+            if state["settled"] == count:
+                go.set()
         await go.wait()  # every connection is open before any data moves
         payload = hashlib.sha256(str(i).encode()).digest() * (size // 32 + 1)
         payload = payload[:size]
@@ -217,15 +219,15 @@ def cli_many(host, port, count, size):
         return got == payload
 
     async def main():
-        opened, go = [], asyncio.Event()
-        tasks = [one(i, opened, go) for i in range(count)]
-        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 120)
+        state, go = {"settled": 0}, asyncio.Event()
+        tasks = [one(i, state, go) for i in range(count)]
+        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
 
     results = asyncio.run(main())
     good = sum(1 for r in results if r is True)
     errors = [r for r in results if isinstance(r, BaseException)]
     print(f"{good}/{count} connections verified" +
-          (f"; first error: {errors[0]!r}" if errors else ""))
+          (f"; {len(errors)} errors, first: {errors[0]!r}" if errors else ""))
     if good != count:
         sys.exit(1)
 
