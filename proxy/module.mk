@@ -7,3 +7,7 @@ PROXY_SRCS := proxy/main.c proxy/listener.c proxy/dial.c proxy/relay.c \
 
 PROGRAMS += $(BUILD)/pepsal
 $(BUILD)/pepsal: $(PROXY_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libpepsal.a
+
+# a test helper (tests/tools/): records a SYN in a table as the queuer would
+PROGRAMS += $(BUILD)/tests/pepsal-test-record
+$(BUILD)/tests/pepsal-test-record: $(BUILD)/tests/tools/shm-record.o $(BUILD)/libpepsal.a

@@ -45,6 +45,11 @@ table_used_is() {
 d = json.load(sys.stdin); sys.exit(0 if d["table"]["used"] == int(sys.argv[1]) else 1)' "$1"
 }
 
+# queuer_pid: the queuer's pid as its heartbeat records it.
+queuer_pid() {
+	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["queuer"]["pid"])'
+}
+
 # role_alive ROLE: the role's heartbeat in the table is fresh.
 role_alive() {
 	stats_json | python3 -c 'import json,sys
