@@ -71,6 +71,17 @@ static int setopt_int(int fd, int level, int name, int v)
 	return setsockopt(fd, level, name, &v, sizeof(v)) ? -errno : 0;
 }
 
+/* A buffer size as given (the kernel doubles what it is told, so half is
+ * asked), beyond net.core.[rw]mem_max when CAP_NET_ADMIN allows. */
+static int set_buf(int fd, int force_name, int name, uint64_t bytes)
+{
+	int half = (int)(bytes / 2);
+
+	if (setopt_int(fd, SOL_SOCKET, force_name, half) == 0)
+		return 0;
+	return setopt_int(fd, SOL_SOCKET, name, half);
+}
+
 int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 	      char *err, size_t errlen)
 {
@@ -82,11 +93,9 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 				    (socklen_t)strlen(lo->cc)) < 0) {
 		rc = -errno;
 		what = "TCP_CONGESTION";
-	} else if (lo->sndbuf && (rc = setopt_int(fd, SOL_SOCKET, SO_SNDBUF,
-						  (int)(lo->sndbuf / 2)))) {
-		what = "SO_SNDBUF"; /* the kernel doubles the value it is given */
-	} else if (lo->rcvbuf && (rc = setopt_int(fd, SOL_SOCKET, SO_RCVBUF,
-						  (int)(lo->rcvbuf / 2)))) {
+	} else if (lo->sndbuf && (rc = set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, lo->sndbuf))) {
+		what = "SO_SNDBUF";
+	} else if (lo->rcvbuf && (rc = set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, lo->rcvbuf))) {
 		what = "SO_RCVBUF";
 	} else if (cfg->nodelay && (rc = setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1))) {
 		what = "TCP_NODELAY";
