@@ -257,10 +257,11 @@ def main():
     else:
         out_rel = "."
     lines = section(med, designs, a, pngs, out_rel)
-    with open(os.path.join(a.out, "section.md"), "w") as f:
-        f.write("\n".join(lines) + "\n" + END + "\n")
     if a.doc:
         splice_doc(a.doc, lines)
+    else:
+        with open(os.path.join(a.out, "section.md"), "w") as f:
+            f.write("\n".join(lines) + "\n" + END + "\n")
     print("\n".join(lines[4:]))
 
 
