@@ -51,7 +51,10 @@ mkdir -p "$OUT"
 RAW=$OUT/raw.csv
 LOG=$OUT/compare.log
 : >"$LOG"
-rm -f "$OUT"/pepsal.log "$OUT"/pepsal-tproxy.log "$OUT"/haproxy.log "$OUT"/socat.log
+# the proxies' own logs stay in the build directory, out of doc/
+PLOGS=$BUILD/bench-logs
+mkdir -p "$PLOGS"
+rm -f "$PLOGS"/pepsal.log "$PLOGS"/pepsal-tproxy.log "$PLOGS"/haproxy.log "$PLOGS"/socat.log
 say() { echo "bench: $*" | tee -a "$LOG" >&2; }
 
 # ---- topology ----------------------------------------------------------------
@@ -150,7 +153,7 @@ design_direct_stop() { :; }
 PEPSAL_OPTS=(--shm "$SHM_NAME" -c 100000 --capacity 16384)
 design_pepsal-nfqueue_start() {
 	rules_on || return 1
-	bg_start "$OUT/pepsal.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}"
+	bg_start "$PLOGS/pepsal.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}"
 	PROXY_PIDS=$BG
 	wait_until 5 listening "$NS_R" 5000 || return 1
 	# the queuer is alive once its heartbeat is in the table
@@ -162,7 +165,7 @@ design_pepsal-nfqueue_stop() { bg_stop $PROXY_PIDS; rules_off; }
 design_pepsal-tproxy_start() {
 	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--mode' || return 2
 	rules_on --mode tproxy || return 1
-	bg_start "$OUT/pepsal-tproxy.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}" --mode tproxy
+	bg_start "$PLOGS/pepsal-tproxy.log" "$BUILD/pepsal" "${PEPSAL_OPTS[@]}" --mode tproxy
 	PROXY_PIDS=$BG
 	wait_until 5 listening "$NS_R" 5000
 }
@@ -191,7 +194,7 @@ design_haproxy_start() {
 	    server orig 0.0.0.0
 	EOF
 	rules_on --mode tproxy --port 5002 || return 1
-	bg_start "$OUT/haproxy.log" haproxy -db -f "$TMP/haproxy.cfg"
+	bg_start "$PLOGS/haproxy.log" haproxy -db -f "$TMP/haproxy.cfg"
 	PROXY_PIDS=$BG
 	wait_until 5 listening "$NS_R" 5002
 }
@@ -212,7 +215,7 @@ design_socat_start() {
 	local p
 	PROXY_PIDS=
 	for p in $SOCAT_PORTS; do
-		bg_start "$OUT/socat.log" socat TCP4-LISTEN:$((p + 10000)),fork,reuseaddr,backlog=4096 TCP4:$S4:$p
+		bg_start "$PLOGS/socat.log" socat TCP4-LISTEN:$((p + 10000)),fork,reuseaddr,backlog=4096 TCP4:$S4:$p
 		PROXY_PIDS="$PROXY_PIDS $BG"
 	done
 	for p in $SOCAT_PORTS; do wait_until 5 listening "$NS_R" $((p + 10000)) || return 1; done
