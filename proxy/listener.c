@@ -137,6 +137,23 @@ static int original_dst(int fd, int family, struct pepsal_endpoint *ep)
 	return pepsal_endpoint_from_sockaddr(ep, (struct sockaddr *)&ss, sl);
 }
 
+/* Over the limit or stopping: the connection is refused, and its entry
+ * freed at once rather than left pending until garbage collection. */
+static bool refuse(const struct pepsal_entry_view *entry, bool claimed)
+{
+	if (atomic_load(&g_proxy.stopping))
+		goto refused;
+	if (atomic_load(&g_proxy.active) < g_proxy.cfg.max_conns)
+		return false;
+	proxy_count(PC_OVER_LIMIT, 1);
+	pr_ratelimited(LOG_WARNING, "connection limit (%u) reached: resetting a new "
+		       "connection", g_proxy.cfg.max_conns);
+refused:
+	if (claimed)
+		pepsal_table_remove(g_proxy.table, entry->slot, entry->gen);
+	return true;
+}
+
 static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 {
 	struct pepsal_endpoint peer, odst;
@@ -145,17 +162,6 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 	bool have_odst;
 	int rc;
 
-	if (atomic_load(&g_proxy.stopping)) {
-		sock_reset_close(fd);
-		return;
-	}
-	if (atomic_load(&g_proxy.active) >= g_proxy.cfg.max_conns) {
-		proxy_count(PC_OVER_LIMIT, 1);
-		pr_ratelimited(LOG_WARNING, "connection limit (%u) reached: resetting a new "
-			       "connection", g_proxy.cfg.max_conns);
-		sock_reset_close(fd);
-		return;
-	}
 	if (pepsal_endpoint_from_sockaddr(&peer, (const struct sockaddr *)ss, sl) < 0) {
 		sock_reset_close(fd);
 		return;
@@ -163,6 +169,10 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 	have_odst = original_dst(fd, peer.family, &odst) == 0;
 	rc = pepsal_table_claim(g_proxy.table, &peer, have_odst ? &odst : NULL,
 				pepsal_now_ns(), &entry);
+	if (refuse(&entry, rc >= 0)) {
+		sock_reset_close(fd);
+		return;
+	}
 	if (rc < 0) {
 		char b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
 

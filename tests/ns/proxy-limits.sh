@@ -33,6 +33,7 @@ for S in $S4 $S6; do
 done
 check "... counted in proxy.over_limit" test "$(counter proxy.over_limit)" -eq $((o0 + 2))
 check "... and logged" grep -q "connection limit (5) reached" "$TMP/pepsal.log"
+check "... their entries freed at once (the table holds only the 5)" table_used_is 5
 touch "$TMP/go"
 wait $hold_pid
 check "the 5 established connections were unaffected ($(tail -n1 "$TMP/hold.out"))" \
