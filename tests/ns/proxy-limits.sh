@@ -41,5 +41,22 @@ check "the 5 established connections were unaffected ($(tail -n1 "$TMP/hold.out"
 check "once they closed, new connections are served again" \
 	wait_until 5 sh -c "ip netns exec $NS_C python3 $TOOLS/tcptool.py hold $S4 7020 1 /dev/null | grep -q ^ok"
 check "pepsal is still running" kill -0 "$PEPSAL_PID"
+proxy_stop
+
+# ---- few descriptors: -c is lowered to what they allow, never exhausted ------------------
+# 200 descriptors, 64 kept in reserve, 6 per connection: 22 connections
+(ulimit -n 200; proxy_start -c 1000) || { show_log; finish; }
+PEPSAL_PID=$(pgrep -f "pepsal --shm $SHM_NAME -c 1000" | head -n1) # started in a subshell
+on_exit "kill $PEPSAL_PID"
+check "RLIMIT_NOFILE 200: -c lowered, with a warning" \
+	grep -q "1000 connections need up to 6064 descriptors and the limit is 200: serving at most 22" "$TMP/pepsal.log"
+rm -f "$TMP/go"
+bg "$NS_C" "$TMP/hold22.out" python3 "$TOOLS/tcptool.py" hold $S4 7020 22 "$TMP/go"
+check "22 connections held" wait_until 10 grep -q ready "$TMP/hold22.out"
+out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" expect-reset $S4 7020 1 2>&1)
+check "the 23rd is reset ($out)" no_fail "$out"
+touch "$TMP/go"
+check "the 22 kept working" wait_until 10 grep -q "^ok: 22 connections" "$TMP/hold22.out"
+check "pepsal is still running" kill -0 "$PEPSAL_PID"
 [ "$FAILS" -eq 0 ] || show_log 30
 finish
