@@ -190,13 +190,16 @@ static int table_setup(struct proxy_config *c)
 			pr_err("%s; not touching it (remove it yourself if it is stale)", err);
 			return rc;
 		}
-		if (pepsal_table_role_alive(t, PEPSAL_ROLE_PROXY, pepsal_now_ns(), FRESH_NS)) {
-			pepsal_table_get_info(t, &info);
+		/* the library's rule: held if its pid lives and beat recently */
+		pepsal_table_get_info(t, &info);
+		if (pepsal_table_claim_role(t, PEPSAL_ROLE_PROXY, getpid(), pepsal_now_ns(),
+					    FRESH_NS) == -EBUSY) {
 			pr_err("another pepsal (pid %d) is using the table %s",
 			       (int)info.heartbeat[PEPSAL_ROLE_PROXY].pid, c->shm_name);
 			pepsal_table_detach(t);
 			return -EBUSY;
 		}
+		pepsal_table_release_role(t, PEPSAL_ROLE_PROXY, getpid());
 		pr_info("replacing the stale table %s", c->shm_name);
 		pepsal_table_detach(t);
 		pepsal_table_unlink(c->shm_name);
@@ -388,6 +391,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	pepsal_log_init("pepsal", false, LOG_DAEMON, g_proxy.cfg.verbose);
+	/* before the port is open: a SIGTERM from then on is a clean stop */
+	sfd = signals_setup();
+	if (sfd < 0) {
+		pr_err("cannot set up signals: %s", strerror(-sfd));
+		return 1;
+	}
 	limits_setup(&g_proxy.cfg);
 	if (table_setup(&g_proxy.cfg))
 		return 1;
@@ -413,11 +422,6 @@ int main(int argc, char **argv)
 				     pepsal_now_ns(), FRESH_NS);
 	if (rc) {
 		pr_err("another pepsal holds the table %s", g_proxy.cfg.shm_name);
-		goto fail;
-	}
-	sfd = signals_setup();
-	if (sfd < 0) {
-		pr_err("cannot set up signals: %s", strerror(-sfd));
 		goto fail;
 	}
 	self_dir(dir, sizeof(dir));

@@ -134,7 +134,7 @@ check "... the table was removed" [ ! -e "/dev/shm/${SHM_NAME#/}" ]
 check "... the connection log file keeps no temporary" [ ! -e "$TMP/conns.tmp" ]
 
 # ---- a stale table (pepsal killed outright) is replaced; fail-open meanwhile --------------
-proxy_start || { show_log; finish; }
+proxy_start || { not_ok "pepsal started again"; show_log; finish; }
 qpid=$(queuer_pid)
 kill -KILL "$PEPSAL_PID"
 wait "$PEPSAL_PID" 2>/dev/null
@@ -143,7 +143,7 @@ check "pepsal killed: its queuer (pid $qpid) goes too (no stale queue binding)" 
 	wait_until 5 sh -c "[ -n '$qpid' ] && ! kill -0 '$qpid' 2>/dev/null"
 out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7030 2>&1)
 check "pepsal down: connections still work, unproxied ($out)" [ "$out" = "server $C4" ]
-proxy_start || { show_log; finish; }
+proxy_start || { not_ok "pepsal started again"; show_log; finish; }
 check "the stale table was replaced" grep -q "replacing the stale table" "$TMP/pepsal.log"
 check "... and connections are proxied again" \
 	test "$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7030)" = "server $C4"
@@ -160,5 +160,15 @@ check "... and runs (pid $dpid)" kill -0 "$dpid"
 kill -TERM "$dpid"
 check "... SIGTERM stops it and removes the pid file" \
 	wait_until 5 sh -c "! kill -0 $dpid 2>/dev/null && [ ! -e '$TMP/pepsal.pid' ]"
+# ---- -a and -p ---------------------------------------------------------------------------------
+ip netns exec "$NS_R" "$BUILD/pepsal" -a $R6C -p 5003 --shm "$SHM_NAME" --no-queuer >"$TMP/a.log" 2>&1 &
+apid=$!
+on_exit "kill $apid"
+check "-a $R6C -p 5003: listens there" wait_until 5 listening "$NS_R" 5003
+check "... and only there" test "$(nsx "$NS_R" ss -Hltn 'sport = :5003' | awk '{print $4}')" = "[$R6C]:5003"
+kill -TERM $apid
+wait $apid
+rc=$?
+check "... SIGTERM: status 0 (got $rc: $(tail -n1 "$TMP/a.log"))" test $rc -eq 0
 [ "$FAILS" -eq 0 ] || show_log 40
 finish
