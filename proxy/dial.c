@@ -31,6 +31,7 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 #define DIAL_PORT_TRIES 16
+#define DIAL_POLL_MS 200
 
 static int make_transparent(int fd, int family)
 {
@@ -62,6 +63,10 @@ static int wait_connected(int fd, uint64_t timeout_ns)
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		ms = (int)((deadline - now + 999999) / 1000000);
+		if (ms > DIAL_POLL_MS)
+			ms = DIAL_POLL_MS; /* look at the stop flag now and then */
+		if (atomic_load(&g_proxy.stopping))
+			return -ECANCELED;
 		n = poll(&p, 1, ms);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -26,6 +26,7 @@
 #endif
 #define PEPSAL_IP6T_SO_ORIGINAL_DST 80
 #define LISTEN_BACKLOG 4096
+#define ACCEPT_BATCH 256
 
 /* A spare descriptor, given up to accept-and-reset when the process is out
  * of descriptors, so a full table never leaves clients hanging. */
@@ -199,7 +200,8 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 
 void listener_accept(int lfd)
 {
-	for (;;) {
+	/* a bounded batch, so a flood cannot starve the heartbeat and timers */
+	for (int batch = 0; batch < ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);

@@ -365,6 +365,7 @@ static void shutdown_all(const int *lfds, int nl)
 		nanosleep(&ts, NULL);
 	if (atomic_load(&g_proxy.active))
 		pr_warn("%u connections did not close in time", atomic_load(&g_proxy.active));
+	timers_conn_log_now(); /* the log does not list connections that are gone */
 	queuer_stop();
 }
 

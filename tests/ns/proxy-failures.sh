@@ -64,5 +64,17 @@ if [ -r /proc/net/nf_conntrack ]; then
 	check "the trap was real: conntrack remapped a client port" remapped
 fi
 check "all connections closed, the table is empty" wait_until 5 table_used_is 0
+
+# ---- SIGTERM while a dial is pending (--connect-timeout 2s) ------------------------
+a0=$(counter proxy.accepted)
+bg "$NS_C" "$TMP/pending.out" python3 "$TOOLS/tcptool.py" expect-reset $S4 7998 5
+accepted_more() { [ "$(counter proxy.accepted)" -gt "$a0" ]; }
+wait_until 5 accepted_more
+t0=$(date +%s%N)
+proxy_stop
+rc=$? ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "SIGTERM during a dial: status $rc, exit in $ms ms, before the connect timeout" \
+	test $rc -eq 0 -a $ms -lt 1500
+check "... the waiting client was reset" wait_until 5 grep -q ConnectionResetError "$TMP/pending.out"
 [ "$FAILS" -eq 0 ] || show_log 30
 finish

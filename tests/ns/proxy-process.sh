@@ -132,6 +132,7 @@ check "... the live connections were reset, not left hanging" \
 check "... the queuer (pid $qpid) was stopped" sh -c "[ -n '$qpid' ] && ! kill -0 '$qpid' 2>/dev/null"
 check "... the table was removed" [ ! -e "/dev/shm/${SHM_NAME#/}" ]
 check "... the connection log file keeps no temporary" [ ! -e "$TMP/conns.tmp" ]
+check "... and lists no connection any more" grep -q "^# 0 connections" "$TMP/conns"
 
 # ---- a stale table (pepsal killed outright) is replaced; fail-open meanwhile --------------
 proxy_start || { not_ok "pepsal started again"; show_log; finish; }
