@@ -218,29 +218,32 @@ static int table_setup(struct proxy_config *c)
 
 /* ---- limits ---------------------------------------------------------------- */
 
-/* Raise RLIMIT_NOFILE as far as allowed (never fatal), then keep -c within
- * what the descriptors allow. */
+/* Raise RLIMIT_NOFILE to what -c needs (beyond the hard limit when
+ * CAP_SYS_RESOURCE allows), else as far as allowed; never fatal. Then keep
+ * -c within what the descriptors allow. */
 static void limits_setup(struct proxy_config *c)
 {
+	uint64_t want = (uint64_t)c->max_conns * FDS_PER_CONN + FDS_RESERVED, fit;
 	struct rlimit rl;
-	uint64_t fit;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
+	if (rl.rlim_cur < want) {
+		struct rlimit up = { .rlim_cur = want, .rlim_max = want };
 
-		rl.rlim_cur = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-			pr_warn("cannot raise the descriptor limit: %s", strerror(errno));
-			getrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_max >= want)
+			up.rlim_max = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &up) < 0) {
+			up = (struct rlimit){ .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+			if (setrlimit(RLIMIT_NOFILE, &up) < 0)
+				pr_warn("cannot raise the descriptor limit: %s", strerror(errno));
 		}
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	fit = rl.rlim_cur > FDS_RESERVED ? (rl.rlim_cur - FDS_RESERVED) / FDS_PER_CONN : 1;
 	if (c->max_conns > fit) {
 		pr_warn("%u connections need up to %llu descriptors and the limit is %llu: "
-			"serving at most %llu", c->max_conns,
-			(unsigned long long)c->max_conns * FDS_PER_CONN + FDS_RESERVED,
+			"serving at most %llu", c->max_conns, (unsigned long long)want,
 			(unsigned long long)rl.rlim_cur, (unsigned long long)fit);
 		c->max_conns = (uint32_t)(fit ? fit : 1);
 	}

@@ -3,6 +3,7 @@
 # tests/lib.sh:
 #   proxy_setup [pepsal options]   topology, rules in the router, pepsal started
 #   proxy_start [pepsal options]   (re)start pepsal in the router
+#                                  (NO_SYS_RESOURCE=1: without CAP_SYS_RESOURCE)
 #   counter NAME                   a counter of the table ("proxy.accepted")
 #   bg NS LOG CMD...               run CMD in NS in the background, killed at exit
 #   tcptool ARGS...                tests/tools/tcptool.py
@@ -59,7 +60,8 @@ d = json.load(sys.stdin); sys.exit(0 if d["heartbeats"][sys.argv[1]]["alive"] el
 # proxy_start [options]: start pepsal in the router and wait until it
 # listens and (unless --no-queuer) its queuer is alive.
 proxy_start() {
-	ip netns exec "$NS_R" "$BUILD/pepsal" --shm "$SHM_NAME" "$@" >>"$TMP/pepsal.log" 2>&1 &
+	ip netns exec "$NS_R" ${NO_SYS_RESOURCE:+setpriv --inh-caps=-sys_resource --bounding-set=-sys_resource} \
+		"$BUILD/pepsal" --shm "$SHM_NAME" "$@" >>"$TMP/pepsal.log" 2>&1 &
 	PEPSAL_PID=$!
 	on_exit "kill $PEPSAL_PID"
 	wait_until 5 listening "$NS_R" 5000 || { echo "# pepsal did not listen"; return 1; }
@@ -72,10 +74,15 @@ proxy_start() {
 # proxy_stop: SIGTERM and wait for the exit; returns pepsal's status.
 proxy_stop() {
 	[ -n "$PEPSAL_PID" ] || return 0
-	kill -TERM "$PEPSAL_PID" 2>/dev/null
-	wait "$PEPSAL_PID"
-	local rc=$?
+	local pid=$PEPSAL_PID rc=0
 	PEPSAL_PID=
+	kill -TERM "$pid" 2>/dev/null
+	if jobs -p | grep -qx "$pid"; then
+		wait "$pid"
+		rc=$?
+	else # started in a subshell: not our child, poll for its exit
+		wait_until 10 sh -c "! kill -0 $pid 2>/dev/null" || rc=1
+	fi
 	return $rc
 }
 
