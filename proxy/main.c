@@ -251,6 +251,20 @@ static void limits_setup(struct proxy_config *c)
 
 /* ---- process ------------------------------------------------------------- */
 
+/* -d changes to /: make a relative path absolute first (NULL stays NULL). */
+static const char *absolute(const char *path)
+{
+	static char bufs[3][PATH_MAX];
+	static int used;
+	char cwd[PATH_MAX];
+
+	if (!path || path[0] == '/' || used == 3 || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if (snprintf(bufs[used], PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX)
+		return path;
+	return bufs[used++];
+}
+
 static int write_pid_file(const char *path)
 {
 	char tmp[PATH_MAX];
@@ -410,6 +424,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (g_proxy.cfg.daemon) {
+		g_proxy.cfg.conn_log = absolute(g_proxy.cfg.conn_log);
+		g_proxy.cfg.pid_file = absolute(g_proxy.cfg.pid_file);
+		if (g_proxy.cfg.queuer_path && strchr(g_proxy.cfg.queuer_path, '/'))
+			g_proxy.cfg.queuer_path = absolute(g_proxy.cfg.queuer_path);
 		if (daemon(0, 0) < 0) {
 			pr_err("cannot daemonize: %s", strerror(errno));
 			goto fail;

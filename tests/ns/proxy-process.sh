@@ -151,13 +151,15 @@ check "... and connections are proxied again" \
 proxy_stop
 
 # ---- daemon ---------------------------------------------------------------------------------
-nsx "$NS_R" "$BUILD/pepsal" -d --shm "$SHM_NAME" --no-queuer --pid-file "$TMP/pepsal.pid" \
-	>"$TMP/daemon.out" 2>&1
+(cd "$TMP" && nsx "$NS_R" "$BUILD/pepsal" -d --shm "$SHM_NAME" --no-queuer --pid-file pepsal.pid \
+	-l conns.d --log-interval 1s >"$TMP/daemon.out" 2>&1)
 check "-d returns at once with status 0" test $? -eq 0
 check "... writes its pid file" wait_until 5 test -s "$TMP/pepsal.pid"
 dpid=$(cat "$TMP/pepsal.pid" 2>/dev/null)
 on_exit "kill $dpid"
 check "... and runs (pid $dpid)" kill -0 "$dpid"
+check "... relative -l and --pid-file are kept where they were meant (not in /)" \
+	wait_until 5 test -s "$TMP/conns.d"
 kill -TERM "$dpid"
 check "... SIGTERM stops it and removes the pid file" \
 	wait_until 5 sh -c "! kill -0 $dpid 2>/dev/null && [ ! -e '$TMP/pepsal.pid' ]"
