@@ -44,5 +44,13 @@ check "no lookup miss, no dial failure" \
 check "the table holds no entry after the connections closed" wait_until 5 table_used_is 0
 check "pepsal exits 0 on SIGTERM" proxy_stop
 check "pepsal removed its table at exit" [ ! -e "/dev/shm/${SHM_NAME#/}" ]
+# ---- --no-transparent: the server sees the proxy ---------------------------------
+proxy_start --no-transparent || { not_ok "pepsal started again"; show_log; finish; }
+a0=$(counter proxy.accepted)
+peer=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7000)
+check "--no-transparent, IPv4: the server sees the router's address ($peer)" [ "$peer" = "server $R4S" ]
+peer=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S6 7000)
+check "--no-transparent, IPv6: the server sees the router's address ($peer)" [ "$peer" = "server $R6S" ]
+check "... both proxied" test "$(counter proxy.accepted)" -eq $((a0 + 2))
 [ "$FAILS" -eq 0 ] || show_log 30
 finish
