@@ -73,8 +73,10 @@ static int wait_readable(struct conn *c, int in)
 	uint64_t idle = g_proxy.cfg.idle_timeout_ns;
 	struct pollfd p = { .fd = in, .events = POLLIN };
 
+	int ms = idle ? (int)(idle / 1000000 < 60000 ? idle / 1000000 + 1 : 60000) : -1;
+
 	for (;;) {
-		int n = poll(&p, 1, idle ? (int)(idle / 1000000 + 1) : -1);
+		int n = poll(&p, 1, ms);
 
 		if (n > 0)
 			return 0;
