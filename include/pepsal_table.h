@@ -134,6 +134,13 @@ int pepsal_table_lookup(struct pepsal_table *t, const struct pepsal_endpoint *cl
 			const struct pepsal_endpoint *dst,
 			struct pepsal_entry_view *out);
 
+/* Does the table hold a live entry with exactly CLIENT's endpoint (and DST,
+ * if given)? 1 or 0, or a negative errno; counts nothing. The proxy asks it
+ * before dialing from a client's address, so that its own connection never
+ * takes the 4-tuple of a client connection conntrack already knows. */
+int pepsal_table_holds(struct pepsal_table *t, const struct pepsal_endpoint *client,
+		       const struct pepsal_endpoint *dst);
+
 /* Change the state of the entry SLOT if it still has generation GEN. */
 int pepsal_table_set_state(struct pepsal_table *t, uint32_t slot, uint32_t gen,
 			   enum pepsal_state state);

@@ -421,6 +421,30 @@ int pepsal_table_lookup(struct pepsal_table *t, const struct pepsal_endpoint *cl
 	return lookup_common(t, client, dst, 0, false, out);
 }
 
+int pepsal_table_holds(struct pepsal_table *t, const struct pepsal_endpoint *client,
+		       const struct pepsal_endpoint *dst)
+{
+	int found = 0, r;
+
+	if (!valid_family(client->family))
+		return -EAFNOSUPPORT;
+	r = pepsal_table_lock(t);
+	if (r)
+		return r;
+	FOR_CHAIN(t, t->client_index[client_bucket(t, client->family, client->addr,
+						   client->port)], next_client, i, steps) {
+		const struct pepsal_shm_entry *e = &t->entries[i - 1];
+
+		if (valid_state(e->state) && entry_client_is(e, client) &&
+		    (!dst || entry_dst_is(e, dst))) {
+			found = 1;
+			break;
+		}
+	}
+	pepsal_table_unlock(t);
+	return found;
+}
+
 /* Lock and check that SLOT is allocated with generation GEN. */
 static int lock_slot(struct pepsal_table *t, uint32_t slot, uint32_t gen)
 {

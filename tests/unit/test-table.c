@@ -100,11 +100,16 @@ static void roundtrip(struct pepsal_endpoint c, struct pepsal_endpoint d)
 	g_assert_cmpint(pepsal_table_snapshot(t, (uint32_t)slot, &v), ==, 0);
 	g_assert_cmpuint(v.syn_ns, ==, 6 * SEC);
 
+	g_assert_cmpint(pepsal_table_holds(t, &c, &d), ==, 1);
+	g_assert_cmpint(pepsal_table_holds(t, &c, NULL), ==, 1);
+
 	/* another port of the same host is another key */
 	struct pepsal_endpoint c2 = c;
 
 	c2.port++;
 	g_assert_cmpint(pepsal_table_lookup(t, &c2, NULL, NULL), ==, -ENOENT);
+	g_assert_cmpint(pepsal_table_holds(t, &c2, NULL), ==, 0);
+	g_assert_cmpint(pepsal_table_holds(t, &c, &c2), ==, 0);
 	g_assert_cmpint(pepsal_table_claim(t, &c, &d, 7 * SEC, &v), ==, slot);
 	g_assert_cmpint(v.state, ==, PEPSAL_STATE_ESTABLISHED);
 	/* established: not claimable twice, still found by lookup */
@@ -124,6 +129,7 @@ static void roundtrip(struct pepsal_endpoint c, struct pepsal_endpoint d)
 	g_assert_cmpint(pepsal_table_remove(t, (uint32_t)slot, v.gen), ==, 0);
 	g_assert_cmpint(pepsal_table_remove(t, (uint32_t)slot, v.gen), ==, -ESTALE);
 	g_assert_cmpint(pepsal_table_lookup(t, &c, NULL, NULL), ==, -ENOENT);
+	g_assert_cmpint(pepsal_table_holds(t, &c, NULL), ==, 0);
 	g_assert_cmpint(pepsal_table_snapshot(t, (uint32_t)slot, &v), ==, -ENOENT);
 	done(t);
 }
