@@ -18,3 +18,10 @@ bench-sat: deps
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/sat/bench.sh $(BENCH_ARGS)
 
 .PHONY: demo bench-sat
+
+# LD_PRELOAD helper: SO_MAX_PACING_RATE on the sockets pepsal accepts, for the
+# tuning runs (tests/sat/tune.sh, PEP_SHAPE=pacing) until pepsal has an option
+SAT_PACING_SHIM := $(BUILD)/tests/pacing-shim.so
+$(SAT_PACING_SHIM): tests/sat/pacing-shim.c
+	$(call quiet,CC,$@)mkdir -p $(dir $@) && $(CC) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+programs: $(SAT_PACING_SHIM)

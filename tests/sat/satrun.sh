@@ -16,6 +16,22 @@ PEP_PID=
 PEP_INITCWND=${PEP_INITCWND:-100}
 PEP_CC=${PEP_CC:-cubic}
 PEP_SNDBUF=${PEP_SNDBUF:-4m}
+# PEP_CWND_LOCK N: route metric `cwnd lock N` (snd_cwnd_clamp of the
+# satellite leg); empty: none.
+PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
+# PEP_SHAPE: what keeps the satellite leg from overflowing the link's buffer,
+# on the pep's satellite-facing interface (eth0), at PEP_SHAPE_RATE Mbit/s
+# (default: the link rate):
+#   none  nothing (the link's 1-BDP buffer takes what the sender bursts)
+#   pacing  SO_MAX_PACING_RATE on pepsal's accepted sockets (TCP's internal
+#         pacing; set by $BUILD/tests/pacing-shim.so until pepsal has an
+#         option), the rate converted from the wire (1514-byte frames) to
+#         TCP payload (1448 bytes); this kernel has no fq qdisc
+#   tbf   tbf shaper at the rate: the PEP's own egress is the bottleneck, TCP
+#         small queues hold the excess in the socket, the satellite modem's
+#         buffer stays empty (what a PEP integrated with its modem does)
+PEP_SHAPE=${PEP_SHAPE:-none}
+PEP_SHAPE_RATE=${PEP_SHAPE_RATE:-}
 
 sat_scenario() {
 	local rate=$1 loss=$2 initrwnd=${3:-} a
@@ -43,7 +59,9 @@ pep_queue_bound() {
 # pep_on: the tuned route, the rules (pepsal-iptables, SYNs from the
 # satellite side), pepsal with its queuer.
 pep_on() {
-	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4 initcwnd "$PEP_INITCWND"
+	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4 initcwnd "$PEP_INITCWND" \
+		${PEP_CWND_LOCK:+cwnd lock "$PEP_CWND_LOCK"} || return 1
+	pep_shape "$PEP_SHAPE" || return 1
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_wmem="4096 65536 16777216" \
 		net.ipv4.tcp_rmem="4096 131072 16777216"
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
@@ -51,7 +69,13 @@ pep_on() {
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
 	# ip netns exec forks: the shell it runs writes pepsal's own pid
 	rm -f "$TMP/pepsal.pid"
-	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
+	local pre=
+	if [ "$PEP_SHAPE" = pacing ]; then
+		pre="LD_PRELOAD=$BUILD/tests/pacing-shim.so PEPSAL_SHIM_PACING=$(awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" \
+			'BEGIN { printf "%d", r * 1e6 / 8 * 1448 / 1514 }')"
+		[ -e "$BUILD/tests/pacing-shim.so" ] || { echo "# no $BUILD/tests/pacing-shim.so" >&2; return 1; }
+	fi
+	nsx "$NS_P" env $pre sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
 		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-sndbuf "$PEP_SNDBUF" \
 		--server-rcvbuf "$PEP_SNDBUF" >>"$TMP/pepsal.log" 2>&1 &
 	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
@@ -69,6 +93,22 @@ pep_off() {
 	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
 	PEP_PID=
 	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
+	pep_shape none
+}
+
+# pep_shape none|pacing|tbf: the qdisc on the pep's satellite-facing interface.
+pep_shape() {
+	local rate=${PEP_SHAPE_RATE:-$SAT_RATE} burst
+	case "$1" in
+	none|pacing) tc -n "$NS_P" qdisc del dev eth0 root 2>/dev/null; return 0 ;;
+	tbf)
+		# burst as the link's (about 1 ms); a BDP of queue, which TCP small
+		# queues never fill with one flow
+		burst=$(awk -v r="$rate" 'BEGIN { b = int(r * 1e6 / 8 / 1000); print (b < 3028 ? 3028 : b) }')
+		tc -n "$NS_P" qdisc replace dev eth0 root tbf rate "${rate}mbit" burst "$burst" \
+			limit "$(awk -v r="$rate" -v t="$SAT_RTT_MS" 'BEGIN { print int(r * 1e6 / 8 * t / 1000) }')" ;;
+	*) echo "# PEP_SHAPE is none, pacing or tbf, not '$1'" >&2; return 1 ;;
+	esac
 }
 
 # pep_relayed: connections pepsal accepted so far (its table's counter).

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Compare settings of pepsal's satellite leg on one scenario, in one run:
+# every variant downloads every size RUNS times (variants interleaved run by
+# run, so load drifts hit them alike); prints the medians and appends every
+# run to a CSV.
+#   BUILD=$PWD/build bash tests/sat/tune.sh [options] VARIANT...
+#     --rate 20 --loss 0 --client std|initrwnd --runs 5
+#     --sizes "100000 1000000 10000000" --csv FILE
+#   VARIANT: nopep, or LABEL:VAR=VALUE,VAR=VALUE with the PEP_* variables of
+#   satrun.sh, e.g.  base:PEP_INITCWND=100  tbf:PEP_INITCWND=1000,PEP_SHAPE=tbf
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/satlink.sh"
+. "$(dirname "$0")/satrun.sh"
+set -o pipefail
+RATE=20 LOSS=0 CLIENT=std RUNS=5 SIZES="100000 1000000 10000000" CSV=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rate) RATE=$2; shift 2 ;;
+	--loss) LOSS=$2; shift 2 ;;
+	--client) CLIENT=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
+	--sizes) SIZES=$2; shift 2 ;;
+	--csv) CSV=$2; shift 2 ;;
+	-h|--help) sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "tune: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "tune: no variant" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "tune: run as root" >&2; exit 2; }
+case "$CLIENT" in std) rwnd= ;; initrwnd) rwnd=100 ;; *) echo "tune: std or initrwnd" >&2; exit 2 ;; esac
+[ -z "$CSV" ] || [ -s "$CSV" ] ||
+	echo "date,rate_mbit,loss_pct,client,variant,settings,size,run,seconds,loadavg1" >"$CSV"
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# apply VARIANT: set the PEP_* variables (defaults first), start pepsal
+apply() {
+	local v=$1 kv
+	PEP_INITCWND=100 PEP_CC=cubic PEP_SNDBUF=4m PEP_CWND_LOCK= PEP_SHAPE=none PEP_SHAPE_RATE=
+	[ "$v" = nopep ] && return 0
+	IFS=, read -r -a kv <<<"${v#*:}"
+	for a in "${kv[@]}"; do
+		[[ "$a" =~ ^PEP_[A-Z_]+=[^\ ]*$ ]] || { echo "tune: bad setting $a" >&2; return 1; }
+		printf -v "${a%%=*}" '%s' "${a#*=}"
+	done
+	pep_on
+}
+
+sat_scenario "$RATE" "$LOSS" $rwnd || exit 1
+echo "# $(date -u +%FT%TZ) rate $RATE loss $LOSS client $CLIENT runs $RUNS loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A T
+for ((r = 1; r <= RUNS; r++)); do
+	for v in "$@"; do
+		apply "$v" || exit 1
+		for s in $SIZES; do
+			t=$(fetch "$s" "$TMP/series") || t=nan
+			T[$v,$s]+="$t "
+			la=$(cut -d' ' -f1 /proc/loadavg)
+			printf '  run %d %-28s %8s %7s s  (load %s)\n' "$r" "${v%%:*}" "$s" "$t" "$la"
+			[ -z "$CSV" ] || echo "$(date -u +%FT%TZ),$RATE,$LOSS,$CLIENT,${v%%:*},\"${v#*:}\",$s,$r,$t,$la" >>"$CSV"
+		done
+		[ "$v" = nopep ] || pep_off
+	done
+done
+echo "# medians of $RUNS runs, rate $RATE loss $LOSS client $CLIENT, loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+for v in "$@"; do
+	line=$(printf '%-28s' "${v%%:*}")
+	for s in $SIZES; do
+		# shellcheck disable=SC2086
+		line+=$(printf ' %8s' "$(median ${T[$v,$s]})")
+	done
+	echo "$line    ${v#*:}"
+done
