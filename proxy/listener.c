@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The listener: accepts the connections REDIRECTed to the proxy port, finds
- * each one's entry in the table and hands it to the relay. Whatever cannot
+ * The listener: accepts the connections intercepted for the proxy port,
+ * gives each one its entry in the table and hands it to the relay.
+ *
+ * nfqueue mode: the queuer recorded the SYN; the entry is claimed by the
+ * client's endpoint, confirmed by conntrack's SO_ORIGINAL_DST.
+ * tproxy mode: no queuer; the listener is transparent and the accepted
+ * socket's own address is the original destination. The proxy records the
+ * entry itself (as the queuer would, then claims it), so that the table
+ * lists every relayed connection in both modes (pepsal-shm, the counters,
+ * the byte counts) and the dial's source-port check (dial.c) sees the
+ * client connections it must not collide with. Whatever cannot
  * be served (no entry, over the limit, out of resources) is reset at once,
  * counted, and logged with a rate limit: the client sees a failure, never a
  * hang.
@@ -66,6 +75,17 @@ static int open_one(const struct proxy_config *cfg, int family, const void *addr
 		return rc;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (cfg->mode == MODE_TPROXY &&
+	    (family == AF_INET6 ?
+	     setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) :
+	     setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "--mode tproxy: cannot make the IPv%d listener "
+			 "transparent (needs CAP_NET_ADMIN): %s", family == AF_INET ? 4 : 6,
+			 strerror(errno));
+		close(fd);
+		return rc;
+	}
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (cfg->fastopen) {
@@ -155,34 +175,112 @@ refused:
 	return true;
 }
 
+/* nfqueue mode: claim the entry the queuer recorded; 0 or -errno. */
+static int entry_nfqueue(int fd, const struct pepsal_endpoint *peer,
+			 struct pepsal_entry_view *entry, struct pepsal_endpoint *odst)
+{
+	bool have_odst = original_dst(fd, peer->family, odst) == 0;
+
+	if (!have_odst)
+		odst->family = 0;
+	return pepsal_table_claim(g_proxy.table, peer, have_odst ? odst : NULL,
+				  pepsal_now_ns(), entry);
+}
+
+static void report_miss(const struct pepsal_endpoint *peer, const struct pepsal_endpoint *odst)
+{
+	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
+
+	proxy_count(PC_LOOKUP_MISS, 1);
+	if (odst->family)
+		pepsal_endpoint_format(odst, b);
+	pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
+		       "(original destination %s): resetting it",
+		       pepsal_endpoint_format(peer, a), b);
+}
+
+/* Is DST one of this box's own addresses, on the proxy's port? Then a
+ * tproxy-mode dial would come back to the listener: a loop. Only asked
+ * when the port matches, so it costs nothing in the common case. */
+static bool is_self(const struct pepsal_endpoint *dst)
+{
+	struct pepsal_endpoint any_port = *dst;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	bool self;
+	int fd;
+
+	if (dst->port != g_proxy.cfg.port)
+		return false;
+	fd = socket(dst->family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return false;
+	any_port.port = 0;
+	sl = pepsal_endpoint_to_sockaddr(&any_port, &ss);
+	self = bind(fd, (struct sockaddr *)&ss, sl) == 0; /* non-transparent: local only */
+	close(fd);
+	return self;
+}
+
+/* tproxy mode: the socket's own address is the original destination;
+ * record and claim the entry (as queuer and proxy would). 0 or -errno. */
+static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
+			struct pepsal_entry_view *entry, struct pepsal_endpoint *out_dst)
+{
+	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct pepsal_endpoint odst;
+	uint64_t now = pepsal_now_ns();
+	int rc;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	rc = pepsal_endpoint_from_sockaddr(&odst, (struct sockaddr *)&ss, sl);
+	if (rc < 0)
+		return rc;
+	*out_dst = odst;
+	if (is_self(&odst)) {
+		proxy_count(PC_LOOKUP_MISS, 1);
+		pr_ratelimited(LOG_WARNING, "connection from %s to the proxy's own port %s: "
+			       "resetting it", pepsal_endpoint_format(peer, a),
+			       pepsal_endpoint_format(&odst, b));
+		return -ELOOP;
+	}
+	rc = pepsal_table_record_syn(g_proxy.table, peer, &odst, now, NULL);
+	if (rc >= 0)
+		rc = pepsal_table_claim(g_proxy.table, peer, &odst, now, entry);
+	if (rc >= 0)
+		return 0;
+	proxy_count(PC_OVER_LIMIT, 1);
+	pr_ratelimited(LOG_WARNING, "cannot record the connection from %s in the table (%s): "
+		       "resetting it; raise --capacity", pepsal_endpoint_format(peer, a),
+		       strerror(-rc));
+	return rc;
+}
+
 static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 {
-	struct pepsal_endpoint peer, odst;
+	struct pepsal_endpoint peer, odst = { 0 };
 	struct pepsal_entry_view entry;
 	char a[PEPSAL_ENDPOINT_STRLEN];
-	bool have_odst;
 	int rc;
 
 	if (pepsal_endpoint_from_sockaddr(&peer, (const struct sockaddr *)ss, sl) < 0) {
 		sock_reset_close(fd);
 		return;
 	}
-	have_odst = original_dst(fd, peer.family, &odst) == 0;
-	rc = pepsal_table_claim(g_proxy.table, &peer, have_odst ? &odst : NULL,
-				pepsal_now_ns(), &entry);
-	if (refuse(&entry, rc >= 0)) {
-		sock_reset_close(fd);
-		return;
+	if (g_proxy.cfg.mode == MODE_TPROXY) {
+		/* nothing to claim: refused before an entry is made */
+		rc = refuse(NULL, false) ? -EBUSY : entry_tproxy(fd, &peer, &entry, &odst);
+	} else {
+		rc = entry_nfqueue(fd, &peer, &entry, &odst);
+		if (refuse(&entry, rc >= 0))
+			rc = -EBUSY;
+		else if (rc < 0)
+			report_miss(&peer, &odst);
 	}
 	if (rc < 0) {
-		char b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
-
-		proxy_count(PC_LOOKUP_MISS, 1);
-		if (have_odst)
-			pepsal_endpoint_format(&odst, b);
-		pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
-			       "(original destination %s): resetting it",
-			       pepsal_endpoint_format(&peer, a), b);
 		sock_reset_close(fd);
 		return;
 	}

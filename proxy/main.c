@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "pepsal_log.h"
-#include "pepsal_opts.h"
 #include "proxy.h"
 
 #define FRESH_NS 3000000000ull      /* a heartbeat younger than this is alive */
@@ -54,125 +53,19 @@ void proxy_count(enum proxy_counter c, uint64_t n)
 		pepsal_table_counter_add(g_proxy.table, idx, n);
 }
 
-/* ---- options ----------------------------------------------------------- */
-
-static char shm_name_buf[256];
-
-static bool parse_shm(const char *arg, void *dst, char *err, size_t errlen)
-{
-	snprintf(shm_name_buf, sizeof(shm_name_buf), "%s%s", arg[0] == '/' ? "" : "/", arg);
-	if (!pepsal_shm_name_valid(shm_name_buf, err, errlen))
-		return false;
-	*(const char **)dst = shm_name_buf;
-	return true;
-}
-
-static bool parse_mark(const char *arg, void *dst, char *err, size_t errlen)
-{
-	const char *orig = arg;
-	unsigned long v, m;
-	char *end;
-
-	errno = 0;
-	v = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end != '/' || v > UINT32_MAX)
-		goto bad;
-	arg = end + 1;
-	m = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end || m > UINT32_MAX || !m || (v & ~m))
-		goto bad;
-	*(const char **)dst = orig;
-	return true;
-bad:
-	snprintf(err, errlen, "expected VALUE/MASK, two 32-bit numbers, the value "
-		 "within a non-zero mask (e.g. 0x2/0x2)");
-	return false;
-}
-
-static const struct pepsal_opt options[] = {
-	{ "daemon", 'd', PEPSAL_OPT_FLAG, &g_proxy.cfg.daemon, NULL,
-	  "run in the background, log to syslog, write a pid file", 0, 0, NULL },
-	{ "verbose", 'v', PEPSAL_OPT_FLAG, &g_proxy.cfg.verbose, NULL,
-	  "log debug messages", 0, 0, NULL },
-	{ "fastopen", 'f', PEPSAL_OPT_FLAG, &g_proxy.cfg.fastopen, NULL,
-	  "TCP Fast Open on both legs (enable it in net.ipv4.tcp_fastopen too)", 0, 0, NULL },
-	{ "port", 'p', PEPSAL_OPT_U32, &g_proxy.cfg.port, "PORT",
-	  "listening port (default 5000)", 1, 65535, NULL },
-	{ "version", 'V', PEPSAL_OPT_FLAG, &g_proxy.cfg.version, NULL,
-	  "print the version and exit", 0, 0, NULL },
-	{ "address", 'a', PEPSAL_OPT_STRING, &g_proxy.cfg.address, "ADDR",
-	  "listening address (default: all, IPv4 and IPv6)", 0, 0, NULL },
-	{ "logfile", 'l', PEPSAL_OPT_STRING, &g_proxy.cfg.conn_log, "FILE",
-	  "file of the active connections, rewritten periodically", 0, 0, NULL },
-	{ "gc-interval", 'g', PEPSAL_OPT_DURATION, &g_proxy.cfg.gc_interval_ns, "DURATION",
-	  "garbage collection of stale pending entries, every (default 15h)", 1, 0, NULL },
-	{ "pending-lifetime", 't', PEPSAL_OPT_DURATION, &g_proxy.cfg.pending_ns, "DURATION",
-	  "a pending entry older than this is garbage (default 5h)", 1, 0, NULL },
-	{ "max-conns", 'c', PEPSAL_OPT_U32, &g_proxy.cfg.max_conns, "N",
-	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
-	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &g_proxy.cfg.keepalive, NULL,
-	  "TCP keepalive on both legs", 0, 0, NULL },
-	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &g_proxy.cfg.nodelay, NULL,
-	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
-	{ "shm", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.shm_name, "NAME",
-	  "shared-memory table name (default /pepsal)", 0, 0, parse_shm },
-	{ "capacity", 0, PEPSAL_OPT_U32, &g_proxy.cfg.capacity, "N",
-	  "table entries (default 4224)", PEPSAL_TABLE_MIN_CAPACITY,
-	  PEPSAL_TABLE_MAX_CAPACITY, NULL },
-	{ "queue", 0, PEPSAL_OPT_U32, &g_proxy.cfg.queue, "N",
-	  "NFQUEUE number the queuer reads (default 0)", 0, 65535, NULL },
-	{ "mark", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.mark, "VALUE/MASK",
-	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, parse_mark },
-	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.no_queuer, NULL,
-	  "do not start pepsal-queuer (it runs separately)", 0, 0, NULL },
-	{ "queuer", 0, PEPSAL_OPT_STRING, &g_proxy.cfg.queuer_path, "PATH",
-	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
-	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.transparent, NULL,
-	  "dial servers from the proxy's address, not the client's", 0, 1, NULL },
-	{ "upstream-ports", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.upstream_ports, "LO-HI",
-	  "source ports of transparent dials, apart from clients' (default 20000-32767)",
-	  0, 0, port_range_parse },
-	{ "connect-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.connect_timeout_ns,
-	  "DURATION", "give up dialing a server after (default 10s)", 1, 0, NULL },
-	{ "idle-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.idle_timeout_ns, "DURATION",
-	  "reset connections idle for this long (default 0: never)", 0, 0, NULL },
-	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, g_proxy.cfg.leg[LEG_CLIENT].cc, "ALGO",
-	  "congestion control toward clients", 0, 0, cc_parse },
-	{ "server-cc", 0, PEPSAL_OPT_CUSTOM, g_proxy.cfg.leg[LEG_SERVER].cc, "ALGO",
-	  "congestion control toward servers", 0, 0, cc_parse },
-	{ "client-sndbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_CLIENT].sndbuf, "SIZE",
-	  "send buffer toward clients (default: system)", 4096, 1u << 30, NULL },
-	{ "client-rcvbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_CLIENT].rcvbuf, "SIZE",
-	  "receive buffer from clients (default: system)", 4096, 1u << 30, NULL },
-	{ "server-sndbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_SERVER].sndbuf, "SIZE",
-	  "send buffer toward servers (default: system)", 4096, 1u << 30, NULL },
-	{ "server-rcvbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_SERVER].rcvbuf, "SIZE",
-	  "receive buffer from servers (default: system)", 4096, 1u << 30, NULL },
-	{ "pipe-size", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.pipe_size, "SIZE",
-	  "splice chunk (pipe) size per direction (default 1m)", 4096, 1u << 30, NULL },
-	{ "log-interval", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.log_interval_ns, "DURATION",
-	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
-	{ "pid-file", 0, PEPSAL_OPT_STRING, &g_proxy.cfg.pid_file, "FILE",
-	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
-};
-
-static void config_defaults(struct proxy_config *c)
-{
-	c->port = 5000;
-	c->gc_interval_ns = 15 * 3600 * 1000000000ull;
-	c->pending_ns = 5 * 3600 * 1000000000ull;
-	c->max_conns = 2112;
-	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
-	c->mark = "0x2/0x2";
-	c->transparent = true;
-	c->connect_timeout_ns = 10 * 1000000000ull;
-	c->log_interval_ns = 10 * 1000000000ull;
-	c->pipe_size = 1u << 20;
-	c->upstream_ports = (32767u << 16) | 20000u;
-}
-
 /* ---- the table ----------------------------------------------------------- */
+
+/* Room for every connection served and as many pending entries (SYNs
+ * recorded, not yet accepted): twice -c, at least the legacy 4224, at most
+ * what the library allows. */
+static uint32_t default_capacity(uint32_t max_conns)
+{
+	uint64_t want = 2ull * max_conns;
+
+	if (want < PEPSAL_TABLE_DEFAULT_CAPACITY)
+		want = PEPSAL_TABLE_DEFAULT_CAPACITY;
+	return want > PEPSAL_TABLE_MAX_CAPACITY ? PEPSAL_TABLE_MAX_CAPACITY : (uint32_t)want;
+}
 
 /* Create the table; replace a valid one no live proxy holds; refuse the rest. */
 static int table_setup(struct proxy_config *c)
@@ -181,7 +74,7 @@ static int table_setup(struct proxy_config *c)
 	struct pepsal_table *t;
 	int rc;
 
-	rc = pepsal_table_create(c->shm_name, c->capacity, 0, &t, err, sizeof(err));
+	rc = pepsal_table_create(c->shm_name, c->capacity, (mode_t)c->shm_mode, &t, err, sizeof(err));
 	if (rc == -EEXIST) {
 		struct pepsal_table_info info;
 
@@ -203,7 +96,7 @@ static int table_setup(struct proxy_config *c)
 		pr_info("replacing the stale table %s", c->shm_name);
 		pepsal_table_detach(t);
 		pepsal_table_unlink(c->shm_name);
-		rc = pepsal_table_create(c->shm_name, c->capacity, 0, &t, err, sizeof(err));
+		rc = pepsal_table_create(c->shm_name, c->capacity, (mode_t)c->shm_mode, &t, err, sizeof(err));
 	}
 	if (rc) {
 		pr_err("%s", err);
@@ -391,23 +284,11 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX], err[256];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
 
-	config_defaults(&g_proxy.cfg);
 	for (int i = 0; i < PC_COUNT; i++)
 		g_proxy.counter[i] = -1;
-	rc = pepsal_opts_parse("pepsal", "[OPTIONS]", options, argc, argv);
-	if (rc == -2)
-		return 0;
+	rc = config_parse(argc, argv);
 	if (rc < 0)
-		return 2;
-	if (rc < argc) {
-		fprintf(stderr, "pepsal: unexpected argument '%s'\n"
-			"Try 'pepsal --help' for more information.\n", argv[rc]);
-		return 2;
-	}
-	if (g_proxy.cfg.version) {
-		printf("pepsal %s\n", PEPSAL_VERSION);
-		return 0;
-	}
+		return rc == -1 ? 0 : 2;
 	pepsal_log_init("pepsal", false, LOG_DAEMON, g_proxy.cfg.verbose);
 	/* before the port is open: a SIGTERM from then on is a clean stop */
 	sfd = signals_setup();
@@ -416,6 +297,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	limits_setup(&g_proxy.cfg);
+	if (!g_proxy.cfg.capacity)
+		g_proxy.cfg.capacity = default_capacity(g_proxy.cfg.max_conns);
 	if (table_setup(&g_proxy.cfg))
 		return 1;
 	nl = listener_open(&g_proxy.cfg, lfds, err, sizeof(err));
@@ -446,13 +329,19 @@ int main(int argc, char **argv)
 		pr_err("another pepsal holds the table %s", g_proxy.cfg.shm_name);
 		goto fail;
 	}
+	if (g_proxy.cfg.mode == MODE_TPROXY)
+		g_proxy.cfg.no_queuer = true; /* TPROXY rules need no queuer */
 	self_dir(dir, sizeof(dir));
 	queuer_init(&g_proxy.cfg, dir);
 	timers_init(pepsal_now_ns());
-	pr_info("pepsal %s listening on %s port %u (table %s, %u connections at most%s)",
-		PEPSAL_VERSION, g_proxy.cfg.address ? g_proxy.cfg.address : "all addresses",
-		g_proxy.cfg.port, g_proxy.cfg.shm_name, g_proxy.cfg.max_conns,
-		g_proxy.cfg.no_queuer ? ", queuer not started" : "");
+	pr_info("pepsal %s (%s mode) listening on %s port %u (table %s of %u entries, "
+		"%u connections at most%s)", PEPSAL_VERSION,
+		g_proxy.cfg.mode == MODE_TPROXY ? "tproxy" : "nfqueue",
+		g_proxy.cfg.address ? g_proxy.cfg.address : "all addresses",
+		g_proxy.cfg.port, g_proxy.cfg.shm_name, g_proxy.cfg.capacity,
+		g_proxy.cfg.max_conns,
+		g_proxy.cfg.mode == MODE_NFQUEUE && g_proxy.cfg.no_queuer ?
+		", queuer not started" : "");
 	main_loop(sfd, lfds, nl);
 	shutdown_all(lfds, nl);
 	pepsal_table_release_role(g_proxy.table, PEPSAL_ROLE_PROXY, getpid());

@@ -2,7 +2,7 @@
 # pepsal, the proxy: listener, transparent dial, relay thread pairs, timers,
 # the queuer child.
 # libpepsal.a by path: shm/module.mk, which names it, is read after this file
-PROXY_SRCS := proxy/main.c proxy/listener.c proxy/dial.c proxy/relay.c \
+PROXY_SRCS := proxy/main.c proxy/config.c proxy/listener.c proxy/dial.c proxy/relay.c \
               proxy/conn.c proxy/sockopt.c proxy/timers.c proxy/queuer_child.c
 
 PROGRAMS += $(BUILD)/pepsal

@@ -26,8 +26,15 @@ struct leg_opts {
 	uint64_t rcvbuf;            /* SO_RCVBUF, 0 = system default */
 };
 
+/* How connections reach the proxy. */
+enum proxy_mode {
+	MODE_NFQUEUE = 0, /* SYNs recorded by the queuer, REDIRECTed: table lookup */
+	MODE_TPROXY,      /* TPROXY: the destination is the socket's own address */
+};
+
 /* Everything the command line sets. */
 struct proxy_config {
+	enum proxy_mode mode;     /* --mode */
 	bool daemon;              /* -d: background, syslog */
 	bool verbose;             /* -v: debug messages */
 	bool fastopen;            /* -f: TCP Fast Open on both legs */
@@ -47,7 +54,8 @@ struct proxy_config {
 	const char *mark;         /* --mark VALUE/MASK for the queuer */
 	const char *queuer_path;  /* --queuer: the queuer executable */
 	const char *pid_file;     /* --pid-file */
-	uint32_t capacity;        /* --capacity: table entries, 0 = default */
+	uint32_t capacity;        /* --capacity: table entries, 0 = scaled with -c */
+	uint32_t shm_mode;        /* --shm-mode: permissions of the segment */
 	uint64_t connect_timeout_ns; /* --connect-timeout */
 	uint64_t idle_timeout_ns; /* --idle-timeout, 0 = none */
 	uint64_t log_interval_ns; /* --log-interval: rewrite of -l */
@@ -86,6 +94,11 @@ struct proxy {
 };
 
 extern struct proxy g_proxy;
+
+/* ---- config.c ---- */
+/* Parse the command line into g_proxy.cfg: >= 0 go on, -1 exit 0 (help,
+ * version), -2 exit 2 (bad option; the message is printed). */
+int config_parse(int argc, char **argv);
 
 void proxy_count(enum proxy_counter c, uint64_t n);
 

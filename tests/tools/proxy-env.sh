@@ -7,9 +7,12 @@
 #   counter NAME                   a counter of the table ("proxy.accepted")
 #   bg NS LOG CMD...               run CMD in NS in the background, killed at exit
 #   tcptool ARGS...                tests/tools/tcptool.py
+# PROXY_MODE=tproxy (environment): rules and pepsal in tproxy mode (TPROXY
+# rules, pepsal --mode tproxy, no queuer); default nfqueue.
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$TOOLS/../.." && pwd)
 PEPSAL_PID=
+PROXY_MODE=${PROXY_MODE:-nfqueue}
 
 tcptool() { python3 "$TOOLS/tcptool.py" "$@"; }
 
@@ -23,9 +26,10 @@ bg() {
 
 # The rules of the design brief, installed by pepsal-iptables in the router:
 # SYNs from eth0 to NFQUEUE (bypass), marked SYNs REDIRECTed to the proxy,
-# -m socket --transparent mark and table 100 for the return path.
+# -m socket --transparent mark and table 100 for the return path (tproxy
+# mode: SYNs to TPROXY instead of NFQUEUE and REDIRECT).
 proxy_rules() {
-	nsx "$NS_R" bash "$SRC/rules/pepsal-iptables" -i eth0 install >"$TMP/rules.log" 2>&1 ||
+	nsx "$NS_R" bash "$SRC/rules/pepsal-iptables" --mode "$PROXY_MODE" -i eth0 install >"$TMP/rules.log" 2>&1 ||
 		{ cat "$TMP/rules.log"; return 1; }
 }
 
@@ -60,13 +64,15 @@ d = json.load(sys.stdin); sys.exit(0 if d["heartbeats"][sys.argv[1]]["alive"] el
 # proxy_start [options]: start pepsal in the router and wait until it
 # listens and (unless --no-queuer) its queuer is alive.
 proxy_start() {
+	local mode=() # after the options: tests find pepsal by its command line
+	[ "$PROXY_MODE" = nfqueue ] || mode=(--mode "$PROXY_MODE")
 	ip netns exec "$NS_R" ${NO_SYS_RESOURCE:+setpriv --inh-caps=-sys_resource --bounding-set=-sys_resource} \
-		"$BUILD/pepsal" --shm "$SHM_NAME" "$@" >>"$TMP/pepsal.log" 2>&1 &
+		"$BUILD/pepsal" --shm "$SHM_NAME" "$@" ${mode[@]+"${mode[@]}"} >>"$TMP/pepsal.log" 2>&1 &
 	PEPSAL_PID=$!
 	on_exit "kill $PEPSAL_PID"
 	wait_until 5 listening "$NS_R" 5000 || { echo "# pepsal did not listen"; return 1; }
-	case " $* " in
-	*" --no-queuer "*) ;;
+	case " $PROXY_MODE $* " in
+	*" --no-queuer "* | *" tproxy "*) ;;
 	*) wait_until 10 role_alive queuer || { echo "# the queuer did not start"; return 1; } ;;
 	esac
 }
