@@ -13,6 +13,12 @@
  * from P to the same server, the client's SYN would match the proxy's
  * conntrack entry and never be redirected; the client would hang in
  * SYN-SENT. (Seen with 1,000 connections from one client.)
+ *
+ * Within the range, a port is also skipped when the table holds a
+ * connection from the client's address and that port to the same
+ * destination: the 4-tuple of a client connection conntrack already tracks
+ * (a client whose ephemeral ports overlap the range). One hash lookup
+ * under the table's lock, no socket spent on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +97,17 @@ static uint16_t pick_port(uint32_t range)
 	return (uint16_t)(lo + atomic_fetch_add(&next_port, 1) % n);
 }
 
+/* Is CLIENT's address with PORT, toward DST, a client connection of the
+ * table? (Then conntrack tracks that 4-tuple already.) */
+static bool port_held(const struct pepsal_endpoint *client, uint16_t port,
+		      const struct pepsal_endpoint *dst)
+{
+	struct pepsal_endpoint from = *client;
+
+	from.port = port;
+	return g_proxy.table && pepsal_table_holds(g_proxy.table, &from, dst) == 1;
+}
+
 /* One connect attempt with source port PORT (0: the kernel's choice).
  * Returns the fd, or -errno; -EADDRNOTAVAIL: that 4-tuple is taken. */
 static int dial_once(const struct pepsal_endpoint *client,
@@ -158,8 +175,13 @@ int dial_upstream(const struct pepsal_endpoint *client,
 
 	if (!atomic_load(&next_port))
 		atomic_store(&next_port, (uint32_t)getpid() * 2654435761u);
-	for (int i = 0; i < DIAL_PORT_TRIES && rc == -EADDRNOTAVAIL; i++)
-		rc = dial_once(client, dst, cfg, range ? pick_port(range) : 0);
+	for (int i = 0; i < DIAL_PORT_TRIES && rc == -EADDRNOTAVAIL; i++) {
+		uint16_t port = range ? pick_port(range) : 0;
+
+		if (port && port_held(client, port, dst))
+			continue; /* rc stays -EADDRNOTAVAIL: try the next */
+		rc = dial_once(client, dst, cfg, port);
+	}
 	if (rc == -EADDRNOTAVAIL && range) /* the range is crowded: any port */
 		rc = dial_once(client, dst, cfg, 0);
 	return rc;
