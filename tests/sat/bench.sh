@@ -10,8 +10,13 @@
 #   --sizes "100000 1000000 10000000"
 #   --runs 5               runs per cell (median)
 #   --client std|initrwnd  unmodified client, or route initrwnd 100 on it
+#                          (and a 512 KB default receive buffer, without
+#                          which this kernel still offers 64 KB)
 #   --pep-cc auto|cubic|bbr  pepsal's satellite leg: auto = cubic without
 #                          loss, bbr with loss (see doc/benchmarks.md)
+#   --pep-shape tbf|pacing|none  what keeps the satellite leg within the link
+#                          rate (satrun.sh PEP_SHAPE; default tbf)
+#   --pep-initcwnd 1000    initial window of the satellite leg, segments
 #   --out DIR
 # Long: the full matrix without a PEP at 1 % loss alone takes about an hour.
 . "$(dirname "$0")/../lib.sh"
@@ -22,7 +27,7 @@ set -o pipefail
 
 RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
 CLIENT=std CC_MODE=auto OUT=$SRC/doc/sat
-usage() { sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
 numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
 while [ $# -gt 0 ]; do
@@ -34,6 +39,8 @@ while [ $# -gt 0 ]; do
 	--runs) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--runs needs a positive number, got '$2'"; RUNS=$2 ;;
 	--client) case "$2" in std|initrwnd) CLIENT=$2 ;; *) bad "--client is std or initrwnd, got '$2'" ;; esac ;;
 	--pep-cc) case "$2" in auto|cubic|bbr) CC_MODE=$2 ;; *) bad "--pep-cc is auto, cubic or bbr, got '$2'" ;; esac ;;
+	--pep-shape) case "$2" in tbf|pacing|none) PEP_SHAPE=$2 ;; *) bad "--pep-shape is tbf, pacing or none, got '$2'" ;; esac ;;
+	--pep-initcwnd) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--pep-initcwnd needs a number, got '$2'"; PEP_INITCWND=$2 ;;
 	--out) OUT=$2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) bad "unknown option '$1'" ;;
@@ -43,7 +50,9 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "bench-sat: run as root" >&2; exit 2; }
 mkdir -p "$OUT"
 CSV=$OUT/sat-bench-$CLIENT.csv
-[ -s "$CSV" ] || echo "rate_mbit,loss_pct,client,mode,pep_cc,size,run,seconds" >"$CSV"
+[ -s "$CSV" ] || echo "date,rate_mbit,loss_pct,client,mode,pep_cc,pep_settings,size,run,seconds,loadavg1" >"$CSV"
+SETTINGS="initcwnd $PEP_INITCWND shape $PEP_SHAPE sndbuf $PEP_SNDBUF"
+echo "# $(date -u +%FT%TZ) pepsal: $SETTINGS; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 human() { awk -v s="$1" 'BEGIN { if (s < 1e6) printf "%d kB", s / 1e3; else printf "%d MB", s / 1e6 }'; }
@@ -53,11 +62,12 @@ nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max 10000
 	>"$TMP/httpd.log" 2>&1 &
 on_exit "kill $!"
 wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "bench-sat: httpd did not start" >&2; exit 1; }
-[ "$CLIENT" = initrwnd ] &&
-	ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd 100
+if [ "$CLIENT" = initrwnd ]; then sat_client_initrwnd 100 || exit 1; fi
 
 TABLE=$OUT/sat-bench-$CLIENT.md
-printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up |\n' >"$TABLE"
+echo "pepsal: $SETTINGS, cc as noted; $(date -u +%F), loadavg at start $(cut -d' ' -f1-3 /proc/loadavg)" >"$TABLE"
+echo >>"$TABLE"
+printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up |\n' >>"$TABLE"
 printf '|------|------|------|--------|-------------|-------|----------|\n' >>"$TABLE"
 for rate in $RATES; do
 	for loss in $LOSSES; do
@@ -78,7 +88,7 @@ for rate in $RATES; do
 				for ((r = 1; r <= RUNS; r++)); do
 					t=$(fetch "$s" "$dir/$mode-$s.$r.dat") || t=nan
 					times+=("$t")
-					echo "$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC"),$s,$r,$t" >>"$CSV"
+					echo "$(date -u +%FT%TZ),$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC,$SETTINGS" || echo ","),$s,$r,$t,$(cut -d' ' -f1 /proc/loadavg)" >>"$CSV"
 					printf '  %s Mbit/s %s %% %-5s %8s run %d: %s s\n' "$rate" "$loss" "$mode" "$s" "$r" "$t"
 				done
 				t=$(median "${times[@]}")

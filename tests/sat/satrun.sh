@@ -11,9 +11,13 @@ SAT_RTT_MS=${SAT_RTT_MS:-600}
 HTTP_PORT=8080
 PEP_PID=
 # The PEP's satellite leg, tuned as a deployment would be (see
-# doc/benchmarks.md): initial congestion window of 100 segments on the route
-# toward the clients, send buffer of at least a BDP, congestion control.
-PEP_INITCWND=${PEP_INITCWND:-100}
+# doc/benchmarks.md, measured with tests/sat/tune.sh): an initial congestion
+# window of 1000 segments on the route toward the clients (so that only the
+# client's window limits the first round trips: with 100 the congestion
+# window lagged behind it), the PEP's egress toward the satellite shaped at
+# the link rate (PEP_SHAPE=tbf: the modem's buffer never overflows), send
+# buffer of at least a BDP, congestion control (cubic without loss, bbr with).
+PEP_INITCWND=${PEP_INITCWND:-1000}
 PEP_CC=${PEP_CC:-cubic}
 PEP_SNDBUF=${PEP_SNDBUF:-4m}
 # PEP_CWND_LOCK N: route metric `cwnd lock N` (snd_cwnd_clamp of the
@@ -30,7 +34,9 @@ PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
 #   tbf   tbf shaper at the rate: the PEP's own egress is the bottleneck, TCP
 #         small queues hold the excess in the socket, the satellite modem's
 #         buffer stays empty (what a PEP integrated with its modem does)
-PEP_SHAPE=${PEP_SHAPE:-none}
+PEP_SHAPE=${PEP_SHAPE:-tbf}
+# PEP_TIMESTAMPS 0: no TCP timestamps in the pep namespace (both legs)
+PEP_TIMESTAMPS=${PEP_TIMESTAMPS:-1}
 PEP_SHAPE_RATE=${PEP_SHAPE_RATE:-}
 
 sat_scenario() {
@@ -39,9 +45,7 @@ sat_scenario() {
 	SAT_RATE=$rate
 	sat_shape "$rate" "$(sat_bdp "$rate" "$SAT_RTT_MS")" || return 1
 	sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" || return 1
-	if [ -n "$initrwnd" ]; then
-		ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd "$initrwnd"
-	fi
+	[ -z "$initrwnd" ] || sat_client_initrwnd "$initrwnd" || return 1
 	nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max $((10 << 20)) \
 		>"$TMP/httpd.log" 2>&1 &
 	on_exit "kill $!"
@@ -50,6 +54,18 @@ sat_scenario() {
 	for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
 	nsx "$NS_P" ping -c1 -W3 -q $SAT_C4 >/dev/null 2>&1
 	return 0
+}
+
+# sat_client_initrwnd SEGMENTS: the client advertises a large window from
+# its first ACK: route initrwnd, and (SAT_CLIENT_RMEM, default 524288) a
+# default receive buffer that holds it. On this kernel the initial window is
+# min(initrwnd x MSS, the space of the default buffer), and tcp_rmem's 128 KB
+# default gives 64 KB whatever initrwnd says.
+SAT_CLIENT_RMEM=${SAT_CLIENT_RMEM:-524288}
+sat_client_initrwnd() {
+	ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd "$1" || return 1
+	[ "$SAT_CLIENT_RMEM" = 0 ] ||
+		nsx "$NS_C" sysctl -qw net.ipv4.tcp_rmem="4096 $SAT_CLIENT_RMEM 6291456"
 }
 
 pep_queue_bound() {
@@ -63,7 +79,7 @@ pep_on() {
 		${PEP_CWND_LOCK:+cwnd lock "$PEP_CWND_LOCK"} || return 1
 	pep_shape "$PEP_SHAPE" || return 1
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_wmem="4096 65536 16777216" \
-		net.ipv4.tcp_rmem="4096 131072 16777216"
+		net.ipv4.tcp_rmem="4096 131072 16777216" net.ipv4.tcp_timestamps="$PEP_TIMESTAMPS"
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
 		{ cat "$TMP/rules.log" >&2; return 1; }
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
@@ -93,6 +109,7 @@ pep_off() {
 	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
 	PEP_PID=
 	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
+	nsx "$NS_P" sysctl -qw net.ipv4.tcp_timestamps=1
 	pep_shape none
 }
 

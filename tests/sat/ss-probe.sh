@@ -5,6 +5,8 @@
 # every 100 ms (cwnd, the client's advertised window snd_wnd, bytes in
 # flight, rwnd_limited, retransmissions).
 #   BUILD=$PWD/build bash tests/sat/ss-probe.sh [SIZE] [RATE] [LOSS] [std|initrwnd]
+# The PEP_* variables of satrun.sh choose the settings, e.g.
+#   PEP_INITCWND=1000 PEP_SHAPE=pacing bash tests/sat/ss-probe.sh 1000000
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
 . "$(dirname "$0")/satrun.sh"
@@ -24,8 +26,10 @@ while kill -0 "$fpid" 2>/dev/null; do
 			line = sprintf("%6d ms", t)
 			n = split($0, f, " ")
 			for (i = 1; i <= n; i++)
-				if (f[i] ~ /^(cwnd|ssthresh|snd_wnd|unacked|retrans|bytes_acked|rwnd_limited|sndbuf_limited):/)
+				if (f[i] ~ /^(cwnd|ssthresh|snd_wnd|unacked|retrans|lost|bytes_acked|busy|rwnd_limited|sndbuf_limited|notsent):/)
 					line = line " " f[i]
+				else if (f[i] ~ /^(pacing_rate|delivery_rate)$/)
+					line = line " " f[i] ":" f[i + 1]
 			print line }'
 	sleep 0.1
 done
