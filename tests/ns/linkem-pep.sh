@@ -3,8 +3,10 @@
 # The demo's scenario end to end, short: client ─[600 ms, 20 Mbit/s]─ pep ─
 # server. Without a PEP a 100 kB download takes the four round trips TCP
 # physics asks for (handshake, request, three flights from initcwnd 10:
-# 2.4 s); through pepsal, whose satellite leg starts with 100 segments, one
-# flight less (1.8 s), and pepsal's table counts the relayed connection.
+# 2.4 s); through pepsal, whose satellite leg starts with a large window
+# (1000 segments, shaped at the link rate), one flight less (1.8 s: the
+# client's 64 KB window forbids a single flight), and pepsal's table counts
+# the relayed connection.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sat/satlink.sh"
 . "$(dirname "$0")/../sat/satrun.sh"

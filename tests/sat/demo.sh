@@ -5,7 +5,9 @@
 # Downloads 100 kB, 1 MB and 10 MB with curl, without and with pepsal
 # (median of DEMO_RUNS runs, default 3), prints a table and writes a PNG of
 # bytes received over time. Endpoints run cubic; pepsal's satellite leg has
-# an initial window of 100 segments, a 4 MB send buffer and cubic (PEP_CC).
+# an initial window of 1000 segments, its egress shaped at the link rate (tbf
+# on the pep's satellite interface), a 4 MB send buffer and cubic (PEP_CC):
+# the best settings measured by tests/sat/tune.sh (doc/benchmarks.md).
 # Everything it creates lives in namespaces removed on every exit path.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
@@ -51,7 +53,7 @@ measure() {
 
 echo "demo: without a PEP (end to end, cubic)"
 measure nopep || exit 1
-echo "demo: with pepsal (initcwnd $PEP_INITCWND, $PEP_CC, send buffer $PEP_SNDBUF toward the client)"
+echo "demo: with pepsal (initcwnd $PEP_INITCWND, $PEP_CC, egress shaped: $PEP_SHAPE, send buffer $PEP_SNDBUF toward the client)"
 pep_on || exit 1
 measure pep || exit 1
 relayed=$(pep_relayed)

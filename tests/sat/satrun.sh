@@ -37,6 +37,8 @@ PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
 PEP_SHAPE=${PEP_SHAPE:-tbf}
 # PEP_TIMESTAMPS 0: no TCP timestamps in the pep namespace (both legs)
 PEP_TIMESTAMPS=${PEP_TIMESTAMPS:-1}
+# PEP_SSAI: net.ipv4.tcp_slow_start_after_idle in the pep namespace
+PEP_SSAI=${PEP_SSAI:-1}
 PEP_SHAPE_RATE=${PEP_SHAPE_RATE:-}
 
 sat_scenario() {
@@ -79,7 +81,8 @@ pep_on() {
 		${PEP_CWND_LOCK:+cwnd lock "$PEP_CWND_LOCK"} || return 1
 	pep_shape "$PEP_SHAPE" || return 1
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_wmem="4096 65536 16777216" \
-		net.ipv4.tcp_rmem="4096 131072 16777216" net.ipv4.tcp_timestamps="$PEP_TIMESTAMPS"
+		net.ipv4.tcp_rmem="4096 131072 16777216" net.ipv4.tcp_timestamps="$PEP_TIMESTAMPS" \
+		net.ipv4.tcp_slow_start_after_idle="$PEP_SSAI"
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
 		{ cat "$TMP/rules.log" >&2; return 1; }
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
@@ -109,7 +112,7 @@ pep_off() {
 	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
 	PEP_PID=
 	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
-	nsx "$NS_P" sysctl -qw net.ipv4.tcp_timestamps=1
+	nsx "$NS_P" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_slow_start_after_idle=1
 	pep_shape none
 }
 

@@ -31,14 +31,14 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "tune: run as root" >&2; exit 2; }
 case "$CLIENT" in std) rwnd= ;; initrwnd) rwnd=100 ;; *) echo "tune: std or initrwnd" >&2; exit 2 ;; esac
 [ -z "$CSV" ] || [ -s "$CSV" ] ||
-	echo "date,rate_mbit,loss_pct,client,variant,settings,size,run,seconds,loadavg1" >"$CSV"
+	echo "date,rate_mbit,loss_pct,client,variant,settings,size,run,seconds,buffer_drops,loadavg1" >"$CSV"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # apply VARIANT: set the PEP_* variables (defaults first), start pepsal
 apply() {
 	local v=$1 kv
-	PEP_INITCWND=100 PEP_CC=cubic PEP_SNDBUF=4m PEP_CWND_LOCK= PEP_SHAPE=none PEP_SHAPE_RATE= PEP_TIMESTAMPS=1
+	PEP_INITCWND=100 PEP_CC=cubic PEP_SNDBUF=4m PEP_CWND_LOCK= PEP_SHAPE=none PEP_SHAPE_RATE= PEP_TIMESTAMPS=1 PEP_SSAI=1
 	[ "$v" = nopep ] && return 0
 	IFS=, read -r -a kv <<<"${v#*:}"
 	for a in "${kv[@]}"; do
@@ -50,26 +50,32 @@ apply() {
 
 sat_scenario "$RATE" "$LOSS" $rwnd || exit 1
 echo "# $(date -u +%FT%TZ) rate $RATE loss $LOSS client $CLIENT runs $RUNS loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A T
+declare -A T D
 for ((r = 1; r <= RUNS; r++)); do
 	for v in "$@"; do
 		apply "$v" || exit 1
 		for s in $SIZES; do
+			d0=$(sat_tbf_drops eth0)
 			t=$(fetch "$s" "$TMP/series") || t=nan
+			# packets the link's 1-BDP buffer (sat's tbf toward the client) dropped
+			d=$(( $(sat_tbf_drops eth0) - d0 ))
 			T[$v,$s]+="$t "
+			D[$v,$s]+="$d "
 			la=$(cut -d' ' -f1 /proc/loadavg)
-			printf '  run %d %-28s %8s %7s s  (load %s)\n' "$r" "${v%%:*}" "$s" "$t" "$la"
-			[ -z "$CSV" ] || echo "$(date -u +%FT%TZ),$RATE,$LOSS,$CLIENT,${v%%:*},\"${v#*:}\",$s,$r,$t,$la" >>"$CSV"
+			printf '  run %d %-28s %8s %7s s  buffer drops %4s  (load %s)\n' "$r" "${v%%:*}" "$s" "$t" "$d" "$la"
+			[ -z "$CSV" ] || echo "$(date -u +%FT%TZ),$RATE,$LOSS,$CLIENT,${v%%:*},\"${v#*:}\",$s,$r,$t,$d,$la" >>"$CSV"
 		done
 		[ "$v" = nopep ] || pep_off
 	done
 done
 echo "# medians of $RUNS runs, rate $RATE loss $LOSS client $CLIENT, loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in "$@"; do
-	line=$(printf '%-28s' "${v%%:*}")
+	line=$(printf '%-28s' "${v%%:*}") drops=
 	for s in $SIZES; do
 		# shellcheck disable=SC2086
 		line+=$(printf ' %8s' "$(median ${T[$v,$s]})")
+		# shellcheck disable=SC2086
+		drops+=" $(median ${D[$v,$s]})"
 	done
-	echo "$line    ${v#*:}"
+	echo "$line    drops:$drops  ${v#*:}"
 done
