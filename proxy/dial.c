@@ -156,8 +156,9 @@ static int dial_once(const struct pepsal_endpoint *client,
 		if (rc)
 			goto fail;
 	}
-	/* the relay threads use blocking calls */
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+	/* the relay threads use blocking calls (O_NONBLOCK was the only
+	 * status flag: one call, no F_GETFL) */
+	if (fcntl(fd, F_SETFL, 0) < 0) {
 		rc = -errno;
 		goto fail;
 	}

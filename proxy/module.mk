@@ -3,7 +3,7 @@
 # the queuer child.
 # libpepsal.a by path: shm/module.mk, which names it, is read after this file
 PROXY_SRCS := proxy/main.c proxy/config.c proxy/listener.c proxy/dial.c proxy/relay.c \
-              proxy/conn.c proxy/sockopt.c proxy/timers.c proxy/queuer_child.c
+              proxy/conn.c proxy/workers.c proxy/sockopt.c proxy/timers.c proxy/queuer_child.c
 
 PROGRAMS += $(BUILD)/pepsal
 $(BUILD)/pepsal: $(PROXY_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libpepsal.a

@@ -147,6 +147,16 @@ struct conn {
  * thread pair (dial, then relay). 0 or -errno (then the caller resets). */
 int relay_start(int client_fd, const struct pepsal_entry_view *entry);
 
+/* A relay thread parks (workers.c): keep its pipe or not; woken again;
+ * exits. */
+void relay_thread_park(void);
+void relay_thread_unpark(void);
+void relay_thread_exit(void);
+
+/* ---- workers.c ---- */
+/* Run FN(ARG) on a parked relay thread, or a new one. 0 or -errno. */
+int workers_run(void (*fn)(void *), void *arg);
+
 /* ---- conn.c: the set of live connections ---- */
 void conns_register(struct conn *c);
 void conns_unregister(struct conn *c);

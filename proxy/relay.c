@@ -11,11 +11,11 @@
  * shut down for writing at once and the other direction carries on. An
  * error on either side aborts both sockets (RST to both peers, wakes the
  * other thread). The last thread out frees the table entry and the sockets.
+ * The threads come from workers.c, which reuses those of ended connections.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +25,6 @@
 #include "pepsal_log.h"
 #include "proxy.h"
 
-#define RELAY_STACK_SIZE (64 * 1024)
 #define FALLBACK_BUF (64 * 1024)
 
 static int leg_of_input(enum pepsal_dir dir)
@@ -87,6 +86,75 @@ static int wait_readable(struct conn *c, int in)
 	}
 }
 
+/* ---- the thread's pipe ---------------------------------------------------- */
+
+/* Each relay thread keeps its splice pipe from one connection to the next
+ * (workers.c reuses threads), so a connection costs no pipe2() and no
+ * F_SETPIPE_SZ. A pipe is kept only empty: after an error that may have
+ * left bytes in it, it is closed. A parked thread keeps its pipe only
+ * while the descriptors budgeted for the connections not served now
+ * (two pipes each, see FDS_PER_CONN) cover it. */
+static __thread int tl_pipe[2] = { -1, -1 };
+static __thread size_t tl_chunk;
+static __thread bool tl_parked_pipe;  /* counted in pipes_parked */
+static atomic_uint pipes_parked;
+
+static void pipe_drop(void)
+{
+	if (tl_pipe[0] < 0)
+		return;
+	close(tl_pipe[0]);
+	close(tl_pipe[1]);
+	tl_pipe[0] = tl_pipe[1] = -1;
+}
+
+/* The thread's pipe, made if needed; false if none can be made. */
+static bool pipe_get(void)
+{
+	int sz;
+
+	if (tl_pipe[0] >= 0)
+		return true;
+	if (pipe2(tl_pipe, O_CLOEXEC) < 0) {
+		tl_pipe[0] = tl_pipe[1] = -1;
+		return false;
+	}
+	tl_chunk = (size_t)g_proxy.cfg.pipe_size;
+	if (fcntl(tl_pipe[1], F_SETPIPE_SZ, (int)tl_chunk) < 0) {
+		sz = fcntl(tl_pipe[1], F_GETPIPE_SZ);
+		tl_chunk = sz > 0 ? (size_t)sz : 65536;
+	}
+	return true;
+}
+
+void relay_thread_park(void)
+{
+	unsigned int active = atomic_load(&g_proxy.active), max = g_proxy.cfg.max_conns;
+	unsigned int budget = active < max ? 2 * (max - active) : 0;
+
+	if (tl_pipe[0] < 0)
+		return;
+	if (atomic_fetch_add(&pipes_parked, 1) < budget) {
+		tl_parked_pipe = true;
+		return;
+	}
+	atomic_fetch_sub(&pipes_parked, 1);
+	pipe_drop();
+}
+
+void relay_thread_unpark(void)
+{
+	if (tl_parked_pipe)
+		atomic_fetch_sub(&pipes_parked, 1);
+	tl_parked_pipe = false;
+}
+
+void relay_thread_exit(void)
+{
+	relay_thread_unpark();
+	pipe_drop();
+}
+
 /* ---- one direction ----------------------------------------------------- */
 
 /* read()/write() copy, for sockets splice refuses. */
@@ -135,43 +203,33 @@ static int pump(struct conn *c, enum pepsal_dir dir)
 {
 	int in = atomic_load(&c->fd[leg_of_input(dir)]);
 	int out = atomic_load(&c->fd[leg_of_input(dir) ^ 1]);
-	size_t chunk = (size_t)g_proxy.cfg.pipe_size;
-	int p[2] = { -1, -1 }, rc;
+	int rc;
 
-	/* an idle connection holds no pipe */
-	rc = wait_readable(c, in);
-	if (rc)
-		return rc;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return pump_copy(c, dir, in, out);
-	if (fcntl(p[1], F_SETPIPE_SZ, (int)chunk) < 0) {
-		int sz = fcntl(p[1], F_GETPIPE_SZ);
-
-		chunk = sz > 0 ? (size_t)sz : 65536;
+	/* an idle connection takes no new pipe */
+	if (tl_pipe[0] < 0) {
+		rc = wait_readable(c, in);
+		if (rc)
+			return rc;
+		if (!pipe_get())
+			return pump_copy(c, dir, in, out);
 	}
 	for (;;) {
-		ssize_t n = splice(in, NULL, p[1], NULL, chunk, SPLICE_F_MOVE), left;
+		ssize_t n = splice(in, NULL, tl_pipe[1], NULL, tl_chunk, SPLICE_F_MOVE), left;
 
-		if (n == 0) {
-			rc = 0;
-			break;
-		}
+		if (n == 0)
+			return 0; /* the pipe is empty: kept */
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN && !(rc = idle_check(c)))
 				continue;
 			if (!rc && (errno == EINVAL || errno == ENOSYS) &&
-			    atomic_load(&c->bytes[dir]) == 0) {
-				close(p[0]);
-				close(p[1]);
+			    atomic_load(&c->bytes[dir]) == 0)
 				return pump_copy(c, dir, in, out);
-			}
-			rc = rc ? rc : -errno;
-			break;
+			return rc ? rc : -errno; /* nothing entered the pipe */
 		}
 		for (left = n; left > 0;) {
-			ssize_t m = splice(p[0], NULL, out, NULL, (size_t)left, SPLICE_F_MOVE);
+			ssize_t m = splice(tl_pipe[0], NULL, out, NULL, (size_t)left, SPLICE_F_MOVE);
 
 			if (m < 0 && errno == EINTR)
 				continue;
@@ -179,16 +237,13 @@ static int pump(struct conn *c, enum pepsal_dir dir)
 				continue;
 			if (m <= 0) {
 				rc = rc ? rc : (m < 0 ? -errno : -EPIPE);
-				goto done;
+				pipe_drop(); /* it may hold what was not written */
+				return rc;
 			}
 			left -= m;
 			account(c, dir, (size_t)m);
 		}
 	}
-done:
-	close(p[0]);
-	close(p[1]);
-	return rc;
 }
 
 /* ---- the connection's life -------------------------------------------- */
@@ -248,28 +303,13 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	}
 }
 
-static void *s2c_thread(void *arg)
+static void s2c_thread(void *arg)
 {
 	relay_dir(arg, PEPSAL_DIR_S2C);
 	conn_put(arg);
-	return NULL;
 }
 
-static int spawn(void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, RELAY_STACK_SIZE);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	return -rc;
-}
-
-static void *c2s_thread(void *arg)
+static void c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
@@ -283,30 +323,29 @@ static void *c2s_thread(void *arg)
 			       pepsal_endpoint_format(&c->dst, b), strerror(-fd));
 		atomic_store(&c->aborted, true);
 		conn_put(c);
-		return NULL;
+		return;
 	}
 	atomic_store(&c->fd[LEG_SERVER], fd);
 	if (atomic_load(&g_proxy.stopping)) {
 		conn_abort(c);
 		conn_put(c);
-		return NULL;
+		return;
 	}
 	set_timeouts(fd, g_proxy.cfg.idle_timeout_ns);
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));
 	atomic_fetch_add(&c->refs, 1);
-	rc = spawn(s2c_thread, c);
+	rc = workers_run(s2c_thread, c);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		atomic_fetch_sub(&c->refs, 1);
 		conn_abort(c);
 		conn_put(c);
-		return NULL;
+		return;
 	}
 	relay_dir(c, PEPSAL_DIR_C2S);
 	conn_put(c);
-	return NULL;
 }
 
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
@@ -332,7 +371,7 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 	atomic_fetch_add(&g_proxy.active, 1);
 	proxy_count(PC_ACTIVE, 0);
 	conns_register(c);
-	rc = spawn(c2s_thread, c);
+	rc = workers_run(c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
 		conns_unregister(c);
