@@ -82,9 +82,11 @@ static int wait_connected(int fd, uint64_t timeout_ns)
 			continue; /* re-check the deadline */
 		break;
 	}
+	if (!(p.revents & (POLLERR | POLLHUP)))
+		return 0; /* writable, no error: connected (no SO_ERROR call) */
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		return -errno;
-	return soerr ? -soerr : 0;
+	return soerr ? -soerr : -ECONNREFUSED;
 }
 
 /* Next port of --upstream-ports to try; starts anywhere in the range. */
