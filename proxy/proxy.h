@@ -24,6 +24,7 @@ struct leg_opts {
 	char cc[PROXY_CC_NAME_MAX]; /* congestion control, "" = system default */
 	uint64_t sndbuf;            /* SO_SNDBUF, 0 = system default */
 	uint64_t rcvbuf;            /* SO_RCVBUF, 0 = system default */
+	uint64_t pacing;            /* SO_MAX_PACING_RATE, bytes/s, 0 = none */
 };
 
 /* How connections reach the proxy. */
@@ -115,6 +116,8 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 	      char *err, size_t errlen);
 /* "LO-HI" to (HI << 16) | LO (option parser). */
 bool port_range_parse(const char *arg, void *dst, char *err, size_t errlen);
+/* "20m" bits/s (k, m, g: powers of 1000) to bytes/s (option parser). */
+bool rate_parse(const char *arg, void *dst, char *err, size_t errlen);
 /* Is NAME an available congestion control? (option parser) */
 bool cc_parse(const char *arg, void *dst, char *err, size_t errlen);
 /* Close FD so that the peer gets a RST. */

@@ -64,6 +64,28 @@ bool port_range_parse(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
+bool rate_parse(const char *arg, void *dst, char *err, size_t errlen)
+{
+	unsigned long long v, mult = 1;
+	int end = 0;
+
+	if (sscanf(arg, "%llu%n", &v, &end) != 1 || arg[0] == '-')
+		goto bad;
+	switch (arg[end]) {
+	case 'k': case 'K': mult = 1000ull; end++; break;
+	case 'm': case 'M': mult = 1000000ull; end++; break;
+	case 'g': case 'G': mult = 1000000000ull; end++; break;
+	}
+	if (arg[end] || v == 0 || v > 1000000000000ull / mult || v * mult < 8000)
+		goto bad;
+	*(uint64_t *)dst = v * mult / 8;
+	return true;
+bad:
+	snprintf(err, errlen, "expected a rate in bits/s from 8k to 1000g, with an optional "
+		 "k, m or g suffix (e.g. 20m)");
+	return false;
+}
+
 /* ---- leg options ------------------------------------------------------- */
 
 static int setopt_int(int fd, int level, int name, int v)
@@ -97,6 +119,10 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 		what = "SO_SNDBUF";
 	} else if (lo->rcvbuf && (rc = set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, lo->rcvbuf))) {
 		what = "SO_RCVBUF";
+	} else if (lo->pacing && setsockopt(fd, SOL_SOCKET, SO_MAX_PACING_RATE, &lo->pacing,
+					    sizeof(lo->pacing)) < 0) {
+		rc = -errno;
+		what = "SO_MAX_PACING_RATE";
 	} else if (cfg->nodelay && (rc = setopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1))) {
 		what = "TCP_NODELAY";
 	} else if (cfg->keepalive && (rc = setopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1))) {
