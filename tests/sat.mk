@@ -19,9 +19,3 @@ bench-sat: deps
 
 .PHONY: demo bench-sat
 
-# LD_PRELOAD helper: SO_MAX_PACING_RATE on the sockets pepsal accepts, for the
-# tuning runs (tests/sat/tune.sh, PEP_SHAPE=pacing) until pepsal has an option
-SAT_PACING_SHIM := $(BUILD)/tests/pacing-shim.so
-$(SAT_PACING_SHIM): tests/sat/pacing-shim.c
-	$(call quiet,CC,$@)mkdir -p $(dir $@) && $(CC) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $< -ldl
-programs: $(SAT_PACING_SHIM)

@@ -27,10 +27,10 @@ PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
 # on the pep's satellite-facing interface (eth0), at PEP_SHAPE_RATE Mbit/s
 # (default: the link rate):
 #   none  nothing (the link's 1-BDP buffer takes what the sender bursts)
-#   pacing  SO_MAX_PACING_RATE on pepsal's accepted sockets (TCP's internal
-#         pacing; set by $BUILD/tests/pacing-shim.so until pepsal has an
-#         option), the rate converted from the wire (1514-byte frames) to
-#         TCP payload (1448 bytes); this kernel has no fq qdisc
+#   pacing  pepsal --client-pacing (SO_MAX_PACING_RATE on its accepted
+#         sockets, TCP's internal pacing: this kernel has no fq qdisc), the
+#         rate converted from frames (1514 bytes) to TCP payload (1448 bytes),
+#         as the kernel counts payload
 #   tbf   tbf shaper at the rate: the PEP's own egress is the bottleneck, TCP
 #         small queues hold the excess in the socket, the satellite modem's
 #         buffer stays empty (what a PEP integrated with its modem does)
@@ -88,15 +88,12 @@ pep_on() {
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
 	# ip netns exec forks: the shell it runs writes pepsal's own pid
 	rm -f "$TMP/pepsal.pid"
-	local pre=
-	if [ "$PEP_SHAPE" = pacing ]; then
-		pre="LD_PRELOAD=$BUILD/tests/pacing-shim.so PEPSAL_SHIM_PACING=$(awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" \
-			'BEGIN { printf "%d", r * 1e6 / 8 * 1448 / 1514 }')"
-		[ -e "$BUILD/tests/pacing-shim.so" ] || { echo "# no $BUILD/tests/pacing-shim.so" >&2; return 1; }
-	fi
-	nsx "$NS_P" env $pre sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
+	local pace=
+	[ "$PEP_SHAPE" = pacing ] && pace="--client-pacing $(awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" \
+		'BEGIN { printf "%dk", r * 1e3 * 1448 / 1514 }')"
+	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
 		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-sndbuf "$PEP_SNDBUF" \
-		--server-rcvbuf "$PEP_SNDBUF" >>"$TMP/pepsal.log" 2>&1 &
+		--server-rcvbuf "$PEP_SNDBUF" $pace >>"$TMP/pepsal.log" 2>&1 &
 	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
 	[ -n "$PEP_PID" ] && on_exit "kill $PEP_PID"
 	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||
