@@ -68,6 +68,12 @@ for ns in "$NS_C" "$NS_R" "$NS_S"; do
 		net.ipv4.tcp_no_metrics_save=1 net.core.somaxconn=8192 \
 		net.ipv4.tcp_max_syn_backlog=8192
 done
+# Clients take Linux's usual ephemeral range, apart from pepsal's transparent
+# dials (--upstream-ports, 20000-32767): a client port that a dial holds
+# would match the dial's conntrack entry, and its SYN would be retried 1 s
+# later. pepsal skips the ports of client connections it knows of; a port
+# the client picks after the dial cannot be known in advance.
+nsx "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="32768 65000"
 # BENCH_DISJOINT_PORTS=1 (diagnostic): the pep namespace picks its own ports
 # (the transparent dials' fresh source ports) below the clients' range
 if [ "${BENCH_DISJOINT_PORTS:-0}" = 1 ]; then
