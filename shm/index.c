@@ -269,6 +269,23 @@ static int oldest_stale_pending(struct pepsal_table *t, uint64_t now, uint64_t l
 
 /* ---- operations ------------------------------------------------------------ */
 
+/* The first entry with exactly CLIENT's endpoint and, if given, DST; with
+ * PENDING_ONLY only pending ones. Lock held. The slot or -ENOENT. */
+static int find_exact(struct pepsal_table *t, const struct pepsal_endpoint *client,
+		      const struct pepsal_endpoint *dst, bool pending_only)
+{
+	FOR_CHAIN(t, t->client_index[client_bucket(t, client->family, client->addr,
+						   client->port)], next_client, i, steps) {
+		const struct pepsal_shm_entry *e = &t->entries[i - 1];
+
+		if (valid_state(e->state) && (!pending_only || e->state == PEPSAL_STATE_PENDING) &&
+		    entry_client_is(e, client) && (!dst || entry_dst_is(e, dst)))
+			return (int)i - 1;
+	}
+	return -ENOENT;
+}
+
+
 int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint *client,
 			    const struct pepsal_endpoint *dst, uint64_t now_ns,
 			    enum pepsal_record_how *how)
@@ -283,20 +300,16 @@ int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint
 	r = pepsal_table_lock(t);
 	if (r)
 		return r;
-	FOR_CHAIN(t, t->client_index[client_bucket(t, client->family, client->addr,
-						   client->port)], next_client, i, steps) {
-		e = &t->entries[i - 1];
-		if (e->state == PEPSAL_STATE_PENDING && entry_client_is(e, client) &&
-		    entry_dst_is(e, dst)) {
-			write_begin(e);
-			e->syn_ns = now_ns;
-			atomic_store_explicit(&e->last_ns, now_ns, memory_order_relaxed);
-			write_end(e);
-			count(&h->refreshes, 1);
-			slot = (int)i - 1;
-			done = PEPSAL_RECORD_REFRESHED;
-			goto out;
-		}
+	slot = find_exact(t, client, dst, true);
+	if (slot >= 0) {
+		e = &t->entries[slot];
+		write_begin(e);
+		e->syn_ns = now_ns;
+		atomic_store_explicit(&e->last_ns, now_ns, memory_order_relaxed);
+		write_end(e);
+		count(&h->refreshes, 1);
+		done = PEPSAL_RECORD_REFRESHED;
+		goto out;
 	}
 	slot = alloc_slot(t);
 	if (slot < 0) {
@@ -424,23 +437,14 @@ int pepsal_table_lookup(struct pepsal_table *t, const struct pepsal_endpoint *cl
 int pepsal_table_holds(struct pepsal_table *t, const struct pepsal_endpoint *client,
 		       const struct pepsal_endpoint *dst)
 {
-	int found = 0, r;
+	int found, r;
 
 	if (!valid_family(client->family))
 		return -EAFNOSUPPORT;
 	r = pepsal_table_lock(t);
 	if (r)
 		return r;
-	FOR_CHAIN(t, t->client_index[client_bucket(t, client->family, client->addr,
-						   client->port)], next_client, i, steps) {
-		const struct pepsal_shm_entry *e = &t->entries[i - 1];
-
-		if (valid_state(e->state) && entry_client_is(e, client) &&
-		    (!dst || entry_dst_is(e, dst))) {
-			found = 1;
-			break;
-		}
-	}
+	found = find_exact(t, client, dst, false) >= 0;
 	pepsal_table_unlock(t);
 	return found;
 }
