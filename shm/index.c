@@ -139,10 +139,9 @@ static void write_end(struct pepsal_shm_entry *e)
 			      memory_order_release);
 }
 
-static void to_view(const struct pepsal_table *t, uint32_t slot,
-		    const struct pepsal_shm_entry *e, struct pepsal_entry_view *v)
+static void to_view(uint32_t slot, const struct pepsal_shm_entry *e,
+		    struct pepsal_entry_view *v)
 {
-	(void)t;
 	v->slot = slot;
 	v->gen = e->gen;
 	v->state = (enum pepsal_state)e->state;
@@ -415,7 +414,7 @@ static int lookup_common(struct pepsal_table *t, const struct pepsal_endpoint *p
 			write_end(e);
 		}
 		if (out)
-			to_view(t, (uint32_t)slot, e, out);
+			to_view((uint32_t)slot, e, out);
 	}
 	pepsal_table_unlock(t);
 	return slot;
@@ -552,7 +551,7 @@ int pepsal_table_snapshot(const struct pepsal_table *t, uint32_t slot,
 			return -ENOENT;
 		if (!valid_state(copy.state) || !valid_family(copy.family))
 			return -EUCLEAN;
-		to_view(t, slot, &copy, out);
+		to_view(slot, &copy, out);
 		return 0;
 	}
 	return -EAGAIN;

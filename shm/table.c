@@ -97,6 +97,21 @@ static void map_regions(struct pepsal_table *t, void *base)
 	t->map_size = t->geo.total_size;
 }
 
+/* Map the whole validated segment and point the handle's regions into it. */
+static int map_segment(struct pepsal_table *t, int fd, int prot, char *err, size_t errlen)
+{
+	void *base = mmap(NULL, t->geo.total_size, prot, MAP_SHARED, fd, 0);
+
+	if (base == MAP_FAILED) {
+		int r = -errno;
+
+		snprintf(err, errlen, "cannot map shm segment %s: %s", t->name, strerror(errno));
+		return r;
+	}
+	map_regions(t, base);
+	return 0;
+}
+
 static int init_lock(pthread_mutex_t *m)
 {
 	pthread_mutexattr_t a;
@@ -143,7 +158,6 @@ int pepsal_table_create(const char *name, uint32_t capacity, mode_t mode,
 			struct pepsal_table **out, char *err, size_t errlen)
 {
 	struct pepsal_table *t;
-	void *base;
 	int fd, r = 0;
 
 	if (!pepsal_shm_name_valid(name, err, errlen))
@@ -177,20 +191,16 @@ int pepsal_table_create(const char *name, uint32_t capacity, mode_t mode,
 		r = -r;
 		goto fail;
 	}
-	base = mmap(NULL, t->geo.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		r = -errno;
-		snprintf(err, errlen, "cannot map shm segment %s: %s", t->name, strerror(errno));
+	r = map_segment(t, fd, PROT_READ | PROT_WRITE, err, errlen);
+	if (r)
 		goto fail;
-	}
 	close(fd);
-	map_regions(t, base);
 	init_header(t);
 	r = init_lock(&t->hdr->lock);
 	if (r) {
 		snprintf(err, errlen, "cannot initialise the lock of %s: %s", t->name,
 			 strerror(-r));
-		munmap(base, t->map_size);
+		munmap(t->hdr, t->map_size);
 		shm_unlink(t->name);
 		free(t);
 		return r;
@@ -262,7 +272,6 @@ int pepsal_table_attach(const char *name, bool readonly, struct pepsal_table **o
 	struct pepsal_shm_header hdr;
 	struct pepsal_table *t;
 	struct stat st;
-	void *base;
 	int fd, r;
 
 	if (!pepsal_shm_name_valid(name, err, errlen))
@@ -306,15 +315,10 @@ int pepsal_table_attach(const char *name, bool readonly, struct pepsal_table **o
 	r = validate_header(&hdr, t->name, (uint64_t)st.st_size, &t->geo, err, errlen);
 	if (r)
 		goto fail;
-	base = mmap(NULL, t->geo.total_size, readonly ? PROT_READ : PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	if (base == MAP_FAILED) {
-		r = -errno;
-		snprintf(err, errlen, "cannot map shm segment %s: %s", t->name, strerror(errno));
+	r = map_segment(t, fd, readonly ? PROT_READ : PROT_READ | PROT_WRITE, err, errlen);
+	if (r)
 		goto fail;
-	}
 	close(fd);
-	map_regions(t, base);
 	*out = t;
 	return 0;
 fail:
