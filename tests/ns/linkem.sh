@@ -52,28 +52,44 @@ check "ping RTT within 600 ms +-2 % (min $min, max $max)" \
 	awk -v a="${min:-0}" -v b="${max:-0}" 'BEGIN { exit !(a >= 588 && b <= 612) }'
 
 # ---- rate: TCP bulk download, measured after slow start
-nsx "$NS_S" iperf3 -s -D --pidfile "$TMP/iperf3.pid" >/dev/null 2>&1
+# The receiving iperf3 runs on the client and the sender on the server, not
+# -R: iperf3 3.12 does not apply --fq-rate to a reverse test's sender.
+nsx "$NS_C" iperf3 -s -D --pidfile "$TMP/iperf3.pid" >/dev/null 2>&1
 on_exit 'kill $(cat '"$TMP"'/iperf3.pid)'
-wait_until 5 listening "$NS_S" 5201 || not_ok "iperf3 server listens"
+wait_until 5 listening "$NS_C" 5201 || not_ok "iperf3 server listens"
 
-# bulk RATE OMIT SECONDS: receiver's bitrate (Mbit/s) after OMIT seconds
+# bulk RATE OMIT SECONDS: receiver's bitrate (Mbit/s) after OMIT seconds.
+# The question is whether the emulator carries the rate, not how cubic
+# recovers from its slow-start overshoot: at 600 ms that recovery alone can
+# outlast the run (CI saw 15.5 Mbit/s at 20 with 1,817 drops in the
+# bottleneck buffer). So the sender is paced at 97 % of the rate: a link
+# that carries the rate delivers all of it, with nothing dropped in the
+# 1-BDP buffer (checked); one that cannot shows a low bitrate or drops.
+# The sender runs reno: cubic's HyStart leaves slow start at the first RTT
+# jitter, and at 600 ms cubic then needs some 10 s more to reach the rate.
+ip -n "$NS_S" route change default via $SAT_PS4 congctl reno
 bulk() {
-	nsx "$NS_C" ip tcp_metrics flush all 2>/dev/null
-	nsx "$NS_C" iperf3 -c $SAT_S4 -R -O "$2" -t "$3" -J 2>/dev/null |
+	nsx "$NS_S" ip tcp_metrics flush all 2>/dev/null
+	nsx "$NS_S" iperf3 -c $SAT_C4 --fq-rate "$(( $1 * 970000 ))" -O "$2" -t "$3" -J \
+		2>/dev/null |
 		python3 -c 'import json,sys; j=json.load(sys.stdin)
 print("%.2f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null
 }
 # bulk_round: both rates, then the emulator's counters; sets GOT_20, GOT_50;
 # fails if a rate is under 90 % or the emulator was not clean.
 bulk_round() {
-	local rate got ok=0
+	local rate got drops ok=0
 	for rate in 20 50; do
 		sat_shape "$rate" "$(sat_bdp "$rate" 600)"
-		got=$(bulk "$rate" 6 5)
+		drops=$(sat_tbf_drops eth0)
+		got=$(bulk "$rate" 8 5)
+		drops=$(( $(sat_tbf_drops eth0) - drops ))
 		echo "# bulk at $rate Mbit/s, 600 ms RTT, 1-BDP buffer: ${got:-?} Mbit/s" \
-			"(bottleneck drops: $(sat_tbf_drops eth0))"
+			"(bottleneck drops: $drops)"
+		printf -v "DROPS_$rate" '%s' "$drops"
 		printf -v "GOT_$rate" '%s' "${got:-0}"
 		awk -v g="${got:-0}" -v r="$rate" 'BEGIN { exit !(g >= 0.9 * r) }' || ok=1
+		[ "$drops" = 0 ] || ok=1
 	done
 	sat_link_stop
 	grep "pepsal-linkem: " "$LINKEM_LOG" | sed 's/^/# /'
@@ -91,10 +107,15 @@ for rate in 20 50; do
 	got="GOT_$rate"
 	check "bulk at $rate Mbit/s >= 90 % of the rate (${!got} Mbit/s)" \
 		awk -v g="${!got}" -v r="$rate" 'BEGIN { exit !(g >= 0.9 * r) }'
+	drops="DROPS_$rate"
+	check "bulk at $rate Mbit/s: the 1-BDP bottleneck buffer dropped nothing" \
+		test "${!drops}" = 0
 done
 check "no packet dropped or late in the emulator during bulk" emulator_clean
-check "the emulator held a BDP of packets (max_held >= 2000)" \
-	test "$(sat_link_stat down max_held)" -ge 2000
+# the down delay line holds 300 ms of the paced 48.5 Mbit/s: 1,201 frames
+# of 1,514 bytes; a cap on what it may hold shows up as less
+check "the emulator held 300 ms of 50 Mbit/s in one direction (max_held >= 1100)" \
+	test "$(sat_link_stat down max_held)" -ge 1100
 
 # ---- loss: short delay, many pings; loss on the down direction only
 # loss_run ARGS...: restart the emulator with ARGS, ping 3000 times; prints
