@@ -284,7 +284,6 @@ static int find_exact(struct pepsal_table *t, const struct pepsal_endpoint *clie
 	return -ENOENT;
 }
 
-
 int pepsal_table_record_syn(struct pepsal_table *t, const struct pepsal_endpoint *client,
 			    const struct pepsal_endpoint *dst, uint64_t now_ns,
 			    enum pepsal_record_how *how)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pepsal-linkem, the satellite link emulator, is never the bottleneck:
-# ping RTT at a 600 ms setting within 2 %, TCP bulk at >= 90 % of the set rate
-# at 20 and 50 Mbit/s with a 1-BDP buffer, set loss measured within
+# ping RTT at a 600 ms setting within 2 %, TCP bulk (paced sender) at >= 90 %
+# of the set rate at 20 and 50 Mbit/s with a 1-BDP buffer, set loss measured within
 # tolerance (random and Gilbert-Elliott bursts), no packet dropped by the
 # emulator itself (kernel queue, netlink, its own ring).
 . "$(dirname "$0")/../lib.sh"
@@ -58,7 +58,6 @@ nsx "$NS_C" iperf3 -s -D --pidfile "$TMP/iperf3.pid" >/dev/null 2>&1
 on_exit 'kill $(cat '"$TMP"'/iperf3.pid)'
 wait_until 5 listening "$NS_C" 5201 || not_ok "iperf3 server listens"
 
-# bulk RATE OMIT SECONDS: receiver's bitrate (Mbit/s) after OMIT seconds.
 # The question is whether the emulator carries the rate, not how cubic
 # recovers from its slow-start overshoot: at 600 ms that recovery alone can
 # outlast the run (CI saw 15.5 Mbit/s at 20 with 1,817 drops in the
@@ -68,6 +67,8 @@ wait_until 5 listening "$NS_C" 5201 || not_ok "iperf3 server listens"
 # The sender runs reno: cubic's HyStart leaves slow start at the first RTT
 # jitter, and at 600 ms cubic then needs some 10 s more to reach the rate.
 ip -n "$NS_S" route change default via $SAT_PS4 congctl reno
+
+# bulk RATE OMIT SECONDS: receiver's bitrate (Mbit/s) after OMIT seconds
 bulk() {
 	nsx "$NS_S" ip tcp_metrics flush all 2>/dev/null
 	nsx "$NS_S" iperf3 -c $SAT_C4 --fq-rate "$(( $1 * 970000 ))" -O "$2" -t "$3" -J \
@@ -75,8 +76,9 @@ bulk() {
 		python3 -c 'import json,sys; j=json.load(sys.stdin)
 print("%.2f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null
 }
-# bulk_round: both rates, then the emulator's counters; sets GOT_20, GOT_50;
-# fails if a rate is under 90 % or the emulator was not clean.
+# bulk_round: both rates, then the emulator's counters; sets GOT_20, GOT_50,
+# DROPS_20, DROPS_50; fails if a rate is under 90 %, the bottleneck dropped
+# a packet or the emulator was not clean.
 bulk_round() {
 	local rate got drops ok=0
 	for rate in 20 50; do
