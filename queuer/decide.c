@@ -34,16 +34,9 @@ static const char *const counter_names[QC_COUNT] = {
 
 void queuer_counters_register(struct queuer *qr)
 {
-	bool warned = false;
-
-	for (int i = 0; i < QC_COUNT; i++) {
-		qr->counter_idx[i] = pepsal_table_counter_register(qr->table, counter_names[i]);
-		if (qr->counter_idx[i] < 0 && !warned) {
-			pr_warn("table %s has no room for counter %s: it will not be shown",
-				pepsal_table_name(qr->table), counter_names[i]);
-			warned = true;
-		}
-	}
+	if (pepsal_counters_init(&qr->counters, qr->table, counter_names, QC_COUNT))
+		pr_warn("table %s has no room for some queuer counters: they will not be shown",
+			pepsal_table_name(qr->table));
 }
 
 void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
@@ -54,11 +47,7 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
 		qr->counts[QC_VERDICT_BATCHES] += st->batches;
 	}
-	for (int i = 0; i < QC_COUNT; i++) {
-		if (qr->counts[i] && qr->counter_idx[i] >= 0)
-			pepsal_table_counter_add(qr->table, qr->counter_idx[i], qr->counts[i]);
-		qr->counts[i] = 0;
-	}
+	pepsal_counters_flush(&qr->counters, qr->counts);
 }
 
 /* ACCEPT without our mark bits (clearing them if something set them). */

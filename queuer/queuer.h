@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "nfq.h"
+#include "pepsal_counters.h"
 #include "pepsal_table.h"
 
 /* Every outcome the queuer counts; names in decide.c ("queuer.<name>"). */
@@ -44,7 +45,7 @@ struct queuer {
 	bool table_gone;              /* its name was removed (warned once) */
 	struct queuer_mark mark;
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
-	int counter_idx[QC_COUNT];    /* index in the table, -1 if not registered */
+	struct pepsal_counters counters; /* "queuer.<name>" in the table */
 	uint64_t counts[QC_COUNT];    /* not yet added to the table */
 };
 
