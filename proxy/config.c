@@ -1,28 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * pepsal's command line: the one option table that parses, checks and
- * prints --help, its value parsers and the defaults.
+ * prints --help, the parsers of its values, and the defaults.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "pepsal_opts.h"
-#include "proxy.h"
+#include "pepsal_table.h"
 
-static char shm_name_buf[256];
+#define CC_AVAILABLE "/proc/sys/net/ipv4/tcp_available_congestion_control"
 
-static bool parse_shm(const char *arg, void *dst, char *err, size_t errlen)
+/* ---- value parsers ------------------------------------------------------ */
+
+bool config_parse_shm_name(const char *arg, void *dst, char *err, size_t errlen)
 {
-	snprintf(shm_name_buf, sizeof(shm_name_buf), "%s%s", arg[0] == '/' ? "" : "/", arg);
-	if (!pepsal_shm_name_valid(shm_name_buf, err, errlen))
+	char *buf = dst; /* NAME_MAX + 2 bytes: "/" and the name */
+
+	if (!pepsal_shm_name_valid(arg, err, errlen))
 		return false;
-	*(const char **)dst = shm_name_buf;
+	snprintf(buf, NAME_MAX + 2, "%s%s", arg[0] == '/' ? "" : "/", arg);
 	return true;
 }
 
-static bool parse_mark(const char *arg, void *dst, char *err, size_t errlen)
+bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen)
 {
 	const char *orig = arg;
 	unsigned long v, m;
@@ -30,11 +34,11 @@ static bool parse_mark(const char *arg, void *dst, char *err, size_t errlen)
 
 	errno = 0;
 	v = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end != '/' || v > UINT32_MAX)
+	if (errno || end == arg || *end != '/' || v > UINT32_MAX || arg[0] == '-')
 		goto bad;
 	arg = end + 1;
 	m = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end || m > UINT32_MAX || !m || (v & ~m))
+	if (errno || end == arg || *end || m > UINT32_MAX || !m || (v & ~m) || arg[0] == '-')
 		goto bad;
 	*(const char **)dst = orig;
 	return true;
@@ -44,7 +48,7 @@ bad:
 	return false;
 }
 
-static bool parse_mode(const char *arg, void *dst, char *err, size_t errlen)
+bool config_parse_mode(const char *arg, void *dst, char *err, size_t errlen)
 {
 	if (strcmp(arg, "nfqueue") == 0)
 		*(enum proxy_mode *)dst = MODE_NFQUEUE;
@@ -59,7 +63,7 @@ static bool parse_mode(const char *arg, void *dst, char *err, size_t errlen)
 
 /* Permissions of the segment: octal, owner read-write at least (the
  * proxy and the queuer write it), nothing beyond 0666. */
-static bool parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen)
+bool config_parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen)
 {
 	unsigned long v;
 	char *end;
@@ -75,86 +79,101 @@ static bool parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
-static const struct pepsal_opt options[] = {
-	{ "mode", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.mode, "MODE",
-	  "interception: nfqueue (queuer + REDIRECT, default) or tproxy (TPROXY rules)",
-	  0, 0, parse_mode },
-	{ "daemon", 'd', PEPSAL_OPT_FLAG, &g_proxy.cfg.daemon, NULL,
-	  "run in the background, log to syslog, write a pid file", 0, 0, NULL },
-	{ "verbose", 'v', PEPSAL_OPT_FLAG, &g_proxy.cfg.verbose, NULL,
-	  "log debug messages", 0, 0, NULL },
-	{ "fastopen", 'f', PEPSAL_OPT_FLAG, &g_proxy.cfg.fastopen, NULL,
-	  "TCP Fast Open on both legs (enable it in net.ipv4.tcp_fastopen too)", 0, 0, NULL },
-	{ "port", 'p', PEPSAL_OPT_U32, &g_proxy.cfg.port, "PORT",
-	  "listening port (default 5000)", 1, 65535, NULL },
-	{ "version", 'V', PEPSAL_OPT_FLAG, &g_proxy.cfg.version, NULL,
-	  "print the version and exit", 0, 0, NULL },
-	{ "address", 'a', PEPSAL_OPT_STRING, &g_proxy.cfg.address, "ADDR",
-	  "listening address (default: all, IPv4 and IPv6)", 0, 0, NULL },
-	{ "logfile", 'l', PEPSAL_OPT_STRING, &g_proxy.cfg.conn_log, "FILE",
-	  "file of the active connections, rewritten periodically", 0, 0, NULL },
-	{ "gc-interval", 'g', PEPSAL_OPT_DURATION, &g_proxy.cfg.gc_interval_ns, "DURATION",
-	  "garbage collection of stale pending entries, every (default 15h)", 1, 0, NULL },
-	{ "pending-lifetime", 't', PEPSAL_OPT_DURATION, &g_proxy.cfg.pending_ns, "DURATION",
-	  "a pending entry older than this is garbage (default 5h)", 1, 0, NULL },
-	{ "max-conns", 'c', PEPSAL_OPT_U32, &g_proxy.cfg.max_conns, "N",
-	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
-	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &g_proxy.cfg.keepalive, NULL,
-	  "TCP keepalive on both legs", 0, 0, NULL },
-	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &g_proxy.cfg.nodelay, NULL,
-	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
-	{ "shm", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.shm_name, "NAME",
-	  "shared-memory table name (default /pepsal)", 0, 0, parse_shm },
-	{ "capacity", 0, PEPSAL_OPT_U32, &g_proxy.cfg.capacity, "N",
-	  "table entries (default: twice -c, at least 4224)", PEPSAL_TABLE_MIN_CAPACITY,
-	  PEPSAL_TABLE_MAX_CAPACITY, NULL },
-	{ "shm-mode", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.shm_mode, "MODE",
-	  "permissions of the table's segment, octal (default 0600)", 0, 0, parse_shm_mode },
-	{ "queue", 0, PEPSAL_OPT_U32, &g_proxy.cfg.queue, "N",
-	  "NFQUEUE number the queuer reads (default 0)", 0, 65535, NULL },
-	{ "mark", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.mark, "VALUE/MASK",
-	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, parse_mark },
-	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.no_queuer, NULL,
-	  "do not start pepsal-queuer (it runs separately)", 0, 0, NULL },
-	{ "queuer", 0, PEPSAL_OPT_STRING, &g_proxy.cfg.queuer_path, "PATH",
-	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
-	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.transparent, NULL,
-	  "dial servers from the proxy's address, not the client's", 0, 1, NULL },
-	{ "upstream-ports", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.upstream_ports, "LO-HI",
-	  "source ports of transparent dials, apart from clients' (default 20000-32767)",
-	  0, 0, port_range_parse },
-	{ "connect-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.connect_timeout_ns,
-	  "DURATION", "give up dialing a server after (default 10s)", 1, 0, NULL },
-	{ "idle-timeout", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.idle_timeout_ns, "DURATION",
-	  "reset connections idle for this long (default 0: never)", 0, 0, NULL },
-	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, g_proxy.cfg.leg[LEG_CLIENT].cc, "ALGO",
-	  "congestion control toward clients", 0, 0, cc_parse },
-	{ "server-cc", 0, PEPSAL_OPT_CUSTOM, g_proxy.cfg.leg[LEG_SERVER].cc, "ALGO",
-	  "congestion control toward servers", 0, 0, cc_parse },
-	{ "client-sndbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_CLIENT].sndbuf, "SIZE",
-	  "send buffer toward clients (default: system)", 4096, 1u << 30, NULL },
-	{ "client-rcvbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_CLIENT].rcvbuf, "SIZE",
-	  "receive buffer from clients (default: system)", 4096, 1u << 30, NULL },
-	{ "server-sndbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_SERVER].sndbuf, "SIZE",
-	  "send buffer toward servers (default: system)", 4096, 1u << 30, NULL },
-	{ "server-rcvbuf", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.leg[LEG_SERVER].rcvbuf, "SIZE",
-	  "receive buffer from servers (default: system)", 4096, 1u << 30, NULL },
-	{ "client-pacing", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.leg[LEG_CLIENT].pacing, "RATE",
-	  "pace toward clients at most at RATE bits/s (k, m, g; default: no limit)",
-	  0, 0, rate_parse },
-	{ "server-pacing", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.leg[LEG_SERVER].pacing, "RATE",
-	  "pace toward servers at most at RATE bits/s (default: no limit)", 0, 0, rate_parse },
-	{ "pipe-size", 0, PEPSAL_OPT_SIZE, &g_proxy.cfg.pipe_size, "SIZE",
-	  "splice chunk (pipe) size per direction (default 1m)", 4096, 1u << 30, NULL },
-	{ "log-interval", 0, PEPSAL_OPT_DURATION, &g_proxy.cfg.log_interval_ns, "DURATION",
-	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
-	{ "pid-file", 0, PEPSAL_OPT_STRING, &g_proxy.cfg.pid_file, "FILE",
-	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
-};
+/* A decimal number of at most 5 digits at *S, moving *S past it; -1 if none. */
+static long port_at(const char **s)
+{
+	long v = 0;
+	int n = 0;
+
+	while (**s >= '0' && **s <= '9' && n < 6) {
+		v = v * 10 + (**s - '0');
+		(*s)++;
+		n++;
+	}
+	return n && n <= 5 ? v : -1;
+}
+
+bool config_parse_port_range(const char *arg, void *dst, char *err, size_t errlen)
+{
+	const char *s = arg;
+	long lo, hi = -1;
+
+	if (strcmp(arg, "system") == 0) {
+		*(uint32_t *)dst = 0;
+		return true;
+	}
+	lo = port_at(&s);
+	if (lo >= 0 && *s == '-') {
+		s++;
+		hi = port_at(&s);
+	}
+	if (lo < 1 || hi < 0 || *s || hi > 65535 || lo > hi) {
+		snprintf(err, errlen, "expected LO-HI, two ports with LO <= HI (e.g. 20000-32767), or 'system'");
+		return false;
+	}
+	*(uint32_t *)dst = ((uint32_t)hi << 16) | (uint32_t)lo;
+	return true;
+}
+
+bool config_parse_rate(const char *arg, void *dst, char *err, size_t errlen)
+{
+	unsigned long long v, mult = 1;
+	int end = 0;
+
+	if (arg[0] < '0' || arg[0] > '9' || sscanf(arg, "%llu%n", &v, &end) != 1)
+		goto bad;
+	switch (arg[end]) {
+	case 'k': case 'K': mult = 1000ull; end++; break;
+	case 'm': case 'M': mult = 1000000ull; end++; break;
+	case 'g': case 'G': mult = 1000000000ull; end++; break;
+	}
+	if (arg[end] || v == 0 || v > 1000000000000ull / mult || v * mult < 8000)
+		goto bad;
+	*(uint64_t *)dst = v * mult / 8;
+	return true;
+bad:
+	snprintf(err, errlen, "expected a rate in bits/s from 8k to 1000g, with an optional "
+		 "k, m or g suffix (e.g. 20m)");
+	return false;
+}
+
+static bool cc_available(const char *name)
+{
+	char line[512], *tok, *save = NULL;
+	FILE *f = fopen(CC_AVAILABLE, "re");
+	bool found = false;
+
+	if (!f)
+		return true; /* cannot tell: let setsockopt decide */
+	if (fgets(line, sizeof(line), f))
+		for (tok = strtok_r(line, " \n", &save); tok && !found;
+		     tok = strtok_r(NULL, " \n", &save))
+			found = strcmp(tok, name) == 0;
+	fclose(f);
+	return found;
+}
+
+bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen)
+{
+	if (!arg[0] || strlen(arg) >= PROXY_CC_NAME_MAX) {
+		snprintf(err, errlen, "congestion control names are 1 to %d characters",
+			 PROXY_CC_NAME_MAX - 1);
+		return false;
+	}
+	if (!cc_available(arg)) {
+		snprintf(err, errlen, "not an available congestion control (see %s)",
+			 CC_AVAILABLE);
+		return false;
+	}
+	snprintf(dst, PROXY_CC_NAME_MAX, "%s", arg);
+	return true;
+}
+
+/* ---- the option table ------------------------------------------------------ */
 
 static void config_defaults(struct proxy_config *c)
 {
+	memset(c, 0, sizeof(*c));
 	c->port = 5000;
 	c->gc_interval_ns = 15 * 3600 * 1000000000ull;
 	c->pending_ns = 5 * 3600 * 1000000000ull;
@@ -169,11 +188,90 @@ static void config_defaults(struct proxy_config *c)
 	c->shm_mode = 0600;
 }
 
-int config_parse(int argc, char **argv)
+int config_parse(struct proxy_config *c, int argc, char **argv)
 {
+	const struct pepsal_opt options[] = {
+	{ "mode", 0, PEPSAL_OPT_CUSTOM, &c->mode, "MODE",
+	  "interception: nfqueue (queuer + REDIRECT, default) or tproxy (TPROXY rules)",
+	  0, 0, config_parse_mode },
+	{ "daemon", 'd', PEPSAL_OPT_FLAG, &c->daemon, NULL,
+	  "run in the background, log to syslog, write a pid file", 0, 0, NULL },
+	{ "verbose", 'v', PEPSAL_OPT_FLAG, &c->verbose, NULL,
+	  "log debug messages", 0, 0, NULL },
+	{ "fastopen", 'f', PEPSAL_OPT_FLAG, &c->fastopen, NULL,
+	  "TCP Fast Open on both legs (enable it in net.ipv4.tcp_fastopen too)", 0, 0, NULL },
+	{ "port", 'p', PEPSAL_OPT_U32, &c->port, "PORT",
+	  "listening port (default 5000)", 1, 65535, NULL },
+	{ "version", 'V', PEPSAL_OPT_FLAG, &c->version, NULL,
+	  "print the version and exit", 0, 0, NULL },
+	{ "address", 'a', PEPSAL_OPT_STRING, &c->address, "ADDR",
+	  "listening address (default: all, IPv4 and IPv6)", 0, 0, NULL },
+	{ "logfile", 'l', PEPSAL_OPT_STRING, &c->conn_log, "FILE",
+	  "file of the active connections, rewritten periodically", 0, 0, NULL },
+	{ "gc-interval", 'g', PEPSAL_OPT_DURATION, &c->gc_interval_ns, "DURATION",
+	  "garbage collection of stale pending entries, every (default 15h)", 1, 0, NULL },
+	{ "pending-lifetime", 't', PEPSAL_OPT_DURATION, &c->pending_ns, "DURATION",
+	  "a pending entry older than this is garbage (default 5h)", 1, 0, NULL },
+	{ "max-conns", 'c', PEPSAL_OPT_U32, &c->max_conns, "N",
+	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
+	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &c->keepalive, NULL,
+	  "TCP keepalive on both legs", 0, 0, NULL },
+	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &c->nodelay, NULL,
+	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
+	{ "shm", 0, PEPSAL_OPT_CUSTOM, c->shm_name_buf, "NAME",
+	  "shared-memory table name (default /pepsal)", 0, 0, config_parse_shm_name },
+	{ "capacity", 0, PEPSAL_OPT_U32, &c->capacity, "N",
+	  "table entries (default: twice -c, at least 4224)", PEPSAL_TABLE_MIN_CAPACITY,
+	  PEPSAL_TABLE_MAX_CAPACITY, NULL },
+	{ "shm-mode", 0, PEPSAL_OPT_CUSTOM, &c->shm_mode, "MODE",
+	  "permissions of the table's segment, octal (default 0600)", 0, 0,
+	  config_parse_shm_mode },
+	{ "queue", 0, PEPSAL_OPT_U32, &c->queue, "N",
+	  "NFQUEUE number the queuer reads (default 0)", 0, 65535, NULL },
+	{ "mark", 0, PEPSAL_OPT_CUSTOM, &c->mark, "VALUE/MASK",
+	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, config_parse_mark },
+	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &c->no_queuer, NULL,
+	  "do not start pepsal-queuer (it runs separately)", 0, 0, NULL },
+	{ "queuer", 0, PEPSAL_OPT_STRING, &c->queuer_path, "PATH",
+	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
+	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &c->transparent, NULL,
+	  "dial servers from the proxy's address, not the client's", 0, 1, NULL },
+	{ "upstream-ports", 0, PEPSAL_OPT_CUSTOM, &c->upstream_ports, "LO-HI",
+	  "source ports of transparent dials, apart from clients' (default 20000-32767)",
+	  0, 0, config_parse_port_range },
+	{ "connect-timeout", 0, PEPSAL_OPT_DURATION, &c->connect_timeout_ns,
+	  "DURATION", "give up dialing a server after (default 10s)", 1, 0, NULL },
+	{ "idle-timeout", 0, PEPSAL_OPT_DURATION, &c->idle_timeout_ns, "DURATION",
+	  "reset connections idle for this long (default 0: never)", 0, 0, NULL },
+	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_CLIENT].cc, "ALGO",
+	  "congestion control toward clients", 0, 0, config_parse_cc },
+	{ "server-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_SERVER].cc, "ALGO",
+	  "congestion control toward servers", 0, 0, config_parse_cc },
+	{ "client-sndbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_CLIENT].sndbuf, "SIZE",
+	  "send buffer toward clients (default: system)", 4096, 1u << 30, NULL },
+	{ "client-rcvbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_CLIENT].rcvbuf, "SIZE",
+	  "receive buffer from clients (default: system)", 4096, 1u << 30, NULL },
+	{ "server-sndbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_SERVER].sndbuf, "SIZE",
+	  "send buffer toward servers (default: system)", 4096, 1u << 30, NULL },
+	{ "server-rcvbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_SERVER].rcvbuf, "SIZE",
+	  "receive buffer from servers (default: system)", 4096, 1u << 30, NULL },
+	{ "client-pacing", 0, PEPSAL_OPT_CUSTOM, &c->leg[LEG_CLIENT].pacing, "RATE",
+	  "pace toward clients at most at RATE bits/s (k, m, g; default: no limit)",
+	  0, 0, config_parse_rate },
+	{ "server-pacing", 0, PEPSAL_OPT_CUSTOM, &c->leg[LEG_SERVER].pacing, "RATE",
+	  "pace toward servers at most at RATE bits/s (default: no limit)", 0, 0,
+	  config_parse_rate },
+	{ "pipe-size", 0, PEPSAL_OPT_SIZE, &c->pipe_size, "SIZE",
+	  "splice chunk (pipe) size per direction (default 1m)", 4096, 1u << 30, NULL },
+	{ "log-interval", 0, PEPSAL_OPT_DURATION, &c->log_interval_ns, "DURATION",
+	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
+	{ "pid-file", 0, PEPSAL_OPT_STRING, &c->pid_file, "FILE",
+	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
+	};
 	int rc;
 
-	config_defaults(&g_proxy.cfg);
+	config_defaults(c);
 	rc = pepsal_opts_parse("pepsal", "[OPTIONS]", options, argc, argv);
 	if (rc == -2)
 		return -1;
@@ -184,7 +282,9 @@ int config_parse(int argc, char **argv)
 			"Try 'pepsal --help' for more information.\n", argv[rc]);
 		return -2;
 	}
-	if (g_proxy.cfg.version) {
+	if (c->shm_name_buf[0])
+		c->shm_name = c->shm_name_buf;
+	if (c->version) {
 		printf("pepsal %s\n", PEPSAL_VERSION);
 		return -1;
 	}

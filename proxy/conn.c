@@ -1,26 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The list of live connections: for shutdown and for the connection log. */
+/* Relayed connections and the set of live ones. */
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
+#include <stdlib.h>
 
-#include "proxy.h"
+#include "conn.h"
+#include "sockopt.h"
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns_head;
+static unsigned int conns_count;
 
-void conns_register(struct conn *c)
+struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint64_t now_ns)
 {
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	atomic_store(&c->fd[LEG_CLIENT], client_fd);
+	atomic_store(&c->fd[LEG_SERVER], -1);
+	c->client = entry->client;
+	c->dst = entry->dst;
+	c->slot = entry->slot;
+	c->gen = entry->gen;
+	c->start_ns = now_ns;
+	atomic_store(&c->last_ns, now_ns);
+	atomic_store(&c->refs, 1);
 	pthread_mutex_lock(&conns_lock);
-	c->prev = NULL;
 	c->next = conns_head;
 	if (conns_head)
 		conns_head->prev = c;
 	conns_head = c;
+	conns_count++;
 	pthread_mutex_unlock(&conns_lock);
+	return c;
 }
 
-void conns_unregister(struct conn *c)
+void conn_free(struct conn *c)
 {
 	pthread_mutex_lock(&conns_lock);
 	if (c->prev)
@@ -29,8 +45,15 @@ void conns_unregister(struct conn *c)
 		conns_head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+	conns_count--;
 	pthread_mutex_unlock(&conns_lock);
+	free(c);
+}
+
+void conn_abort_sockets(struct conn *c)
+{
+	sock_abort(atomic_load(&c->fd[LEG_CLIENT]));
+	sock_abort(atomic_load(&c->fd[LEG_SERVER]));
 }
 
 void conns_abort_all(void)
@@ -38,32 +61,49 @@ void conns_abort_all(void)
 	pthread_mutex_lock(&conns_lock);
 	for (struct conn *c = conns_head; c; c = c->next) {
 		atomic_store(&c->aborted, true);
-		sock_abort(atomic_load(&c->fd[LEG_CLIENT]));
-		sock_abort(atomic_load(&c->fd[LEG_SERVER]));
+		conn_abort_sockets(c);
 	}
 	pthread_mutex_unlock(&conns_lock);
 }
 
-void conns_dump(FILE *f)
+/* What the log shows of one connection, copied under the lock. */
+struct conn_line {
+	struct pepsal_endpoint client, dst;
+	const char *state;
+	uint64_t start_ns, last_ns, bytes[2];
+};
+
+void conns_dump(FILE *f, uint64_t now_ns)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
-	uint64_t now = pepsal_now_ns();
+	struct conn_line *lines;
 	unsigned int n = 0;
 
-	fprintf(f, "# client destination state age_s idle_s bytes_up bytes_down\n");
 	pthread_mutex_lock(&conns_lock);
-	for (struct conn *c = conns_head; c; c = c->next, n++) {
-		const char *state = atomic_load(&c->fd[LEG_SERVER]) < 0 ? "CONNECTING" :
-				    atomic_load(&c->dirs_done) ? "CLOSING" : "ESTABLISHED";
+	lines = calloc(conns_count ? conns_count : 1, sizeof(*lines));
+	for (struct conn *c = conns_head; c && lines; c = c->next, n++) {
+		struct conn_line *l = &lines[n];
 
-		fprintf(f, "%s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			pepsal_endpoint_format(&c->client, a),
-			pepsal_endpoint_format(&c->dst, b), state,
-			(uint64_t)((now - c->start_ns) / 1000000000u),
-			(uint64_t)((now - atomic_load(&c->last_ns)) / 1000000000u),
-			atomic_load(&c->bytes[PEPSAL_DIR_C2S]),
-			atomic_load(&c->bytes[PEPSAL_DIR_S2C]));
+		l->client = c->client;
+		l->dst = c->dst;
+		l->state = atomic_load(&c->fd[LEG_SERVER]) < 0 ? "CONNECTING" :
+			   atomic_load(&c->dirs_done) ? "CLOSING" : "ESTABLISHED";
+		l->start_ns = c->start_ns;
+		l->last_ns = atomic_load(&c->last_ns);
+		l->bytes[0] = atomic_load(&c->bytes[PEPSAL_DIR_C2S]);
+		l->bytes[1] = atomic_load(&c->bytes[PEPSAL_DIR_S2C]);
 	}
 	pthread_mutex_unlock(&conns_lock);
-	fprintf(f, "# %u connections\n", n);
+	fprintf(f, "# client destination state age_s idle_s bytes_up bytes_down\n");
+	for (unsigned int i = 0; i < n; i++) {
+		const struct conn_line *l = &lines[i];
+
+		fprintf(f, "%s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			pepsal_endpoint_format(&l->client, a), pepsal_endpoint_format(&l->dst, b),
+			l->state, (now_ns - l->start_ns) / 1000000000u,
+			(now_ns > l->last_ns ? now_ns - l->last_ns : 0) / 1000000000u,
+			l->bytes[0], l->bytes[1]);
+	}
+	fprintf(f, "# %u connections%s\n", n, lines ? "" : " (out of memory: not listed)");
+	free(lines);
 }

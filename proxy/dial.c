@@ -30,8 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "pepsal_log.h"
-#include "proxy.h"
+#include "sockopt.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -54,8 +55,8 @@ static int make_transparent(int fd, int family)
 	return setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ? -errno : 0;
 }
 
-/* Wait for the connect to finish; 0 or -errno (-ETIMEDOUT). */
-static int wait_connected(int fd, uint64_t timeout_ns)
+/* Wait for the connect to finish; 0 or -errno (-ETIMEDOUT, -ECANCELED). */
+static int wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel)
 {
 	uint64_t deadline = pepsal_now_ns() + timeout_ns;
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -71,7 +72,7 @@ static int wait_connected(int fd, uint64_t timeout_ns)
 		ms = (int)((deadline - now + 999999) / 1000000);
 		if (ms > DIAL_POLL_MS)
 			ms = DIAL_POLL_MS; /* look at the stop flag now and then */
-		if (atomic_load(&g_proxy.stopping))
+		if (cancel && atomic_load(cancel))
 			return -ECANCELED;
 		n = poll(&p, 1, ms);
 		if (n < 0 && errno == EINTR)
@@ -96,26 +97,41 @@ static uint16_t pick_port(uint32_t range)
 {
 	uint32_t lo = range & 0xffff, n = (range >> 16) - lo + 1;
 
+	if (!atomic_load_explicit(&next_port, memory_order_relaxed))
+		atomic_store(&next_port, (uint32_t)getpid() * 2654435761u);
 	return (uint16_t)(lo + atomic_fetch_add(&next_port, 1) % n);
 }
 
 /* Is CLIENT's address with PORT, toward DST, a client connection of the
  * table? (Then conntrack tracks that 4-tuple already.) */
-static bool port_held(const struct pepsal_endpoint *client, uint16_t port,
-		      const struct pepsal_endpoint *dst)
+static bool port_held(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		      uint16_t port, const struct pepsal_endpoint *dst)
 {
 	struct pepsal_endpoint from = *client;
 
 	from.port = port;
-	return g_proxy.table && pepsal_table_holds(g_proxy.table, &from, dst) == 1;
+	return d->table && pepsal_table_holds(d->table, &from, dst) == 1;
+}
+
+uint16_t dial_choose_port(const struct dial_ctx *d, uint32_t range,
+			  const struct pepsal_endpoint *client,
+			  const struct pepsal_endpoint *dst)
+{
+	for (int i = 0; i < DIAL_PORT_TRIES; i++) {
+		uint16_t port = pick_port(range);
+
+		if (!port_held(d, client, port, dst))
+			return port;
+	}
+	return 0;
 }
 
 /* One connect attempt with source port PORT (0: the kernel's choice).
  * Returns the fd, or -errno; -EADDRNOTAVAIL: that 4-tuple is taken. */
-static int dial_once(const struct pepsal_endpoint *client,
-		     const struct pepsal_endpoint *dst, const struct proxy_config *cfg,
-		     uint16_t port)
+static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		     const struct pepsal_endpoint *dst, uint16_t port)
 {
+	const struct proxy_config *cfg = d->cfg;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char err[160];
@@ -154,7 +170,7 @@ static int dial_once(const struct pepsal_endpoint *client,
 			rc = -errno;
 			goto fail;
 		}
-		rc = wait_connected(fd, cfg->connect_timeout_ns);
+		rc = wait_connected(fd, cfg->connect_timeout_ns, d->cancel);
 		if (rc)
 			goto fail;
 	}
@@ -170,22 +186,22 @@ fail:
 	return rc;
 }
 
-int dial_upstream(const struct pepsal_endpoint *client,
-		  const struct pepsal_endpoint *dst, const struct proxy_config *cfg)
+int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		  const struct pepsal_endpoint *dst)
 {
-	uint32_t range = cfg->transparent ? cfg->upstream_ports : 0;
+	uint32_t range = d->cfg->transparent ? d->cfg->upstream_ports : 0;
 	int rc = -EADDRNOTAVAIL;
 
-	if (!atomic_load(&next_port))
-		atomic_store(&next_port, (uint32_t)getpid() * 2654435761u);
-	for (int i = 0; i < DIAL_PORT_TRIES && rc == -EADDRNOTAVAIL; i++) {
-		uint16_t port = range ? pick_port(range) : 0;
+	/* a port in the range whose 4-tuple nobody holds, until one is free
+	 * (-EADDRNOTAVAIL: an upstream socket of ours has it already) */
+	for (int i = 0; i < DIAL_PORT_TRIES && range && rc == -EADDRNOTAVAIL; i++) {
+		uint16_t port = dial_choose_port(d, range, client, dst);
 
-		if (port && port_held(client, port, dst))
-			continue; /* rc stays -EADDRNOTAVAIL: try the next */
-		rc = dial_once(client, dst, cfg, port);
+		if (!port)
+			break;
+		rc = dial_once(d, client, dst, port);
 	}
-	if (rc == -EADDRNOTAVAIL && range) /* the range is crowded: any port */
-		rc = dial_once(client, dst, cfg, 0);
+	if (rc == -EADDRNOTAVAIL) /* no range, or it is crowded: any port */
+		rc = dial_once(d, client, dst, 0);
 	return rc;
 }

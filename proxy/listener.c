@@ -25,8 +25,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "pepsal_log.h"
-#include "proxy.h"
+#include "relay.h"
+#include "sockopt.h"
+#include "stats.h"
 
 /* SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST
  * (linux/netfilter_ipv6/ip6_tables.h) share the value 80. */
@@ -37,9 +40,13 @@
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
 
-/* A spare descriptor, given up to accept-and-reset when the process is out
- * of descriptors, so a full table never leaves clients hanging. */
-static int reserve_fd = -1;
+static struct {
+	const struct listener_params *p;
+	int fds[2];          /* the listening sockets, -1: none */
+	/* A spare descriptor, given up to accept-and-reset when the process
+	 * is out of descriptors, so a full table never leaves clients hanging. */
+	int reserve_fd;
+} lst = { NULL, { -1, -1 }, -1 };
 
 /* ---- opening ------------------------------------------------------------ */
 
@@ -108,13 +115,13 @@ static int open_one(const struct proxy_config *cfg, int family, const void *addr
 	return fd;
 }
 
-int listener_open(const struct proxy_config *cfg, int fds[2], char *err, size_t errlen)
+static int open_all(const struct proxy_config *cfg, int fds[2], char *err, size_t errlen)
 {
 	unsigned char addr[16];
 	int fd;
 
-	if (reserve_fd < 0)
-		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (lst.reserve_fd < 0)
+		lst.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (cfg->address) {
 		int family = inet_pton(AF_INET, cfg->address, addr) == 1 ? AF_INET :
 			     inet_pton(AF_INET6, cfg->address, addr) == 1 ? AF_INET6 : 0;
@@ -142,6 +149,31 @@ int listener_open(const struct proxy_config *cfg, int fds[2], char *err, size_t 
 	return 2;
 }
 
+int listener_init(const struct listener_params *p, int fds[2], char *err, size_t errlen)
+{
+	int n;
+
+	lst.p = p;
+	n = open_all(p->cfg, lst.fds, err, errlen);
+	if (n < 0)
+		return n;
+	fds[0] = lst.fds[0];
+	fds[1] = lst.fds[1];
+	return n;
+}
+
+void listener_fini(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (lst.fds[i] >= 0)
+			close(lst.fds[i]);
+		lst.fds[i] = -1;
+	}
+	if (lst.reserve_fd >= 0)
+		close(lst.reserve_fd);
+	lst.reserve_fd = -1;
+}
+
 /* ---- accepting ----------------------------------------------------------- */
 
 /* The destination conntrack recorded before REDIRECT rewrote it. */
@@ -162,16 +194,16 @@ static int original_dst(int fd, int family, struct pepsal_endpoint *ep)
  * freed at once rather than left pending until garbage collection. */
 static bool refuse(const struct pepsal_entry_view *entry, bool claimed)
 {
-	if (atomic_load(&g_proxy.stopping))
+	if (relay_stopping())
 		goto refused;
-	if (atomic_load(&g_proxy.active) < g_proxy.cfg.max_conns)
+	if (relay_active() < lst.p->cfg->max_conns)
 		return false;
-	proxy_count(PC_OVER_LIMIT, 1);
+	stats_count(PC_OVER_LIMIT, 1);
 	pr_ratelimited(LOG_WARNING, "connection limit (%u) reached: resetting a new "
-		       "connection", g_proxy.cfg.max_conns);
+		       "connection", lst.p->cfg->max_conns);
 refused:
 	if (claimed)
-		pepsal_table_remove(g_proxy.table, entry->slot, entry->gen);
+		pepsal_table_remove(lst.p->table, entry->slot, entry->gen);
 	return true;
 }
 
@@ -183,7 +215,7 @@ static int entry_nfqueue(int fd, const struct pepsal_endpoint *peer,
 
 	if (!have_odst)
 		odst->family = 0;
-	return pepsal_table_claim(g_proxy.table, peer, have_odst ? odst : NULL,
+	return pepsal_table_claim(lst.p->table, peer, have_odst ? odst : NULL,
 				  pepsal_now_ns(), entry);
 }
 
@@ -191,7 +223,7 @@ static void report_miss(const struct pepsal_endpoint *peer, const struct pepsal_
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
 
-	proxy_count(PC_LOOKUP_MISS, 1);
+	stats_count(PC_LOOKUP_MISS, 1);
 	if (odst->family)
 		pepsal_endpoint_format(odst, b);
 	pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
@@ -210,7 +242,7 @@ static bool is_self(const struct pepsal_endpoint *dst)
 	bool self;
 	int fd;
 
-	if (dst->port != g_proxy.cfg.port)
+	if (dst->port != lst.p->cfg->port)
 		return false;
 	fd = socket(dst->family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
@@ -241,18 +273,18 @@ static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
 		return rc;
 	*out_dst = odst;
 	if (is_self(&odst)) {
-		proxy_count(PC_LOOKUP_MISS, 1);
+		stats_count(PC_LOOKUP_MISS, 1);
 		pr_ratelimited(LOG_WARNING, "connection from %s to the proxy's own port %s: "
 			       "resetting it", pepsal_endpoint_format(peer, a),
 			       pepsal_endpoint_format(&odst, b));
 		return -ELOOP;
 	}
-	rc = pepsal_table_record_syn(g_proxy.table, peer, &odst, now, NULL);
+	rc = pepsal_table_record_syn(lst.p->table, peer, &odst, now, NULL);
 	if (rc >= 0)
-		rc = pepsal_table_claim(g_proxy.table, peer, &odst, now, entry);
+		rc = pepsal_table_claim(lst.p->table, peer, &odst, now, entry);
 	if (rc >= 0)
 		return 0;
-	proxy_count(PC_OVER_LIMIT, 1);
+	stats_count(PC_OVER_LIMIT, 1);
 	pr_ratelimited(LOG_WARNING, "cannot record the connection from %s in the table (%s): "
 		       "resetting it; raise --capacity", pepsal_endpoint_format(peer, a),
 		       strerror(-rc));
@@ -270,7 +302,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		sock_reset_close(fd);
 		return;
 	}
-	if (g_proxy.cfg.mode == MODE_TPROXY) {
+	if (lst.p->cfg->mode == MODE_TPROXY) {
 		/* nothing to claim: refused before an entry is made */
 		rc = refuse(NULL, false) ? -EBUSY : entry_tproxy(fd, &peer, &entry, &odst);
 	} else {
@@ -289,11 +321,11 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot relay the connection from %s: %s",
 			       pepsal_endpoint_format(&peer, a), strerror(-rc));
-		pepsal_table_remove(g_proxy.table, entry.slot, entry.gen);
+		pepsal_table_remove(lst.p->table, entry.slot, entry.gen);
 		sock_reset_close(fd);
 		return;
 	}
-	proxy_count(PC_ACCEPTED, 1);
+	stats_count(PC_ACCEPTED, 1);
 }
 
 void listener_accept(int lfd)
@@ -312,17 +344,17 @@ void listener_accept(int lfd)
 			continue;
 		if (errno == EAGAIN)
 			return;
-		proxy_count(PC_ACCEPT_ERRORS, 1);
-		if ((errno == EMFILE || errno == ENFILE) && reserve_fd >= 0) {
+		stats_count(PC_ACCEPT_ERRORS, 1);
+		if ((errno == EMFILE || errno == ENFILE) && lst.reserve_fd >= 0) {
 			pr_ratelimited(LOG_WARNING, "out of file descriptors: resetting new "
 				       "connections");
-			close(reserve_fd);
+			close(lst.reserve_fd);
 			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0) {
-				proxy_count(PC_OVER_LIMIT, 1);
+				stats_count(PC_OVER_LIMIT, 1);
 				sock_reset_close(fd);
 			}
-			reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			lst.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			continue;
 		}
 		pr_ratelimited(LOG_WARNING, "accept: %s", strerror(errno));

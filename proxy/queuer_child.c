@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "pepsal_log.h"
-#include "proxy.h"
+#include "pepsal_table.h"
+#include "queuer_child.h"
+#include "stats.h"
 
 #define BACKOFF_MIN_NS 500000000ull     /* first restart after 0.5 s */
 #define BACKOFF_MAX_NS 30000000000ull   /* at most every 30 s */
@@ -26,6 +28,7 @@
 
 static struct {
 	bool enabled;
+	bool stopping;            /* queuer_fini: no more restarts */
 	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
 	char queue[16];
 	char *argv[12];
@@ -36,7 +39,8 @@ static struct {
 	unsigned int starts;
 } q;
 
-void queuer_init(const struct proxy_config *cfg, const char *self_dir)
+void queuer_init(const struct proxy_config *cfg, const char *table_name,
+		 const char *self_dir)
 {
 	int i = 0;
 
@@ -54,7 +58,7 @@ void queuer_init(const struct proxy_config *cfg, const char *self_dir)
 	q.argv[i++] = (char *)"--queue";
 	q.argv[i++] = q.queue;
 	q.argv[i++] = (char *)"--shm";
-	q.argv[i++] = (char *)pepsal_table_name(g_proxy.table);
+	q.argv[i++] = (char *)table_name;
 	q.argv[i++] = (char *)"--mark";
 	q.argv[i++] = (char *)cfg->mark;
 	if (cfg->verbose)
@@ -86,7 +90,7 @@ static int spawn(uint64_t now_ns)
 	q.pid = pid;
 	q.started_ns = now_ns;
 	if (q.starts++)
-		proxy_count(PC_QUEUER_RESTARTS, 1);
+		stats_count(PC_QUEUER_RESTARTS, 1);
 	pr_info("queuer started: %s (pid %d)", q.path, (int)pid);
 	return 0;
 }
@@ -95,7 +99,7 @@ int queuer_tick(uint64_t now_ns)
 {
 	int rc;
 
-	if (!q.enabled || q.pid || atomic_load(&g_proxy.stopping))
+	if (!q.enabled || q.pid || q.stopping)
 		return -1;
 	if (now_ns >= q.next_start_ns) {
 		rc = spawn(now_ns);
@@ -123,7 +127,7 @@ void queuer_reap(uint64_t now_ns)
 				 WEXITSTATUS(status) == 127 ? " (could not be executed)" : "");
 		else
 			snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(status));
-		if (atomic_load(&g_proxy.stopping))
+		if (q.stopping)
 			continue;
 		if (now_ns - q.started_ns >= STABLE_NS)
 			q.backoff_ns = BACKOFF_MIN_NS;
@@ -135,12 +139,13 @@ void queuer_reap(uint64_t now_ns)
 	}
 }
 
-void queuer_stop(void)
+void queuer_fini(void)
 {
 	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
 	struct timespec ts = { 0, 10000000 };
 	int status;
 
+	q.stopping = true;
 	if (!q.pid)
 		return;
 	kill(q.pid, SIGTERM);

@@ -11,12 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "pepsal_log.h"
-#include "proxy.h"
+#include "relay.h"
+#include "stats.h"
+#include "timers.h"
 
 #define HEARTBEAT_NS 1000000000ull
 
 static struct {
+	const struct timers_params *p;
 	uint64_t next_beat;   /* CLOCK_MONOTONIC deadlines */
 	uint64_t next_gc;
 	uint64_t next_log;
@@ -25,7 +29,7 @@ static struct {
 
 static void write_conn_log(void)
 {
-	const char *path = g_proxy.cfg.conn_log;
+	const char *path = timers.p->cfg->conn_log;
 	char tmp[PATH_MAX];
 	FILE *f;
 	int rc = 0;
@@ -38,7 +42,7 @@ static void write_conn_log(void)
 	if (!f) {
 		rc = -errno;
 	} else {
-		conns_dump(f);
+		conns_dump(f, pepsal_now_ns());
 		if (fflush(f) || ferror(f))
 			rc = -EIO;
 		if (fclose(f) && !rc)
@@ -60,10 +64,11 @@ void timers_conn_log_now(void)
 	write_conn_log();
 }
 
-void timers_init(uint64_t now_ns)
+void timers_init(const struct timers_params *p, uint64_t now_ns)
 {
+	timers.p = p;
 	timers.next_beat = now_ns;
-	timers.next_gc = now_ns + g_proxy.cfg.gc_interval_ns;
+	timers.next_gc = now_ns + p->cfg->gc_interval_ns;
 	timers.next_log = now_ns;
 }
 
@@ -74,27 +79,28 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 
 int timers_run(uint64_t now_ns)
 {
+	const struct proxy_config *cfg = timers.p->cfg;
 	uint64_t next;
 
 	if (now_ns >= timers.next_beat) {
-		pepsal_table_heartbeat(g_proxy.table, PEPSAL_ROLE_PROXY, getpid(), now_ns);
-		proxy_count(PC_ACTIVE, 0);
+		pepsal_table_heartbeat(timers.p->table, PEPSAL_ROLE_PROXY, getpid(), now_ns);
+		stats_set(PC_ACTIVE, relay_active());
 		timers.next_beat = now_ns + HEARTBEAT_NS;
 	}
 	if (now_ns >= timers.next_gc) {
-		int n = pepsal_table_gc(g_proxy.table, now_ns, g_proxy.cfg.pending_ns);
+		int n = pepsal_table_gc(timers.p->table, now_ns, cfg->pending_ns);
 
 		if (n > 0)
 			pr_info("garbage collection: %d pending entries older than %llu s removed",
-				n, (unsigned long long)(g_proxy.cfg.pending_ns / 1000000000ull));
-		timers.next_gc = now_ns + g_proxy.cfg.gc_interval_ns;
+				n, (unsigned long long)(cfg->pending_ns / 1000000000ull));
+		timers.next_gc = now_ns + cfg->gc_interval_ns;
 	}
-	if (g_proxy.cfg.conn_log && now_ns >= timers.next_log) {
+	if (cfg->conn_log && now_ns >= timers.next_log) {
 		write_conn_log();
-		timers.next_log = now_ns + g_proxy.cfg.log_interval_ns;
+		timers.next_log = now_ns + cfg->log_interval_ns;
 	}
 	next = min_u64(timers.next_beat, timers.next_gc);
-	if (g_proxy.cfg.conn_log)
+	if (cfg->conn_log)
 		next = min_u64(next, timers.next_log);
 	return next <= now_ns ? 0 : (int)((next - now_ns + 999999) / 1000000);
 }

@@ -1,48 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Relay threads, reused. Every connection still has its pair of threads,
- * one per direction (relay.c), but a thread whose connection ended parks
- * here instead of exiting, and the next connection's thread is a parked
- * one woken up: creating a thread (clone, a kernel stack, a stack mapping)
- * cost more than a third of the proxy's CPU time per connection. At most
+ * one per direction (relay.c), but a thread whose job ended parks here
+ * instead of exiting, and the next job's thread is a parked one woken up:
+ * creating a thread (clone, a kernel stack, a stack mapping) cost more than
+ * a third of the proxy's CPU time per connection. At most
  * WORKERS_PARKED_MAX threads wait; the rest exit as before.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
-#include "proxy.h"
+#include "workers.h"
 
 #define WORKER_STACK_SIZE (64 * 1024)
-#define WORKERS_PARKED_MAX 128
 
 struct worker {
 	struct worker *next;  /* in the stack of parked workers */
 	sem_t wake;           /* posted when a job is given */
-	void (*fn)(void *);   /* the job; NULL while parked */
+	void (*fn)(void *);   /* the job; NULL: exit */
 	void *arg;
 };
 
-static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct worker *parked;       /* most recently parked first (warm stack) */
-static unsigned int parked_count;
+static struct {
+	const struct workers_hooks *hooks;
+	pthread_mutex_t lock;
+	struct worker *parked;       /* most recently parked first (warm stack) */
+	unsigned int nparked;
+	bool closing;                /* workers_fini: no more parking */
+} w_state = { NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, false };
+
+void workers_init(const struct workers_hooks *hooks)
+{
+	w_state.hooks = hooks;
+}
+
+static void hook(void (*fn)(void))
+{
+	if (fn)
+		fn();
+}
 
 /* Park W after its job; false if enough workers are parked already. */
 static bool park(struct worker *w)
 {
 	bool ok;
 
-	relay_thread_park();
-	pthread_mutex_lock(&workers_lock);
-	ok = parked_count < WORKERS_PARKED_MAX;
+	if (w_state.hooks)
+		hook(w_state.hooks->park);
+	pthread_mutex_lock(&w_state.lock);
+	ok = !w_state.closing && w_state.nparked < WORKERS_PARKED_MAX;
 	if (ok) {
 		w->fn = NULL;
-		w->next = parked;
-		parked = w;
-		parked_count++;
+		w->next = w_state.parked;
+		w_state.parked = w;
+		w_state.nparked++;
 	}
-	pthread_mutex_unlock(&workers_lock);
+	pthread_mutex_unlock(&w_state.lock);
 	return ok;
 }
 
@@ -56,9 +72,13 @@ static void *worker_main(void *arg)
 			break;
 		while (sem_wait(&w->wake) < 0 && errno == EINTR)
 			;
-		relay_thread_unpark();
+		if (w_state.hooks)
+			hook(w_state.hooks->unpark);
+		if (!w->fn)
+			break; /* woken to exit */
 	}
-	relay_thread_exit();
+	if (w_state.hooks)
+		hook(w_state.hooks->exit);
 	sem_destroy(&w->wake);
 	free(w);
 	return NULL;
@@ -71,13 +91,13 @@ int workers_run(void (*fn)(void *), void *arg)
 	pthread_t tid;
 	int rc;
 
-	pthread_mutex_lock(&workers_lock);
-	w = parked;
+	pthread_mutex_lock(&w_state.lock);
+	w = w_state.parked;
 	if (w) {
-		parked = w->next;
-		parked_count--;
+		w_state.parked = w->next;
+		w_state.nparked--;
 	}
-	pthread_mutex_unlock(&workers_lock);
+	pthread_mutex_unlock(&w_state.lock);
 	if (w) {
 		w->fn = fn;
 		w->arg = arg;
@@ -103,4 +123,31 @@ int workers_run(void (*fn)(void *), void *arg)
 		free(w);
 	}
 	return -rc;
+}
+
+unsigned int workers_parked(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&w_state.lock);
+	n = w_state.nparked;
+	pthread_mutex_unlock(&w_state.lock);
+	return n;
+}
+
+void workers_fini(void)
+{
+	struct worker *w, *next;
+
+	pthread_mutex_lock(&w_state.lock);
+	w_state.closing = true;
+	w = w_state.parked;
+	w_state.parked = NULL;
+	w_state.nparked = 0;
+	pthread_mutex_unlock(&w_state.lock);
+	for (; w; w = next) {
+		next = w->next;
+		w->fn = NULL;
+		sem_post(&w->wake);
+	}
 }

@@ -10,10 +10,6 @@ $(BUILD)/pepsal-queuer: $(QUEUER_OBJS) $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-parser
 $(BUILD)/tests/test-parser: $(BUILD)/tests/unit/test-parser.o $(BUILD)/queuer/parse.o $(BUILD)/libpepsal.a
 
-# Test helper: beats the proxy role in a table (namespace test, benchmark).
-PROGRAMS += $(BUILD)/tests/syn-heartbeat
-$(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libpepsal.a
-
 # make fuzz: libFuzzer on the packet parser for FUZZ_SECONDS (default 60),
 # with AddressSanitizer and UBSan; skipped with a message without clang.
 # New inputs go to $(BUILD)/fuzz/corpus; tests/fuzz/corpus holds the seeds.
@@ -35,8 +31,6 @@ fuzz:
 # make bench-queuer: SYNs per second the queuer records and the latency it
 # adds to a SYN (tests/bench/syn-bench.sh, as root; figures in
 # doc/benchmarks.md, section Queuer).
-PROGRAMS += $(BUILD)/tests/synflood
-$(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a
 bench-queuer: $(BUILD)/pepsal-queuer $(BUILD)/tests/synflood $(BUILD)/tests/syn-heartbeat
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/syn-bench.sh
 .PHONY: bench-queuer

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pepsal's configuration: what the command line sets, and the parsers of
+ * its values. config.c fills a struct proxy_config; every other module
+ * reads the parts it is given.
+ */
+#ifndef PEPSAL_PROXY_CONFIG_H
+#define PEPSAL_PROXY_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROXY_CC_NAME_MAX 16
+
+/* Socket options applied to one leg of every relayed connection. */
+struct leg_opts {
+	char cc[PROXY_CC_NAME_MAX]; /* congestion control, "" = system default */
+	uint64_t sndbuf;            /* SO_SNDBUF, 0 = system default */
+	uint64_t rcvbuf;            /* SO_RCVBUF, 0 = system default */
+	uint64_t pacing;            /* SO_MAX_PACING_RATE, bytes/s, 0 = none */
+};
+
+/* How connections reach the proxy. */
+enum proxy_mode {
+	MODE_NFQUEUE = 0, /* SYNs recorded by the queuer, REDIRECTed: table lookup */
+	MODE_TPROXY,      /* TPROXY: the destination is the socket's own address */
+};
+
+enum proxy_leg {
+	LEG_CLIENT = 0,
+	LEG_SERVER,
+};
+
+/* Everything the command line sets. */
+struct proxy_config {
+	enum proxy_mode mode;     /* --mode */
+	bool daemon;              /* -d: background, syslog */
+	bool verbose;             /* -v: debug messages */
+	bool fastopen;            /* -f: TCP Fast Open on both legs */
+	bool version;             /* -V */
+	bool no_queuer;           /* do not start pepsal-queuer */
+	bool transparent;         /* dial from the client's address */
+	bool keepalive;           /* -k: SO_KEEPALIVE on both legs */
+	bool nodelay;             /* -n: TCP_NODELAY on both legs */
+	uint32_t port;            /* -p: listening port */
+	const char *address;      /* -a: listening address, NULL = any */
+	const char *conn_log;     /* -l: file of active connections */
+	uint64_t gc_interval_ns;  /* -g */
+	uint64_t pending_ns;      /* -t: lifetime of a pending entry */
+	uint32_t max_conns;       /* -c */
+	const char *shm_name;     /* --shm, points into shm_name_buf or a constant */
+	char shm_name_buf[NAME_MAX + 2];
+	uint32_t queue;           /* --queue: NFQUEUE number for the queuer */
+	const char *mark;         /* --mark VALUE/MASK for the queuer */
+	const char *queuer_path;  /* --queuer: the queuer executable */
+	const char *pid_file;     /* --pid-file */
+	uint32_t capacity;        /* --capacity: table entries, 0 = scaled with -c */
+	uint32_t shm_mode;        /* --shm-mode: permissions of the segment */
+	uint64_t connect_timeout_ns; /* --connect-timeout */
+	uint64_t idle_timeout_ns; /* --idle-timeout, 0 = none */
+	uint64_t log_interval_ns; /* --log-interval: rewrite of -l */
+	uint64_t pipe_size;       /* --pipe-size: splice chunk */
+	uint32_t upstream_ports;  /* --upstream-ports: (hi << 16) | lo, 0 = system */
+	struct leg_opts leg[2];   /* indexed by enum proxy_leg */
+};
+
+/* Parse the command line into CFG (defaults first): >= 0 go on, -1 exit 0
+ * (help, version), -2 exit 2 (bad option; the message is printed). */
+int config_parse(struct proxy_config *cfg, int argc, char **argv);
+
+/* Value parsers of the option table (struct pepsal_opt's parse): true and
+ * *DST set, or false with ERR saying what was expected. */
+bool config_parse_mode(const char *arg, void *dst, char *err, size_t errlen);
+bool config_parse_shm_name(const char *arg, void *dst, char *err, size_t errlen);
+bool config_parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen);
+bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen);
+/* "LO-HI" to (HI << 16) | LO, "system" to 0 */
+bool config_parse_port_range(const char *arg, void *dst, char *err, size_t errlen);
+/* "20m" bits/s (k, m, g: powers of 1000) to bytes/s */
+bool config_parse_rate(const char *arg, void *dst, char *err, size_t errlen);
+/* an available congestion control name, into a PROXY_CC_NAME_MAX buffer */
+bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen);
+
+#endif

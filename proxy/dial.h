@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The upstream leg: connect to the original destination. */
+#ifndef PEPSAL_PROXY_DIAL_H
+#define PEPSAL_PROXY_DIAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "pepsal_endpoint.h"
+#include "pepsal_table.h"
+
+/* What a dial needs, given by its caller. */
+struct dial_ctx {
+	const struct proxy_config *cfg;
+	struct pepsal_table *table;    /* the source-port check; NULL: none */
+	const atomic_bool *cancel;     /* set: stop waiting (shutdown); may be NULL */
+};
+
+/* Connect to DST, from CLIENT's address if transparent; non-blocking with
+ * the configured timeout. Returns the connected (blocking) fd or -errno. */
+int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		  const struct pepsal_endpoint *dst);
+
+/* A source port of RANGE ((hi << 16) | lo) for a transparent dial from
+ * CLIENT to DST that no client connection in the table holds, or 0 when
+ * DIAL_PORT_TRIES candidates were all held. */
+uint16_t dial_choose_port(const struct dial_ctx *d, uint32_t range,
+			  const struct pepsal_endpoint *client,
+			  const struct pepsal_endpoint *dst);
+
+#endif

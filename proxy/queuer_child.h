@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pepsal-queuer as a child process: started, restarted with back-off,
+ * stopped. */
+#ifndef PEPSAL_PROXY_QUEUER_CHILD_H
+#define PEPSAL_PROXY_QUEUER_CHILD_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+/* TABLE_NAME: the segment the child is told to use; SELF_DIR: where to
+ * look for pepsal-queuer first. Nothing starts unless CFG wants a queuer. */
+void queuer_init(const struct proxy_config *cfg, const char *table_name,
+		 const char *self_dir);
+/* Start it if it is due; returns ms until the next restart attempt or -1. */
+int queuer_tick(uint64_t now_ns);
+/* Reap a dead child (SIGCHLD); schedules the restart. */
+void queuer_reap(uint64_t now_ns);
+/* Stop the child (SIGTERM, then SIGKILL) and restart it no more. */
+void queuer_fini(void);
+
+#endif

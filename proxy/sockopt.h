@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Socket options of the relayed legs, and the two ways of ending a socket
+ * with a RST. */
+#ifndef PEPSAL_PROXY_SOCKOPT_H
+#define PEPSAL_PROXY_SOCKOPT_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Apply LEG's options of CFG (cc, buffers, pacing, nodelay, keepalive) to
+ * FD. 0, or -errno with ERR naming the option that failed. */
+int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
+	      char *err, size_t errlen);
+/* Close FD so that the peer gets a RST. */
+void sock_reset_close(int fd);
+/* Abort a socket other threads may block on: RST to the peer, wakes them. */
+void sock_abort(int fd);
+
+#endif

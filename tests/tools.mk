@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Tools of the namespace tests and benchmarks (built by "make", not run by
+# the test runner).
+# libpepsal.a by path: shm/module.mk, which names it, is read after this file
+
+# records a SYN in a table as the queuer would (tests/tools/shm-record.c)
+TEST_TOOLS += $(BUILD)/tests/pepsal-test-record
+$(BUILD)/tests/pepsal-test-record: $(BUILD)/tests/tools/shm-record.o $(BUILD)/libpepsal.a
+
+# beats the proxy role in a table (namespace test, benchmark)
+TEST_TOOLS += $(BUILD)/tests/syn-heartbeat
+$(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libpepsal.a
+
+# a SYN generator (scans, floods): make bench-queuer, the flood tests
+TEST_TOOLS += $(BUILD)/tests/synflood
+$(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a

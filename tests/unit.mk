@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Unit tests of the proxy's modules (GLib GTest); a test either includes the
+# .c it tests (for its static functions) or links its objects.
+UNIT_TESTS += $(BUILD)/tests/test-config
+$(BUILD)/tests/test-config: $(BUILD)/tests/unit/test-config.o $(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-limits
+$(BUILD)/tests/test-limits: $(BUILD)/tests/unit/test-limits.o $(BUILD)/proxy/limits.o $(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-pipes
+$(BUILD)/tests/test-pipes: $(BUILD)/tests/unit/test-pipes.o
+UNIT_TESTS += $(BUILD)/tests/test-dial
+$(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-relay
+$(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
+	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o) \
+	$(BUILD)/libpepsal.a

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests of pepsal's command line (proxy/config.c): defaults, every
+ * value parser, durations and sizes through the option table. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../proxy/config.c"
+
+static char err[256];
+
+/* config_parse over a NULL-terminated list of arguments after "pepsal". */
+static int parse(struct proxy_config *c, ...)
+{
+	char *argv[32] = { (char *)"pepsal" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, c);
+	for (char *a; (a = va_arg(ap, char *)) && argc < 31;)
+		argv[argc++] = a;
+	va_end(ap);
+	return config_parse(c, argc, argv);
+}
+
+static void test_defaults(void)
+{
+	struct proxy_config c;
+
+	g_assert_cmpint(parse(&c, NULL), ==, 0);
+	g_assert_cmpuint(c.port, ==, 5000);
+	g_assert_cmpuint(c.max_conns, ==, 2112);
+	g_assert_true(c.transparent);
+	g_assert_cmpstr(c.shm_name, ==, "/pepsal");
+	g_assert_cmpstr(c.mark, ==, "0x2/0x2");
+	g_assert_cmpuint(c.upstream_ports, ==, (32767u << 16) | 20000u);
+	g_assert_cmpuint(c.pipe_size, ==, 1u << 20);
+	g_assert_cmpuint(c.connect_timeout_ns, ==, 10 * 1000000000ull);
+	g_assert_cmpuint(c.shm_mode, ==, 0600);
+	g_assert_cmpint(c.mode, ==, MODE_NFQUEUE);
+}
+
+static void test_durations_sizes(void)
+{
+	struct proxy_config c;
+
+	g_assert_cmpint(parse(&c, "--idle-timeout", "500ms", "-g", "2h", "-t", "90",
+			      "--pipe-size", "64k", "--client-sndbuf", "4m",
+			      "--connect-timeout", "3s", NULL), ==, 0);
+	g_assert_cmpuint(c.idle_timeout_ns, ==, 500000000ull);
+	g_assert_cmpuint(c.gc_interval_ns, ==, 2 * 3600 * 1000000000ull);
+	g_assert_cmpuint(c.pending_ns, ==, 90 * 1000000000ull);
+	g_assert_cmpuint(c.pipe_size, ==, 65536);
+	g_assert_cmpuint(c.leg[LEG_CLIENT].sndbuf, ==, 4u << 20);
+	g_assert_cmpuint(c.connect_timeout_ns, ==, 3000000000ull);
+	/* out of range or malformed: refused */
+	g_assert_cmpint(parse(&c, "--pipe-size", "1k", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pipe-size", "4x", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-g", "0", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-g", "-5", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--idle-timeout", "5 s", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-c", "0", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-c", "1000001", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-p", "65536", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-p", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--no-such-option", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "extra", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-V", NULL), ==, -1);
+	g_assert_cmpint(parse(&c, "--no-transparent", NULL), ==, 0);
+	g_assert_false(c.transparent);
+}
+
+static void test_mode(void)
+{
+	enum proxy_mode m = MODE_NFQUEUE;
+
+	g_assert_true(config_parse_mode("tproxy", &m, err, sizeof(err)));
+	g_assert_cmpint(m, ==, MODE_TPROXY);
+	g_assert_true(config_parse_mode("nfqueue", &m, err, sizeof(err)));
+	g_assert_cmpint(m, ==, MODE_NFQUEUE);
+	g_assert_false(config_parse_mode("TPROXY", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mode("", &m, err, sizeof(err)));
+	g_assert_nonnull(strstr(err, "nfqueue or tproxy"));
+}
+
+static void test_shm_name(void)
+{
+	char buf[NAME_MAX + 2];
+	struct proxy_config c;
+
+	g_assert_true(config_parse_shm_name("pep", buf, err, sizeof(err)));
+	g_assert_cmpstr(buf, ==, "/pep");
+	g_assert_true(config_parse_shm_name("/pep", buf, err, sizeof(err)));
+	g_assert_cmpstr(buf, ==, "/pep");
+	g_assert_false(config_parse_shm_name("a/b", buf, err, sizeof(err)));
+	g_assert_false(config_parse_shm_name("/", buf, err, sizeof(err)));
+	g_assert_false(config_parse_shm_name("..", buf, err, sizeof(err)));
+	g_assert_cmpint(parse(&c, "--shm", "mine", NULL), ==, 0);
+	g_assert_cmpstr(c.shm_name, ==, "/mine");
+}
+
+static void test_shm_mode(void)
+{
+	uint32_t m = 0;
+
+	g_assert_true(config_parse_shm_mode("0640", &m, err, sizeof(err)));
+	g_assert_cmpuint(m, ==, 0640);
+	g_assert_true(config_parse_shm_mode("666", &m, err, sizeof(err)));
+	g_assert_cmpuint(m, ==, 0666);
+	g_assert_false(config_parse_shm_mode("0400", &m, err, sizeof(err)));
+	g_assert_false(config_parse_shm_mode("0700", &m, err, sizeof(err)));
+	g_assert_false(config_parse_shm_mode("0689", &m, err, sizeof(err)));
+	g_assert_false(config_parse_shm_mode("-600", &m, err, sizeof(err)));
+	g_assert_false(config_parse_shm_mode("", &m, err, sizeof(err)));
+}
+
+static void test_mark(void)
+{
+	const char *m = NULL;
+
+	g_assert_true(config_parse_mark("0x2/0x2", &m, err, sizeof(err)));
+	g_assert_cmpstr(m, ==, "0x2/0x2");
+	g_assert_true(config_parse_mark("4/12", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("0x2", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("0x3/0x2", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("0x2/0", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("0x100000000/0xffffffff", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("-1/0x2", &m, err, sizeof(err)));
+	g_assert_false(config_parse_mark("2/x", &m, err, sizeof(err)));
+}
+
+static void test_port_range(void)
+{
+	uint32_t r = 1;
+
+	g_assert_true(config_parse_port_range("20000-32767", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, (32767u << 16) | 20000u);
+	g_assert_true(config_parse_port_range("5-5", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, (5u << 16) | 5u);
+	g_assert_true(config_parse_port_range("system", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, 0);
+	g_assert_false(config_parse_port_range("0-10", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range("10-5", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range("1-65536", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range("1-2x", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range("-1-5", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range(" 1-5", &r, err, sizeof(err)));
+	g_assert_false(config_parse_port_range("4294967297-5", &r, err, sizeof(err)));
+}
+
+static void test_rate(void)
+{
+	uint64_t r = 0;
+
+	g_assert_true(config_parse_rate("20m", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, 2500000);
+	g_assert_true(config_parse_rate("8k", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, 1000);
+	g_assert_true(config_parse_rate("1000g", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, 125000000000ull);
+	g_assert_true(config_parse_rate("64000", &r, err, sizeof(err)));
+	g_assert_cmpuint(r, ==, 8000);
+	g_assert_false(config_parse_rate("7999", &r, err, sizeof(err)));
+	g_assert_false(config_parse_rate("1001g", &r, err, sizeof(err)));
+	g_assert_false(config_parse_rate("0", &r, err, sizeof(err)));
+	g_assert_false(config_parse_rate("-20m", &r, err, sizeof(err)));
+	g_assert_false(config_parse_rate("20mb", &r, err, sizeof(err)));
+	g_assert_false(config_parse_rate("18446744073709551615g", &r, err, sizeof(err)));
+}
+
+static void test_cc(void)
+{
+	char cc[PROXY_CC_NAME_MAX] = "";
+
+	g_assert_true(config_parse_cc("reno", cc, err, sizeof(err)));
+	g_assert_cmpstr(cc, ==, "reno");
+	g_assert_false(config_parse_cc("no-such-cc", cc, err, sizeof(err)));
+	g_assert_false(config_parse_cc("", cc, err, sizeof(err)));
+	g_assert_false(config_parse_cc("a-name-longer-than-16", cc, err, sizeof(err)));
+	g_assert_cmpstr(cc, ==, "reno");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/config/defaults", test_defaults);
+	g_test_add_func("/config/durations-sizes", test_durations_sizes);
+	g_test_add_func("/config/mode", test_mode);
+	g_test_add_func("/config/shm-name", test_shm_name);
+	g_test_add_func("/config/shm-mode", test_shm_mode);
+	g_test_add_func("/config/mark", test_mark);
+	g_test_add_func("/config/port-range", test_port_range);
+	g_test_add_func("/config/rate", test_rate);
+	g_test_add_func("/config/cc", test_cc);
+	return g_test_run();
+}
