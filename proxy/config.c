@@ -186,6 +186,15 @@ static void config_defaults(struct proxy_config *c)
 	c->pipe_size = 1u << 20;
 	c->upstream_ports = (32767u << 16) | 20000u;
 	c->shm_mode = 0600;
+	/* dead peers (a satellite terminal switched off, a handover): an idle
+	 * connection is probed after 60 s and given up after 6 probes 20 s
+	 * apart (3 minutes); unacknowledged data is given up after 120 s,
+	 * 200 round trips of a GEO link and longer than a rain fade */
+	c->keepalive = true;
+	c->keepalive_idle_ns = 60 * 1000000000ull;
+	c->keepalive_interval_ns = 20 * 1000000000ull;
+	c->keepalive_count = 6;
+	c->user_timeout_ns = 120 * 1000000000ull;
 }
 
 int config_parse(struct proxy_config *c, int argc, char **argv)
@@ -215,7 +224,20 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	{ "max-conns", 'c', PEPSAL_OPT_U32, &c->max_conns, "N",
 	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
 	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &c->keepalive, NULL,
-	  "TCP keepalive on both legs", 0, 0, NULL },
+	  "TCP keepalive on both legs (the default)", 0, 0, NULL },
+	{ "no-keepalive", 0, PEPSAL_OPT_FLAG, &c->keepalive, NULL,
+	  "no TCP keepalive: a vanished idle peer holds its connection", 0, 1, NULL },
+	{ "keepalive-idle", 0, PEPSAL_OPT_DURATION, &c->keepalive_idle_ns, "DURATION",
+	  "first keepalive probe after this much silence (default 60s)", 1000000000ull,
+	  32767 * 1000000000ull, NULL },
+	{ "keepalive-interval", 0, PEPSAL_OPT_DURATION, &c->keepalive_interval_ns, "DURATION",
+	  "between keepalive probes (default 20s)", 1000000000ull, 32767 * 1000000000ull,
+	  NULL },
+	{ "keepalive-count", 0, PEPSAL_OPT_U32, &c->keepalive_count, "N",
+	  "unanswered probes before the peer is dead (default 6)", 1, 127, NULL },
+	{ "user-timeout", 0, PEPSAL_OPT_DURATION, &c->user_timeout_ns, "DURATION",
+	  "reset a leg whose sent data stays unacknowledged this long (default 120s, "
+	  "0: the kernel's retries)", 0, 2147483ull * 1000000000ull, NULL },
 	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &c->nodelay, NULL,
 	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
 	{ "shm", 0, PEPSAL_OPT_CUSTOM, c->shm_name_buf, "NAME",

@@ -42,7 +42,11 @@ struct proxy_config {
 	bool version;             /* -V */
 	bool no_queuer;           /* do not start pepsal-queuer */
 	bool transparent;         /* dial from the client's address */
-	bool keepalive;           /* -k: SO_KEEPALIVE on both legs */
+	bool keepalive;           /* SO_KEEPALIVE on both legs (default; --no-keepalive) */
+	uint64_t keepalive_idle_ns;     /* TCP_KEEPIDLE */
+	uint64_t keepalive_interval_ns; /* TCP_KEEPINTVL */
+	uint32_t keepalive_count;       /* TCP_KEEPCNT */
+	uint64_t user_timeout_ns; /* TCP_USER_TIMEOUT, 0 = the kernel's retries */
 	bool nodelay;             /* -n: TCP_NODELAY on both legs */
 	uint32_t port;            /* -p: listening port */
 	const char *address;      /* -a: listening address, NULL = any */

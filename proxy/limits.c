@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Resource arithmetic of -c and the descriptor limit. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -32,6 +34,78 @@ uint32_t limits_conns_fitting(uint64_t nofile)
 	return fit > UINT32_MAX ? UINT32_MAX : (uint32_t)fit;
 }
 
+static uint32_t fit_u32(uint64_t v)
+{
+	return v < 1 ? 1 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+uint32_t limits_conns_by_threads(uint64_t tasks)
+{
+	return fit_u32(tasks > LIMITS_THREADS_RESERVED ?
+		       (tasks - LIMITS_THREADS_RESERVED) / LIMITS_THREADS_PER_CONN : 0);
+}
+
+uint32_t limits_conns_by_maps(uint64_t max_map_count)
+{
+	return fit_u32(max_map_count > LIMITS_MAPS_RESERVED ?
+		       (max_map_count - LIMITS_MAPS_RESERVED) / LIMITS_MAPS_PER_CONN : 0);
+}
+
+/* The first number in PATH ("max" is UINT64_MAX); FALLBACK if none. */
+static uint64_t read_number(const char *path, uint64_t fallback)
+{
+	char buf[64];
+	FILE *f = fopen(path, "re");
+	uint64_t v = fallback;
+
+	if (!f)
+		return fallback;
+	if (fgets(buf, sizeof(buf), f))
+		v = strncmp(buf, "max", 3) == 0 ? UINT64_MAX : strtoull(buf, NULL, 10);
+	fclose(f);
+	return v ? v : fallback;
+}
+
+/* Threads this process may still start: its cgroup's pids.max less
+ * pids.current (systemd's TasksMax), and the kernel's threads-max and
+ * pid_max less what runs (roughly: the whole machine shares them). */
+static uint64_t tasks_available(void)
+{
+	char line[512], path[600];
+	uint64_t avail = UINT64_MAX, max, cur;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *p = strstr(line, "::/");
+
+			if (strncmp(line, "0::", 3) || !p)
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/pids.max", p + 2);
+			max = read_number(path, UINT64_MAX);
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/pids.current", p + 2);
+			cur = read_number(path, 0);
+			if (max != UINT64_MAX)
+				avail = max > cur ? max - cur : 0;
+		}
+		fclose(f);
+	}
+	max = read_number("/proc/sys/kernel/threads-max", UINT64_MAX);
+	if (max < avail)
+		avail = max;
+	max = read_number("/proc/sys/kernel/pid_max", UINT64_MAX);
+	return max < avail ? max : avail;
+}
+
+static void clamp(uint32_t *max_conns, uint32_t fit, const char *why)
+{
+	if (*max_conns <= fit)
+		return;
+	pr_warn("%u connections do not fit in %s: serving at most %u", *max_conns, why, fit);
+	*max_conns = fit;
+}
+
 void limits_setup(uint32_t *max_conns)
 {
 	uint64_t want = limits_fds_needed(*max_conns);
@@ -59,4 +133,9 @@ void limits_setup(uint32_t *max_conns)
 			(unsigned long long)rl.rlim_cur, fit);
 		*max_conns = fit;
 	}
+	clamp(max_conns, limits_conns_by_threads(tasks_available()),
+	      "the threads this process may start (TasksMax, threads-max, pid_max; "
+	      "two per connection)");
+	clamp(max_conns, limits_conns_by_maps(read_number("/proc/sys/vm/max_map_count", 65530)),
+	      "vm.max_map_count (four mappings per connection)");
 }

@@ -8,6 +8,11 @@
 #define LIMITS_FDS_PER_CONN 6   /* two sockets, two pipes */
 #define LIMITS_FDS_RESERVED 64  /* listeners, the table, logs, the queuer's pipe */
 
+/* Connections served beyond -c: SYNs the queuer marked just before the
+ * proxy published that it was full are served, not reset (their
+ * descriptors come out of the reserve). */
+#define LIMITS_OVERSHOOT 8
+
 /* Table entries for MAX_CONNS: every connection served and as many pending
  * entries (SYNs recorded, not yet accepted): twice -c, at least the legacy
  * 4224, at most what the library allows. */
@@ -16,9 +21,20 @@ uint32_t limits_default_capacity(uint32_t max_conns);
 uint64_t limits_fds_needed(uint32_t max_conns);
 /* Connections that fit in NOFILE descriptors (at least 1). */
 uint32_t limits_conns_fitting(uint64_t nofile);
+#define LIMITS_THREADS_PER_CONN 2  /* the relay's pair */
+#define LIMITS_THREADS_RESERVED 16
+#define LIMITS_MAPS_PER_CONN 4     /* each thread's stack and its guard page */
+#define LIMITS_MAPS_RESERVED 1024  /* code, libraries, heap, the table */
+
+/* Connections that fit in TASKS more threads (the cgroup's pids.max less
+ * what it runs, threads-max, pid_max), and in a MAX_MAP_COUNT
+ * (vm.max_map_count); at least 1. */
+uint32_t limits_conns_by_threads(uint64_t tasks);
+uint32_t limits_conns_by_maps(uint64_t max_map_count);
 /* Raise RLIMIT_NOFILE to what *MAX_CONNS needs (beyond the hard limit when
  * CAP_SYS_RESOURCE allows), else as far as allowed; never fatal. Then
- * lower *MAX_CONNS to what the descriptors allow, with a warning. */
+ * lower *MAX_CONNS to what the descriptors, threads and mappings allow,
+ * with a warning naming the limit. */
 void limits_setup(uint32_t *max_conns);
 
 #endif

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
 #include "relay.h"
@@ -191,44 +192,25 @@ static int original_dst(int fd, int family, struct pepsal_endpoint *ep)
 }
 
 /* Over the limit or stopping: the connection is refused, and its entry
- * freed at once rather than left pending until garbage collection. */
+ * freed at once rather than left pending until garbage collection. The
+ * limit is -c plus a small overshoot: the queuer stops marking SYNs when
+ * the proxy publishes that it is full, and those marked just before are
+ * served. */
 static bool refuse(const struct pepsal_entry_view *entry, bool claimed)
 {
+	uint32_t max = lst.p->cfg->max_conns;
+
 	if (relay_stopping())
 		goto refused;
-	if (relay_active() < lst.p->cfg->max_conns)
+	if (relay_active() < max + LIMITS_OVERSHOOT)
 		return false;
 	stats_count(PC_OVER_LIMIT, 1);
 	pr_ratelimited(LOG_WARNING, "connection limit (%u) reached: resetting a new "
-		       "connection", lst.p->cfg->max_conns);
+		       "connection", max);
 refused:
 	if (claimed)
 		pepsal_table_remove(lst.p->table, entry->slot, entry->gen);
 	return true;
-}
-
-/* nfqueue mode: claim the entry the queuer recorded; 0 or -errno. */
-static int entry_nfqueue(int fd, const struct pepsal_endpoint *peer,
-			 struct pepsal_entry_view *entry, struct pepsal_endpoint *odst)
-{
-	bool have_odst = original_dst(fd, peer->family, odst) == 0;
-
-	if (!have_odst)
-		odst->family = 0;
-	return pepsal_table_claim(lst.p->table, peer, have_odst ? odst : NULL,
-				  pepsal_now_ns(), entry);
-}
-
-static void report_miss(const struct pepsal_endpoint *peer, const struct pepsal_endpoint *odst)
-{
-	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
-
-	stats_count(PC_LOOKUP_MISS, 1);
-	if (odst->family)
-		pepsal_endpoint_format(odst, b);
-	pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
-		       "(original destination %s): resetting it",
-		       pepsal_endpoint_format(peer, a), b);
 }
 
 /* Is DST one of this box's own addresses, on the proxy's port? Then a
@@ -254,6 +236,61 @@ static bool is_self(const struct pepsal_endpoint *dst)
 	return self;
 }
 
+/* Record and claim an entry for a connection from PEER to DST, as the
+ * queuer and the claim would. The slot, or -errno (the table is full). */
+static int record_claim(const struct pepsal_endpoint *peer, const struct pepsal_endpoint *dst,
+			struct pepsal_entry_view *entry)
+{
+	uint64_t now = pepsal_now_ns();
+	int rc = pepsal_table_record_syn(lst.p->table, peer, dst, now, NULL);
+
+	return rc < 0 ? rc : pepsal_table_claim(lst.p->table, peer, dst, now, entry);
+}
+
+/* A connection the table cannot hold is relayed all the same, to DST: an
+ * entry with no slot counts nothing and frees nothing. */
+static void no_entry(struct pepsal_entry_view *entry, const struct pepsal_endpoint *dst)
+{
+	memset(entry, 0, sizeof(*entry));
+	entry->slot = UINT32_MAX;
+	entry->state = PEPSAL_STATE_ESTABLISHED;
+	entry->dst = *dst;
+}
+
+/* nfqueue mode: claim the entry the queuer recorded. Without one (evicted
+ * while pending, or recorded by a queuer since replaced), conntrack's
+ * original destination still says where the client was going: the
+ * connection is served, unlisted if the table is full. Only a connection
+ * with no original destination, or one to the proxy's own port, is
+ * refused. 0 or -errno. */
+static int entry_nfqueue(int fd, const struct pepsal_endpoint *peer,
+			 struct pepsal_entry_view *entry, struct pepsal_endpoint *odst)
+{
+	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN] = "unknown";
+	bool have_odst = original_dst(fd, peer->family, odst) == 0;
+	int rc;
+
+	if (!have_odst)
+		odst->family = 0;
+	rc = pepsal_table_claim(lst.p->table, peer, have_odst ? odst : NULL,
+				pepsal_now_ns(), entry);
+	if (rc >= 0)
+		return 0;
+	stats_count(PC_LOOKUP_MISS, 1);
+	if (have_odst && !is_self(odst)) {
+		if (record_claim(peer, odst, entry) < 0)
+			no_entry(entry, odst);
+		stats_count(PC_MISS_SERVED, 1);
+		return 0;
+	}
+	if (odst->family)
+		pepsal_endpoint_format(odst, b);
+	pr_ratelimited(LOG_WARNING, "no table entry for the connection from %s "
+		       "(original destination %s): resetting it",
+		       pepsal_endpoint_format(peer, a), b);
+	return -ENOENT;
+}
+
 /* tproxy mode: the socket's own address is the original destination;
  * record and claim the entry (as queuer and proxy would). 0 or -errno. */
 static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
@@ -263,7 +300,6 @@ static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct pepsal_endpoint odst;
-	uint64_t now = pepsal_now_ns();
 	int rc;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
@@ -279,16 +315,14 @@ static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
 			       pepsal_endpoint_format(&odst, b));
 		return -ELOOP;
 	}
-	rc = pepsal_table_record_syn(lst.p->table, peer, &odst, now, NULL);
-	if (rc >= 0)
-		rc = pepsal_table_claim(lst.p->table, peer, &odst, now, entry);
-	if (rc >= 0)
-		return 0;
-	stats_count(PC_OVER_LIMIT, 1);
-	pr_ratelimited(LOG_WARNING, "cannot record the connection from %s in the table (%s): "
-		       "resetting it; raise --capacity", pepsal_endpoint_format(peer, a),
-		       strerror(-rc));
-	return rc;
+	rc = record_claim(peer, &odst, entry);
+	if (rc < 0) {
+		pr_ratelimited(LOG_WARNING, "cannot record the connection from %s in the table "
+			       "(%s): relaying it unlisted; raise --capacity",
+			       pepsal_endpoint_format(peer, a), strerror(-rc));
+		no_entry(entry, &odst);
+	}
+	return 0;
 }
 
 static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
@@ -307,10 +341,8 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		rc = refuse(NULL, false) ? -EBUSY : entry_tproxy(fd, &peer, &entry, &odst);
 	} else {
 		rc = entry_nfqueue(fd, &peer, &entry, &odst);
-		if (refuse(&entry, rc >= 0))
+		if (rc >= 0 && refuse(&entry, true))
 			rc = -EBUSY;
-		else if (rc < 0)
-			report_miss(&peer, &odst);
 	}
 	if (rc < 0) {
 		sock_reset_close(fd);

@@ -13,6 +13,7 @@
  * served now (two pipes each) cover it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,12 +31,21 @@
 #include "stats.h"
 #include "workers.h"
 
+/* An entry whose removal timed out on the table's lock (a holder stopped
+ * or very slow): removed again later, so its slot is not lost. */
+struct removal {
+	uint32_t slot, gen;
+};
+
 static struct {
 	const struct relay_params *p;
 	struct dial_ctx dial;
 	atomic_uint active;       /* connections held */
 	atomic_bool stopping;     /* relay_fini began */
-} relay;
+	pthread_mutex_t retry_lock;
+	struct removal *retry;    /* removals to try again */
+	size_t nretry, retry_cap;
+} relay = { .retry_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
@@ -89,6 +99,51 @@ static void conn_abort(struct conn *c)
 	conn_abort_sockets(c);
 }
 
+/* Free the entry; if the table's lock could not be had, keep it for
+ * relay_retry_removals. */
+static void remove_entry(uint32_t slot, uint32_t gen)
+{
+	int rc = pepsal_table_remove(relay.p->table, slot, gen);
+	struct removal *grown;
+
+	if (rc != -ETIMEDOUT && rc != -EAGAIN && rc != -EBUSY)
+		return; /* done, or already gone (-ESTALE), or no entry (-EINVAL) */
+	pthread_mutex_lock(&relay.retry_lock);
+	if (relay.nretry == relay.retry_cap) {
+		size_t cap = relay.retry_cap ? 2 * relay.retry_cap : 16;
+
+		grown = realloc(relay.retry, cap * sizeof(*grown));
+		if (grown) {
+			relay.retry = grown;
+			relay.retry_cap = cap;
+		}
+	}
+	if (relay.nretry < relay.retry_cap)
+		relay.retry[relay.nretry++] = (struct removal){ slot, gen };
+	pthread_mutex_unlock(&relay.retry_lock);
+	pr_ratelimited(LOG_WARNING, "cannot free table entry %u now (%s): retrying later",
+		       slot, strerror(-rc));
+}
+
+unsigned int relay_retry_removals(void)
+{
+	size_t kept = 0;
+
+	pthread_mutex_lock(&relay.retry_lock);
+	for (size_t i = 0; i < relay.nretry; i++) {
+		struct removal r = relay.retry[i];
+		int rc = pepsal_table_remove(relay.p->table, r.slot, r.gen);
+
+		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EBUSY)
+			relay.retry[kept++] = r;
+		else
+			stats_count(PC_REMOVE_RETRIES, 1);
+	}
+	relay.nretry = kept;
+	pthread_mutex_unlock(&relay.retry_lock);
+	return (unsigned int)kept;
+}
+
 /* Drop a thread's reference; the last one frees everything. The count of
  * active connections goes down last: relay_fini waits for it to reach zero
  * before the table is unmapped, so nothing here may touch the table after. */
@@ -100,7 +155,7 @@ static void conn_put(struct conn *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	aborted = atomic_load(&c->aborted);
-	pepsal_table_remove(relay.p->table, c->slot, c->gen);
+	remove_entry(c->slot, c->gen);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
 
@@ -248,6 +303,11 @@ bool relay_fini(uint64_t wait_ns)
 		pr_warn("%u connections did not close in time", left);
 		return false;
 	}
+	if (relay_retry_removals())
+		pr_warn("some table entries could not be freed (the table's lock is held)");
 	workers_fini();
+	free(relay.retry);
+	relay.retry = NULL;
+	relay.nretry = relay.retry_cap = 0;
 	return true;
 }

@@ -51,6 +51,21 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 		what = "TCP_NODELAY";
 	} else if (cfg->keepalive && (rc = setopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1))) {
 		what = "SO_KEEPALIVE";
+	} else if (cfg->keepalive && cfg->keepalive_idle_ns &&
+		   (rc = setopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE,
+				    (int)(cfg->keepalive_idle_ns / 1000000000ull)))) {
+		what = "TCP_KEEPIDLE";
+	} else if (cfg->keepalive && cfg->keepalive_interval_ns &&
+		   (rc = setopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+				    (int)(cfg->keepalive_interval_ns / 1000000000ull)))) {
+		what = "TCP_KEEPINTVL";
+	} else if (cfg->keepalive && cfg->keepalive_count &&
+		   (rc = setopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)cfg->keepalive_count))) {
+		what = "TCP_KEEPCNT";
+	} else if (cfg->user_timeout_ns &&
+		   (rc = setopt_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+				    (int)(cfg->user_timeout_ns / 1000000ull)))) {
+		what = "TCP_USER_TIMEOUT";
 	}
 	if (rc)
 		snprintf(err, errlen, "%s on the %s leg: %s", what,

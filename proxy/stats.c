@@ -15,6 +15,9 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_IDLE_TIMEOUTS] = "proxy.idle_timeouts",
 	[PC_ACCEPT_ERRORS] = "proxy.accept_errors",
 	[PC_QUEUER_RESTARTS] = "proxy.queuer_restarts",
+	[PC_MISS_SERVED] = "proxy.miss_served",
+	[PC_REMOVE_RETRIES] = "proxy.remove_retries",
+	[PC_SMALL_PIPES] = "proxy.small_pipes",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

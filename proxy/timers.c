@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "pepsal_log.h"
+#include "pipes.h"
 #include "relay.h"
 #include "stats.h"
 #include "timers.h"
@@ -25,6 +26,7 @@ static struct {
 	uint64_t next_gc;
 	uint64_t next_log;
 	bool log_failed;      /* the last rewrite failed: said once */
+	unsigned long small_pipes_said; /* warn when pipes_small() passes it */
 } timers;
 
 static void write_conn_log(void)
@@ -85,6 +87,14 @@ int timers_run(uint64_t now_ns)
 	if (now_ns >= timers.next_beat) {
 		pepsal_table_heartbeat(timers.p->table, PEPSAL_ROLE_PROXY, getpid(), now_ns);
 		stats_set(PC_ACTIVE, relay_active());
+		stats_set(PC_SMALL_PIPES, pipes_small());
+		relay_retry_removals();
+		if (pipes_small() > timers.small_pipes_said) {
+			pr_warn("%lu pipes are smaller than --pipe-size (fs.pipe-user-pages-soft "
+				"without CAP_SYS_RESOURCE); their connections move smaller chunks",
+				pipes_small());
+			timers.small_pipes_said = pipes_small() * 2; /* said again at twice */
+		}
 		timers.next_beat = now_ns + HEARTBEAT_NS;
 	}
 	if (now_ns >= timers.next_gc) {

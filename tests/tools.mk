@@ -14,3 +14,7 @@ $(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libp
 # a SYN generator (scans, floods): make bench-queuer, the flood tests
 TEST_TOOLS += $(BUILD)/tests/synflood
 $(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a
+
+# takes the table's lock and stops itself holding it (tests/tools/shm-lockhold.c)
+TEST_TOOLS += $(BUILD)/tests/pepsal-test-lockhold
+$(BUILD)/tests/pepsal-test-lockhold: $(BUILD)/tests/tools/shm-lockhold.o $(BUILD)/libpepsal.a

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What pepsal does when it cannot relay: the server refuses (the client sees
-# an error within 1 s), no table entry (RST, counted), and the NAT
+# an error within 1 s), no table entry (RST, counted, unless conntrack has
+# the original destination: then served), and the NAT
 # port-remap trap: one client port, two simultaneous connections to two
 # servers, each reaching its own.
 . "$(dirname "$0")/../lib.sh"
@@ -36,6 +37,25 @@ out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" expect-reset $R4C 5000 1 2>&1)
 check "no table entry: the client gets a RST ($out)" no_fail "$out"
 check "... counted as proxy.lookup_miss" test "$(counter proxy.lookup_miss)" -gt "$m0"
 check "... and logged" grep -q "no table entry for the connection from $C4" "$TMP/pepsal.log"
+
+# A marked SYN the queuer never recorded (its entry evicted, or a queuer that
+# was replaced): conntrack's original destination says where it goes, so
+# it is served, not reset.
+bg "$NS_S" "$TMP/miss.log" python3 "$TOOLS/tcptool.py" serve-peer 7031 M
+wait_until 5 listening "$NS_S" 7031
+for ipt in iptables ip6tables; do
+	nsx "$NS_R" $ipt -t mangle -I PREROUTING 1 -p tcp --syn --dport 7031 -j MARK --set-xmark 0x2/0x2
+	nsx "$NS_R" $ipt -t mangle -I PREROUTING 2 -p tcp --syn --dport 7031 -j ACCEPT
+done
+for S in $S4 $S6; do
+	src=$C4; [ "$S" = "$S6" ] && src=$C6
+	s0=$(counter proxy.miss_served)
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S 7031 2>&1)
+	check "no table entry but an original destination ($S): served, from the client's address ($out)" \
+		[ "$out" = "M $src" ]
+	check "... counted as proxy.miss_served" test "$(counter proxy.miss_served)" -gt "$s0"
+done
+check "... and its entry freed" wait_until 5 table_used_is 0
 
 # ---- NAT port remap ---
 # Both connections leave the client from port 40123; REDIRECTed to the one

@@ -30,6 +30,16 @@ static void test_fds(void)
 		g_assert_cmpuint(limits_fds_needed(limits_conns_fitting(n)), <=, n);
 }
 
+static void test_threads_maps(void)
+{
+	/* systemd's default TasksMax here: 15 % of pid_max 32768 */
+	g_assert_cmpuint(limits_conns_by_threads(4915), ==, (4915 - LIMITS_THREADS_RESERVED) / 2);
+	g_assert_cmpuint(limits_conns_by_threads(0), ==, 1);
+	g_assert_cmpuint(limits_conns_by_threads(UINT64_MAX), ==, UINT32_MAX);
+	g_assert_cmpuint(limits_conns_by_maps(65530), ==, (65530 - LIMITS_MAPS_RESERVED) / 4);
+	g_assert_cmpuint(limits_conns_by_maps(100), ==, 1);
+}
+
 static void test_setup_clamps(void)
 {
 	struct rlimit rl;
@@ -49,6 +59,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/limits/capacity", test_capacity);
 	g_test_add_func("/limits/fds", test_fds);
+	g_test_add_func("/limits/threads-maps", test_threads_maps);
 	g_test_add_func("/limits/setup-clamps", test_setup_clamps);
 	return g_test_run();
 }
