@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pepsal_clock.h"
 #include "pepsal_endpoint.h"
 
 #define PEPSAL_SHM_DEFAULT_NAME "/pepsal"
@@ -29,6 +30,10 @@
 #define PEPSAL_TABLE_DEFAULT_CAPACITY 4224u
 #define PEPSAL_COUNTER_NAME_MAX 32 /* including the NUL */
 #define PEPSAL_MAX_COUNTERS 48
+/* pepsal_table_room before the proxy published any: no limit */
+#define PEPSAL_ROOM_UNPUBLISHED UINT32_MAX
+/* default share of the table one client address may hold as pending: 1/N */
+#define PEPSAL_DEFAULT_ADDRESS_SHARE 8u
 
 enum pepsal_state {
 	PEPSAL_STATE_FREE = 0,
@@ -75,11 +80,15 @@ struct pepsal_table_info {
 	uint32_t capacity;
 	uint32_t entry_size;
 	uint32_t used;                /* slots currently allocated */
+	uint32_t pending;             /* of which pending */
+	uint32_t room;                /* published by the proxy, or PEPSAL_ROOM_UNPUBLISHED */
 	uint64_t segment_size;
 	uint64_t created_realtime_ns; /* CLOCK_REALTIME at creation */
 	uint64_t pending_lifetime_ns;
 	uint64_t inserts, refreshes, lookups, hits, misses, evictions, table_full,
-		removes, gc_removed, recoveries;
+		removes, gc_removed, recoveries,
+		deferred,             /* removes that found the lock busy, freed later */
+		address_limited;      /* SYNs refused: their address held its share */
 	struct {
 		pid_t pid;            /* 0: never seen */
 		uint64_t beat_ns;     /* CLOCK_MONOTONIC of the last heartbeat */
@@ -120,6 +129,18 @@ int pepsal_table_record_syn(struct pepsal_table *t,
 			    const struct pepsal_endpoint *dst, uint64_t now_ns,
 			    enum pepsal_record_how *how);
 
+/* The same, but refuse (-EDQUOT, counted as address-limited) a new entry
+ * when CLIENT's address already holds ADDR_LIMIT pending entries (0: no
+ * limit). The queuer calls this one: one scanning or infected host cannot
+ * fill the table. */
+int pepsal_table_record_syn_limited(struct pepsal_table *t,
+				    const struct pepsal_endpoint *client,
+				    const struct pepsal_endpoint *dst, uint64_t now_ns,
+				    uint32_t addr_limit, enum pepsal_record_how *how);
+/* Pending entries CLIENT's address holds (its port is ignored), or -errno. */
+int pepsal_table_address_pending(struct pepsal_table *t,
+				 const struct pepsal_endpoint *client);
+
 /* Find the pending entry of a connection the proxy accepted and mark it
  * established. PEER is the client endpoint as the proxy sees it; ORIG_DST,
  * when known (SO_ORIGINAL_DST), must match the entry's destination. If NAT
@@ -144,14 +165,34 @@ int pepsal_table_holds(struct pepsal_table *t, const struct pepsal_endpoint *cli
 /* Change the state of the entry SLOT if it still has generation GEN. */
 int pepsal_table_set_state(struct pepsal_table *t, uint32_t slot, uint32_t gen,
 			   enum pepsal_state state);
-/* Free the entry SLOT if it still has generation GEN (-ESTALE otherwise). */
+/* Free the entry SLOT if it still has generation GEN (-ESTALE otherwise).
+ * If the lock stays busy past its timeout (a holder stopped), the remove is
+ * deferred: the slot is queued lock-free and freed by the next lock holder;
+ * 0 is returned and the deferral counted. Only SLOT's owner removes it. */
 int pepsal_table_remove(struct pepsal_table *t, uint32_t slot, uint32_t gen);
-/* Free pending entries whose SYN is older than LIFETIME_NS; returns how many. */
+/* Free pending entries whose last SYN is older than LIFETIME_NS, oldest
+ * first from the pending list: O(entries freed). Returns how many. */
 int pepsal_table_gc(struct pepsal_table *t, uint64_t now_ns, uint64_t lifetime_ns);
 
-/* Lock-free: add N relayed bytes and note activity. For the owner of SLOT. */
+/* Lock-free: add N relayed bytes and note activity, if SLOT still has
+ * generation GEN. For the owner of SLOT. */
+void pepsal_table_count_bytes(struct pepsal_table *t, uint32_t slot, uint32_t gen,
+			      enum pepsal_dir dir, uint64_t n, uint64_t now_ns);
+/* The same without the generation check (older callers). */
 void pepsal_table_add_bytes(struct pepsal_table *t, uint32_t slot,
 			    enum pepsal_dir dir, uint64_t n, uint64_t now_ns);
+
+/* ---- the proxy's room (lock-free) ---------------------------------------- */
+
+/* The proxy publishes how many more connections it can take (0: full);
+ * republish whenever it changes. Until then the room is unlimited. */
+void pepsal_table_set_room(struct pepsal_table *t, uint32_t room);
+/* The room last published, or PEPSAL_ROOM_UNPUBLISHED. */
+uint32_t pepsal_table_room(const struct pepsal_table *t);
+/* May one more SYN be sent to the proxy? False when the published room is
+ * 0, or when the pending entries added since it was published use it up:
+ * the SYNs marked just before the proxy filled are at most its room. */
+bool pepsal_table_room_ok(const struct pepsal_table *t);
 
 /* ---- readers (lock-free, work on read-only attachments) ---------------- */
 
@@ -189,6 +230,5 @@ bool pepsal_table_counter_get(const struct pepsal_table *t, int idx,
 int pepsal_table_check(struct pepsal_table *t, char *err, size_t errlen);
 
 const char *pepsal_state_name(enum pepsal_state s);
-uint64_t pepsal_now_ns(void);          /* CLOCK_MONOTONIC */
 
 #endif

@@ -175,8 +175,8 @@ static void config_defaults(struct proxy_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->port = 5000;
-	c->gc_interval_ns = 15 * 3600 * 1000000000ull;
-	c->pending_ns = 5 * 3600 * 1000000000ull;
+	c->gc_interval_ns = 10 * 1000000000ull;
+	c->pending_ns = 120 * 1000000000ull;
 	c->max_conns = 2112;
 	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
 	c->mark = "0x2/0x2";
@@ -218,9 +218,9 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	{ "logfile", 'l', PEPSAL_OPT_STRING, &c->conn_log, "FILE",
 	  "file of the active connections, rewritten periodically", 0, 0, NULL },
 	{ "gc-interval", 'g', PEPSAL_OPT_DURATION, &c->gc_interval_ns, "DURATION",
-	  "garbage collection of stale pending entries, every (default 15h)", 1, 0, NULL },
+	  "garbage collection of stale pending entries, every (default 10s)", 1, 0, NULL },
 	{ "pending-lifetime", 't', PEPSAL_OPT_DURATION, &c->pending_ns, "DURATION",
-	  "a pending entry older than this is garbage (default 5h)", 1, 0, NULL },
+	  "a pending entry whose last SYN is older than this is garbage (default 2m)", 1, 0, NULL },
 	{ "max-conns", 'c', PEPSAL_OPT_U32, &c->max_conns, "N",
 	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
 	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &c->keepalive, NULL,

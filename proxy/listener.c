@@ -378,6 +378,7 @@ void listener_accept(int lfd)
 			return;
 		stats_count(PC_ACCEPT_ERRORS, 1);
 		if ((errno == EMFILE || errno == ENFILE) && lst.reserve_fd >= 0) {
+			relay_resources_short();
 			pr_ratelimited(LOG_WARNING, "out of file descriptors: resetting new "
 				       "connections");
 			close(lst.reserve_fd);

@@ -33,7 +33,7 @@ static void account(const struct pump *p, size_t n)
 	atomic_fetch_add(&p->c->bytes[p->dir], n);
 	atomic_store(&p->c->last_ns, now);
 	if (p->table)
-		pepsal_table_add_bytes(p->table, p->c->slot, p->dir, n, now);
+		pepsal_table_count_bytes(p->table, p->c->slot, p->c->gen, p->dir, n, now);
 }
 
 /* Block until IN is readable (or closed, or the connection idles out). */

@@ -13,7 +13,6 @@
  * served now (two pipes each) cover it.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,27 +30,46 @@
 #include "stats.h"
 #include "workers.h"
 
-/* An entry whose removal timed out on the table's lock (a holder stopped
- * or very slow): removed again later, so its slot is not lost. */
-struct removal {
-	uint32_t slot, gen;
-};
-
 static struct {
 	const struct relay_params *p;
 	struct dial_ctx dial;
 	atomic_uint active;       /* connections held */
 	atomic_bool stopping;     /* relay_fini began */
-	pthread_mutex_t retry_lock;
-	struct removal *retry;    /* removals to try again */
-	size_t nretry, retry_cap;
-} relay = { .retry_lock = PTHREAD_MUTEX_INITIALIZER };
+	_Atomic uint64_t short_until; /* out of threads or memory: no room until */
+} relay;
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
 static int leg_of_input(enum pepsal_dir dir)
 {
 	return dir == PEPSAL_DIR_C2S ? LEG_CLIENT : LEG_SERVER;
+}
+
+/* ---- the room published to the queuer ------------------------------------- */
+
+#define SHORT_HOLD_NS 1000000000ull /* a failed thread start closes the room 1 s */
+
+/* How many more connections we take, now that ACTIVE are held: the queuer
+ * routes SYNs end to end when there is none. */
+static void publish_room(unsigned int active)
+{
+	uint32_t max = relay.p->cfg->max_conns;
+
+	if (pepsal_now_ns() < atomic_load(&relay.short_until) || relay_stopping())
+		max = 0;
+	pepsal_table_set_room(relay.p->table, active < max ? max - active : 0);
+}
+
+void relay_publish_room(void)
+{
+	publish_room(atomic_load(&relay.active));
+}
+
+/* Threads or memory ran out: tell the queuer there is no room for a while. */
+void relay_resources_short(void)
+{
+	atomic_store(&relay.short_until, pepsal_now_ns() + SHORT_HOLD_NS);
+	publish_room(atomic_load(&relay.active));
 }
 
 /* ---- the threads between connections ------------------------------------ */
@@ -99,51 +117,6 @@ static void conn_abort(struct conn *c)
 	conn_abort_sockets(c);
 }
 
-/* Free the entry; if the table's lock could not be had, keep it for
- * relay_retry_removals. */
-static void remove_entry(uint32_t slot, uint32_t gen)
-{
-	int rc = pepsal_table_remove(relay.p->table, slot, gen);
-	struct removal *grown;
-
-	if (rc != -ETIMEDOUT && rc != -EAGAIN && rc != -EBUSY)
-		return; /* done, or already gone (-ESTALE), or no entry (-EINVAL) */
-	pthread_mutex_lock(&relay.retry_lock);
-	if (relay.nretry == relay.retry_cap) {
-		size_t cap = relay.retry_cap ? 2 * relay.retry_cap : 16;
-
-		grown = realloc(relay.retry, cap * sizeof(*grown));
-		if (grown) {
-			relay.retry = grown;
-			relay.retry_cap = cap;
-		}
-	}
-	if (relay.nretry < relay.retry_cap)
-		relay.retry[relay.nretry++] = (struct removal){ slot, gen };
-	pthread_mutex_unlock(&relay.retry_lock);
-	pr_ratelimited(LOG_WARNING, "cannot free table entry %u now (%s): retrying later",
-		       slot, strerror(-rc));
-}
-
-unsigned int relay_retry_removals(void)
-{
-	size_t kept = 0;
-
-	pthread_mutex_lock(&relay.retry_lock);
-	for (size_t i = 0; i < relay.nretry; i++) {
-		struct removal r = relay.retry[i];
-		int rc = pepsal_table_remove(relay.p->table, r.slot, r.gen);
-
-		if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EBUSY)
-			relay.retry[kept++] = r;
-		else
-			stats_count(PC_REMOVE_RETRIES, 1);
-	}
-	relay.nretry = kept;
-	pthread_mutex_unlock(&relay.retry_lock);
-	return (unsigned int)kept;
-}
-
 /* Drop a thread's reference; the last one frees everything. The count of
  * active connections goes down last: relay_fini waits for it to reach zero
  * before the table is unmapped, so nothing here may touch the table after. */
@@ -155,7 +128,8 @@ static void conn_put(struct conn *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	aborted = atomic_load(&c->aborted);
-	remove_entry(c->slot, c->gen);
+	/* a lock held too long defers the removal to its next holder */
+	pepsal_table_remove(relay.p->table, c->slot, c->gen);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
 
@@ -174,6 +148,7 @@ static void conn_put(struct conn *c)
 	conn_free(c);
 	stats_count(PC_CLOSED, 1);
 	stats_set(PC_ACTIVE, atomic_load(&relay.active) - 1);
+	publish_room(atomic_load(&relay.active) - 1);
 	atomic_fetch_sub(&relay.active, 1); /* the last touch: see above */
 }
 
@@ -236,6 +211,7 @@ static void c2s_thread(void *arg)
 	rc = workers_run(s2c_thread, c);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
+		relay_resources_short();
 		atomic_fetch_sub(&c->refs, 1);
 		conn_abort(c);
 		conn_put(c);
@@ -248,6 +224,7 @@ static void c2s_thread(void *arg)
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 {
 	const struct proxy_config *cfg = relay.p->cfg;
+	unsigned int active;
 	struct conn *c;
 	char err[160];
 	int rc;
@@ -256,14 +233,21 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
 	set_timeouts(client_fd, cfg->idle_timeout_ns);
 	c = conn_new(client_fd, entry, pepsal_now_ns());
-	if (!c)
+	if (!c) {
+		relay_resources_short();
 		return -ENOMEM;
-	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
+	}
+	active = atomic_fetch_add(&relay.active, 1) + 1;
+	stats_set(PC_ACTIVE, active);
+	publish_room(active);
 	rc = workers_run(c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
 		conn_free(c);
-		stats_set(PC_ACTIVE, atomic_fetch_sub(&relay.active, 1) - 1);
+		relay_resources_short();
+		active = atomic_fetch_sub(&relay.active, 1) - 1;
+		stats_set(PC_ACTIVE, active);
+		publish_room(active);
 	}
 	return rc;
 }
@@ -277,6 +261,7 @@ void relay_init(const struct relay_params *p)
 					.cancel = &relay.stopping };
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
+	publish_room(0);
 }
 
 unsigned int relay_active(void)
@@ -296,6 +281,7 @@ bool relay_fini(uint64_t wait_ns)
 	unsigned int left;
 
 	atomic_store(&relay.stopping, true);
+	publish_room(0); /* stopping: no room at all */
 	conns_abort_all();
 	while ((left = atomic_load(&relay.active)) && pepsal_now_ns() < deadline)
 		nanosleep(&ts, NULL);
@@ -303,11 +289,6 @@ bool relay_fini(uint64_t wait_ns)
 		pr_warn("%u connections did not close in time", left);
 		return false;
 	}
-	if (relay_retry_removals())
-		pr_warn("some table entries could not be freed (the table's lock is held)");
 	workers_fini();
-	free(relay.retry);
-	relay.retry = NULL;
-	relay.nretry = relay.retry_cap = 0;
 	return true;
 }

@@ -24,9 +24,11 @@ void relay_init(const struct relay_params *p);
  * thread pair (dial, then relay). 0 or -errno (then the caller resets the
  * client and frees the entry). */
 int relay_start(int client_fd, const struct pepsal_entry_view *entry);
-/* Free the table entries whose removal timed out on the table's lock
- * (timers, every second). Returns how many are still waiting. */
-unsigned int relay_retry_removals(void);
+/* Publish again the room left for new connections (timers: a shortage of
+ * threads or memory ends, or a republication the queuer may have missed). */
+void relay_publish_room(void);
+/* Threads, memory or descriptors ran out: no room for a second. */
+void relay_resources_short(void);
 /* Connections held now. */
 unsigned int relay_active(void);
 /* relay_fini has begun: no new connection is wanted. */

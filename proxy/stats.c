@@ -16,7 +16,6 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_ACCEPT_ERRORS] = "proxy.accept_errors",
 	[PC_QUEUER_RESTARTS] = "proxy.queuer_restarts",
 	[PC_MISS_SERVED] = "proxy.miss_served",
-	[PC_REMOVE_RETRIES] = "proxy.remove_retries",
 	[PC_SMALL_PIPES] = "proxy.small_pipes",
 };
 

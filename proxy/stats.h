@@ -19,7 +19,6 @@ enum proxy_counter {
 	PC_ACCEPT_ERRORS,
 	PC_QUEUER_RESTARTS,
 	PC_MISS_SERVED,     /* lookup misses relayed by the original destination */
-	PC_REMOVE_RETRIES,  /* entry removals retried (the table lock timed out) */
 	PC_SMALL_PIPES,     /* a gauge: pipes the kernel would not enlarge */
 	PC_COUNT,
 };

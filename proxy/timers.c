@@ -88,7 +88,7 @@ int timers_run(uint64_t now_ns)
 		pepsal_table_heartbeat(timers.p->table, PEPSAL_ROLE_PROXY, getpid(), now_ns);
 		stats_set(PC_ACTIVE, relay_active());
 		stats_set(PC_SMALL_PIPES, pipes_small());
-		relay_retry_removals();
+		relay_publish_room();
 		if (pipes_small() > timers.small_pipes_said) {
 			pr_warn("%lu pipes are smaller than --pipe-size (fs.pipe-user-pages-soft "
 				"without CAP_SYS_RESOURCE); their connections move smaller chunks",

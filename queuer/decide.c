@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * One packet in, one verdict out. The verdict is always ACCEPT; only the
- * mark differs. A SYN is marked (and so redirected to the proxy) only when
- * it was recorded in the table AND the proxy's heartbeat is fresh: any
- * other case leaves it unmarked, routed end to end, unaccelerated but alive.
+ * mark differs. A SYN is recorded in the table and marked (and so
+ * redirected to the proxy) only when the proxy's heartbeat is fresh, the
+ * proxy has room (pepsal_table_room_ok), its client address holds less
+ * than its share of the table, and the record succeeded: any other case
+ * leaves it unmarked, routed end to end, unaccelerated but alive, and
+ * records nothing that would take a slot from a connection the proxy can
+ * serve.
  */
 #include <errno.h>
 #include <string.h>
@@ -20,6 +24,8 @@ static const char *const counter_names[QC_COUNT] = {
 	[QC_RECLAIMED] = "queuer.reclaimed",
 	[QC_MARKED] = "queuer.marked",
 	[QC_UNMARKED_PROXY_DOWN] = "queuer.unmarked_proxy_down",
+	[QC_UNMARKED_PROXY_FULL] = "queuer.unmarked_proxy_full",
+	[QC_UNMARKED_ADDRESS_SHARE] = "queuer.unmarked_address_share",
 	[QC_TABLE_FULL] = "queuer.table_full",
 	[QC_RECORD_ERRORS] = "queuer.record_errors",
 	[QC_NOT_SYN] = "queuer.not_syn",
@@ -31,6 +37,15 @@ static const char *const counter_names[QC_COUNT] = {
 	[QC_BAD_MESSAGES] = "queuer.bad_messages",
 	[QC_VERDICT_BATCHES] = "queuer.verdict_batches",
 };
+
+void queuer_address_limit(struct queuer *qr)
+{
+	uint32_t cap = pepsal_table_capacity(qr->table);
+
+	qr->address_limit = qr->address_share ? cap / qr->address_share : 0;
+	if (qr->address_share && !qr->address_limit)
+		qr->address_limit = 1;
+}
 
 void queuer_counters_register(struct queuer *qr)
 {
@@ -95,11 +110,27 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 	}
 	qr->counts[QC_SYNS]++;
 	now = pepsal_now_ns();
-	slot = pepsal_table_record_syn(qr->table, &p.client, &p.dst, now, &how);
+	if (!pepsal_table_role_alive(qr->table, PEPSAL_ROLE_PROXY, now, qr->proxy_timeout_ns)) {
+		qr->counts[QC_UNMARKED_PROXY_DOWN]++;
+		return unmarked(qr, pkt);
+	}
+	if (!pepsal_table_room_ok(qr->table)) {
+		qr->counts[QC_UNMARKED_PROXY_FULL]++;
+		return unmarked(qr, pkt);
+	}
+	slot = pepsal_table_record_syn_limited(qr->table, &p.client, &p.dst, now,
+					       qr->address_limit, &how);
 	if (slot < 0) {
 		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
 
-		if (slot == -ENOSPC) {
+		if (slot == -EDQUOT) {
+			qr->counts[QC_UNMARKED_ADDRESS_SHARE]++;
+			pr_ratelimited(LOG_WARNING, "client %s holds its share of table %s "
+				       "(%u pending SYNs, a scan?): SYN to %s passes "
+				       "unaccelerated", pepsal_endpoint_format(&p.client, c),
+				       pepsal_table_name(qr->table), qr->address_limit,
+				       pepsal_endpoint_format(&p.dst, d));
+		} else if (slot == -ENOSPC) {
 			qr->counts[QC_TABLE_FULL]++;
 			pr_ratelimited(LOG_WARNING, "table %s is full: SYN %s -> %s passes "
 				       "unaccelerated", pepsal_table_name(qr->table),
@@ -119,10 +150,6 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		qr->counts[QC_RECORDED]++;
 		if (how == PEPSAL_RECORD_RECLAIMED)
 			qr->counts[QC_RECLAIMED]++;
-	}
-	if (!pepsal_table_role_alive(qr->table, PEPSAL_ROLE_PROXY, now, qr->proxy_timeout_ns)) {
-		qr->counts[QC_UNMARKED_PROXY_DOWN]++;
-		return unmarked(qr, pkt);
 	}
 	qr->counts[QC_MARKED]++;
 	if (pepsal_log_verbose()) {

@@ -40,6 +40,7 @@ struct options {
 	uint32_t copy_range;
 	uint64_t rcvbuf;
 	uint64_t proxy_timeout_ns;
+	uint32_t address_share;
 	bool create;
 	uint32_t capacity;
 	const char *pidfile;
@@ -88,6 +89,7 @@ static struct options opt = {
 	.copy_range = 256,
 	.rcvbuf = 8u << 20,
 	.proxy_timeout_ns = 3000000000ull,
+	.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
 	.capacity = PEPSAL_TABLE_DEFAULT_CAPACITY,
 };
 
@@ -111,6 +113,9 @@ static const struct pepsal_opt options[] = {
 	  "netlink receive buffer (default 8m)", 65536, 1u << 30, NULL },
 	{ "proxy-timeout", 0, PEPSAL_OPT_DURATION, &opt.proxy_timeout_ns, "DURATION",
 	  "proxy heartbeat older than this: SYNs pass unmarked (default 3s)", 1, 0, NULL },
+	{ "address-share", 0, PEPSAL_OPT_U32, &opt.address_share, "N",
+	  "a client address holds at most 1/N of the table as pending SYNs "
+	  "(default 8; 0: no limit)", 0, 65536, NULL },
 	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
 	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
 	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
 	}
 	qr.mark = opt.mark;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
+	qr.address_share = opt.address_share;
 	if (queuer_table_open(&qr, opt.shm, opt.create, opt.capacity) < 0)
 		goto out;
 	timer_fd = make_timer();
@@ -334,9 +340,10 @@ int main(int argc, char **argv)
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
 	}
-	pr_info("queue %u, table %s, mark 0x%x/0x%x, proxy timeout %" PRIu64 " ms",
-		opt.queue, pepsal_table_name(qr.table), opt.mark.value, opt.mark.mask,
-		opt.proxy_timeout_ns / 1000000);
+	pr_info("queue %u, table %s, mark 0x%x/0x%x, proxy timeout %" PRIu64 " ms, "
+		"%u pending SYNs per client address", opt.queue, pepsal_table_name(qr.table),
+		opt.mark.value, opt.mark.mask, opt.proxy_timeout_ns / 1000000,
+		qr.address_limit);
 	daemon_ready(report_fd, true);
 	report_fd = -1;
 

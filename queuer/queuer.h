@@ -20,7 +20,9 @@ enum queuer_counter {
 	QC_REFRESHED,         /* SYNs that refreshed a pending entry (retransmission) */
 	QC_RECLAIMED,         /* of which took the slot of a stale pending entry */
 	QC_MARKED,            /* SYNs accepted with the mark: the proxy takes them */
-	QC_UNMARKED_PROXY_DOWN, /* recorded, but the proxy's heartbeat was stale */
+	QC_UNMARKED_PROXY_DOWN, /* not recorded: the proxy's heartbeat was stale */
+	QC_UNMARKED_PROXY_FULL, /* not recorded: the proxy published no room */
+	QC_UNMARKED_ADDRESS_SHARE, /* not recorded: the client address holds its share */
 	QC_TABLE_FULL,        /* SYNs not recorded: no free slot */
 	QC_RECORD_ERRORS,     /* SYNs not recorded: any other table error */
 	QC_NOT_SYN,           /* TCP, but not an opening SYN */
@@ -45,6 +47,8 @@ struct queuer {
 	bool table_gone;              /* its name was removed (warned once) */
 	struct queuer_mark mark;
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
+	uint32_t address_share;       /* one client address: at most 1/N of the table */
+	uint32_t address_limit;       /* pending entries per address, from the share */
 	struct pepsal_counters counters; /* "queuer.<name>" in the table */
 	uint64_t counts[QC_COUNT];    /* not yet added to the table */
 };
@@ -57,6 +61,8 @@ void queuer_table_follow(struct queuer *qr);
 /* Flush counters, release the role, detach. */
 void queuer_table_close(struct queuer *qr);
 
+/* Pending entries one client address may hold in QR's table (--address-share). */
+void queuer_address_limit(struct queuer *qr);
 /* Register the counters in the table; warns (once) if some do not fit. */
 void queuer_counters_register(struct queuer *qr);
 /* Add the local counts to the table and zero them. */

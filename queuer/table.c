@@ -95,6 +95,7 @@ int queuer_table_open(struct queuer *qr, const char *name, bool create, uint32_t
 		qr->table = NULL;
 		return r;
 	}
+	queuer_address_limit(qr);
 	queuer_counters_register(qr);
 	return 0;
 }
@@ -140,5 +141,6 @@ void queuer_table_follow(struct queuer *qr)
 	qr->table = nt;
 	qr->table_ino = nino;
 	qr->table_gone = false;
+	queuer_address_limit(qr);
 	queuer_counters_register(qr);
 }

@@ -12,6 +12,9 @@
  *   | client index         |  nbuckets x u32: first slot+1 of each chain
  *   +----------------------+ flow_index_offset
  *   | flow index           |  nbuckets x u32 (client addr, destination)
+ *   +----------------------+ addr_index_offset
+ *   | address counts       |  2 x nbuckets x struct pepsal_shm_addr: pending
+ *   |                      |  entries per client address (open addressing)
  *   +----------------------+ entries_offset
  *   | entries              |  capacity x struct pepsal_shm_entry
  *   +----------------------+ total_size
@@ -28,7 +31,7 @@
 #include "pepsal_table.h"
 
 #define PEPSAL_TABLE_MAGIC "PEPSALTB"
-#define PEPSAL_TABLE_VERSION 1u
+#define PEPSAL_TABLE_VERSION 2u
 #define PEPSAL_SHM_ALIGN 64u
 #define PEPSAL_SHM_ROLE_SLOTS 4 /* PEPSAL_ROLE_COUNT plus spares */
 
@@ -54,6 +57,7 @@ struct pepsal_shm_header {
 	uint64_t bitmap_offset;     /* byte offsets from the start of the segment */
 	uint64_t client_index_offset;
 	uint64_t flow_index_offset;
+	uint64_t addr_index_offset;
 	uint64_t entries_offset;
 	uint64_t total_size;        /* size of the whole segment */
 	uint64_t created_realtime_ns;
@@ -68,10 +72,24 @@ struct pepsal_shm_header {
 	_Atomic uint32_t counters_used; /* registered named counters */
 	uint32_t reserved0;
 
+	/* Pending entries on a FIFO in the order of their last SYN (slot+1,
+	 * 0 ends): GC and eviction take the head. Lock held to change. */
+	uint32_t pending_head, pending_tail;
+	_Atomic uint32_t pending;   /* entries on that list */
+	/* Room the proxy publishes (pepsal_table_set_room): connections it can
+	 * still take, PEPSAL_ROOM_UNPUBLISHED if it never said; room_base is
+	 * the pending count when it was published. Lock-free. */
+	_Atomic uint32_t room;
+	_Atomic uint32_t room_base;
+	/* Removes that timed out on the lock: a lock-free stack of slot+1
+	 * (linked by next_deferred) that the next lock holder frees. */
+	_Atomic uint32_t deferred_head;
+	uint32_t reserved0b;
+
 	/* table statistics */
 	_Atomic uint64_t inserts, refreshes, lookups, hits, misses, evictions,
-		table_full, removes, gc_removed, recoveries;
-	uint64_t reserved1[6];
+		table_full, removes, gc_removed, recoveries, deferred, address_limited;
+	uint64_t reserved1[4];
 
 	struct pepsal_shm_heartbeat heartbeat[PEPSAL_SHM_ROLE_SLOTS];
 	struct pepsal_shm_counter counters[PEPSAL_MAX_COUNTERS];
@@ -94,16 +112,35 @@ struct pepsal_shm_entry {
 	uint64_t syn_ns;            /* CLOCK_MONOTONIC of the last SYN */
 	_Atomic uint64_t last_ns;   /* last activity; owner updates lock-free */
 	_Atomic uint64_t bytes[2];  /* enum pepsal_dir; owner updates lock-free */
-	uint8_t reserved1[40];
+	uint32_t next_pending;      /* pending FIFO: slot+1, 0 ends */
+	uint32_t prev_pending;
+	/* deferred remove: DEFERRED_FLAG | gen once the owner asked for it
+	 * (set by CAS, cleared by the lock holder that frees the slot) */
+	_Atomic uint64_t deferred;
+	uint32_t next_deferred;     /* deferred stack link: slot+1 */
+	uint8_t reserved1[20];
 };
 
 _Static_assert(sizeof(struct pepsal_shm_entry) == 128, "entry is 128 bytes");
 
+/* One client address and how many pending entries it holds; count 0 is a
+ * free slot. Linear probing with backward-shift deletion, rebuilt by repair. */
+struct pepsal_shm_addr {
+	uint32_t count;
+	uint8_t family;
+	uint8_t reserved[3];
+	uint8_t addr[16];
+};
+
+_Static_assert(sizeof(struct pepsal_shm_addr) == 24, "address slot is 24 bytes");
+
+#define PEPSAL_DEFERRED_FLAG (1ull << 32)
+
 /* Geometry derived from the capacity; attach checks the header against it. */
 struct pepsal_shm_geometry {
-	uint32_t capacity, nbuckets, bitmap_words;
+	uint32_t capacity, nbuckets, bitmap_words, addr_slots;
 	uint64_t bitmap_offset, client_index_offset, flow_index_offset,
-		entries_offset, total_size;
+		addr_index_offset, entries_offset, total_size;
 };
 
 /* The process-local handle. Geometry is copied here once validated, and
@@ -115,6 +152,7 @@ struct pepsal_table {
 	uint64_t *bitmap;
 	uint32_t *client_index;
 	uint32_t *flow_index;
+	struct pepsal_shm_addr *addrs;
 	struct pepsal_shm_entry *entries;
 	struct pepsal_shm_geometry geo;
 	size_t map_size;
@@ -122,10 +160,5 @@ struct pepsal_table {
 };
 
 void pepsal_shm_geometry(uint32_t capacity, struct pepsal_shm_geometry *g);
-/* Take the table's lock, repairing the table if a holder died. */
-int pepsal_table_lock(struct pepsal_table *t);
-void pepsal_table_unlock(struct pepsal_table *t);
-/* Rebuild indexes and drop half-written entries; called with the lock held. */
-void pepsal_table_repair(struct pepsal_table *t);
 
 #endif

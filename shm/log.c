@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "pepsal_log.h"
-#include "pepsal_table.h"
+#include "pepsal_clock.h"
 
 static struct {
 	const char *ident;  /* program name in every line */

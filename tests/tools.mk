@@ -18,3 +18,7 @@ $(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a
 # takes the table's lock and stops itself holding it (tests/tools/shm-lockhold.c)
 TEST_TOOLS += $(BUILD)/tests/pepsal-test-lockhold
 $(BUILD)/tests/pepsal-test-lockhold: $(BUILD)/tests/tools/shm-lockhold.o $(BUILD)/libpepsal.a
+
+# publishes the proxy's room as the proxy would, for the queuer's tests
+TEST_TOOLS += $(BUILD)/tests/pepsal-test-room
+$(BUILD)/tests/pepsal-test-room: $(BUILD)/tests/tools/shm-room.o $(BUILD)/libpepsal.a

@@ -3,7 +3,9 @@
 # pepsal-queuer at its limits, in a router namespace:
 #  - bad options are refused with status 2 and a message naming them;
 #  - --daemon returns only once the queue is bound, writes --pidfile;
-#  - a full table: the SYN is not recorded, passes unmarked, still connects;
+#  - a full table: the oldest pending entry makes room for the new SYN;
+#  - one client address holds at most its share (--address-share) of the
+#    table: beyond, its SYNs pass unmarked, and other clients are recorded;
 #  - SIGTERM under a SYN flood loses no SYN (queue length 0, drain, unbind)
 #    and the queuer exits 0.
 . "$(dirname "$0")/../lib.sh"
@@ -58,26 +60,43 @@ fwd_count() { # marked|unmarked
 bound() { nsx "$NS_R" cat /proc/net/netfilter/nfnetlink_queue | grep -q '^ *0 '; }
 
 # ---- --daemon: returns once bound ---------------------------------------
-nsx "$NS_R" "$Q" --shm "$SHM_NAME" --create --capacity 16 -d --pidfile "$TMP/q.pid"
+nsx "$NS_R" "$Q" --shm "$SHM_NAME" --create --capacity 16 --address-share 2 -d \
+	--pidfile "$TMP/q.pid"
 check "--daemon exits 0 after set-up" [ $? -eq 0 ]
 check "--daemon: queue bound when the parent returns" bound
 check "--pidfile names the running queuer" \
 	eval "grep -q pepsal-queuer /proc/\$(cat $TMP/q.pid)/comm"
 
-# ---- table full: unmarked, still connects -------------------------------
+# ---- one address, its share; a full table: the oldest pending makes room --
 "$HB" --shm "$SHM_NAME" & HBPID=$!
 wait_until 5 eval "$SHM --shm $SHM_NAME --json stats | grep -q '\"proxy\":{\"pid\":$HBPID'"
 fails=0
-for ((p = 42000; p < 42016; p++)); do
+for ((p = 42000; p < 42010; p++)); do
 	nsx "$NS_C" curl -s -o /dev/null -m 5 --local-port $p "http://$S4:$PORT/" ||
 		fails=$((fails + 1))
 done
-check "16 connections fill a 16-entry table" [ $fails -eq 0 -a "$(counter queuer.recorded)" = 16 ]
-check "16 SYNs marked" [ "$(fwd_count marked)" = 16 ]
-check "table full: connection still works" \
-	nsx "$NS_C" curl -s -o /dev/null -m 5 --local-port 42016 "http://$S4:$PORT/"
-check "table full: counted" [ "$(counter queuer.table_full)" -ge 1 ]
-check "table full: SYN passed unmarked" [ "$(fwd_count marked)" = 16 -a "$(fwd_count unmarked)" -ge 1 ]
+check "10 connections from one address all work" [ $fails -eq 0 ]
+check "its share: 8 of a 16-entry table recorded (--address-share 2)" \
+	[ "$(counter queuer.recorded)" = 8 ]
+check "beyond its share: 2 SYNs unmarked, counted" \
+	[ "$(fwd_count marked)" = 8 -a "$(counter queuer.unmarked_address_share)" = 2 ]
+# other client addresses (added to the client namespace) are not affected:
+# the second fills the table, the third's SYN takes the oldest pending slot
+nsx "$NS_C" ip addr add 198.18.1.3/24 dev eth0
+nsx "$NS_C" ip addr add 198.18.1.4/24 dev eth0
+for ((p = 42100; p < 42108; p++)); do
+	nsx "$NS_C" curl -s -o /dev/null -m 5 --interface 198.18.1.3 --local-port $p \
+		"http://$S4:$PORT/" || fails=$((fails + 1))
+done
+check "another address: its 8 SYNs recorded and marked, the table is full" \
+	[ $fails -eq 0 -a "$(counter queuer.recorded)" = 16 -a "$(fwd_count marked)" = 16 ]
+check "full table: a third address still connects" \
+	nsx "$NS_C" curl -s -o /dev/null -m 5 --interface 198.18.1.4 --local-port 42200 \
+		"http://$S4:$PORT/"
+check "full table: the oldest pending entry made room, the SYN was marked" \
+	[ "$(counter queuer.reclaimed)" = 1 -a "$(fwd_count marked)" = 17 ]
+check "full table: the evicted entry was the oldest" \
+	eval "! $SHM --shm $SHM_NAME --json list | grep -q '$C4:42000'"
 
 # ---- SIGTERM under a SYN flood: nothing lost ----------------------------
 nsx "$NS_S" iptables -t raw -A PREROUTING -p tcp --dport 9 -j DROP
@@ -85,7 +104,8 @@ nsx "$NS_C" ping -c1 -W1 $S4 >/dev/null 2>&1
 "$FLOOD" --tx-netns "$NS_C" --rx-netns "$NS_S" --rate 50000 --batch 16 --duration 3s \
 	>"$TMP/flood.out" 2>&1 &
 FPID=$!
-wait_until 5 [ "$(counter queuer.packets)" -ge 2000 ]
+check "the flood reaches the queuer before SIGTERM" \
+	wait_until 5 eval '[ "$(counter queuer.packets)" -ge 2000 ]'
 qpid=$(cat "$TMP/q.pid")
 kill -TERM "$qpid"
 check "SIGTERM under load: queuer exits" wait_until 5 eval "! kill -0 $qpid"

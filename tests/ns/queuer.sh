@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pepsal-queuer in a router namespace: real NFQUEUE rule, real clients (curl)
 # and servers (python3 http.server), IPv4 and IPv6.
-#  - every SYN is recorded with the right client and original destination;
-#  - without a proxy heartbeat SYNs pass unmarked, with one they are marked;
+#  - without a proxy heartbeat SYNs pass unmarked and nothing is recorded;
+#  - with one, every SYN is recorded with the right client and original
+#    destination, and marked;
+#  - a proxy that publishes no room: SYNs pass unmarked, not recorded;
 #  - SIGKILLed, the queuer fails open (new connections still work), and
 #    restarted it records again with the earlier entries intact;
 #  - a second queuer on the same table or queue is refused clearly;
@@ -13,7 +15,8 @@
 need_root
 need_cmd iptables ip6tables curl python3
 Q=$BUILD/pepsal-queuer SHM=$BUILD/pepsal-shm HB=$BUILD/tests/syn-heartbeat
-[ -x "$Q" ] && [ -x "$SHM" ] && [ -x "$HB" ] || skip_all "build first (missing programs in $BUILD)"
+ROOM=$BUILD/tests/pepsal-test-room
+[ -x "$Q" ] && [ -x "$SHM" ] && [ -x "$HB" ] && [ -x "$ROOM" ] || skip_all "build first (missing programs in $BUILD)"
 
 topo_three || { not_ok "topology"; finish; }
 PORT=8080
@@ -65,34 +68,47 @@ fwd_count() {
 	nsx "$NS_R" $ipt -L FORWARD -v -n -x | awk -v n=$n 'NR == n + 2 { print $1 }'
 }
 
-# ---- recording, proxy down ----------------------------------------------
+# ---- proxy down: unmarked, nothing recorded --------------------------------
 start_queuer --create
 check "queuer binds queue 0" [ $? -eq 0 ]
 check "IPv4 connection through the queuer" fetch 4 41000
 check "IPv6 connection through the queuer" fetch 6 41001
-check "IPv4 entry: client and original destination" \
-	has_entry "$C4:41000" "$S4:$PORT"
-check "IPv6 entry: client and original destination" \
-	has_entry "[$C6]:41001" "[$S6]:$PORT"
 check "no proxy heartbeat: no SYN marked (IPv4)" [ "$(fwd_count v4 marked)" = 0 ]
 check "no proxy heartbeat: no SYN marked (IPv6)" [ "$(fwd_count v6 marked)" = 0 ]
 check "no proxy heartbeat: SYNs forwarded unmarked" \
 	[ "$(fwd_count v4 unmarked)" -ge 1 -a "$(fwd_count v6 unmarked)" -ge 1 ]
-wait_until 3 [ "$(counter queuer.unmarked_proxy_down)" -ge 2 ]
-check "counter queuer.unmarked_proxy_down" [ "$(counter queuer.unmarked_proxy_down)" -ge 2 ]
-check "counter queuer.recorded" [ "$(counter queuer.recorded)" -ge 2 ]
+check "counter queuer.unmarked_proxy_down" \
+	wait_until 3 eval '[ "$(counter queuer.unmarked_proxy_down)" -ge 2 ]'
+check "no proxy heartbeat: nothing recorded" \
+	eval '[ "$(counter queuer.recorded)" = 0 ] && ! has_entry "$C4:41000" "$S4:$PORT"'
 
-# ---- proxy up: SYNs marked -------------------------------------------------
+# ---- proxy up: SYNs recorded and marked ------------------------------------
 "$HB" --shm "$SHM_NAME" &
 HBPID=$!
 wait_until 5 eval "$SHM --shm $SHM_NAME --json stats | grep -q '\"proxy\":{\"pid\":$HBPID'"
 check "proxy heartbeat: IPv4 connection" fetch 4 41002
 check "proxy heartbeat: IPv6 connection" fetch 6 41003
+check "IPv4 entry: client and original destination" \
+	has_entry "$C4:41002" "$S4:$PORT"
+check "IPv6 entry: client and original destination" \
+	has_entry "[$C6]:41003" "[$S6]:$PORT"
 check "proxy heartbeat: IPv4 SYN marked" [ "$(fwd_count v4 marked)" -ge 1 ]
 check "proxy heartbeat: IPv6 SYN marked" [ "$(fwd_count v6 marked)" -ge 1 ]
-wait_until 3 [ "$(counter queuer.marked)" -ge 2 ]
-check "counter queuer.marked" [ "$(counter queuer.marked)" -ge 2 ]
-kill $HBPID; wait $HBPID 2>/dev/null
+check "counter queuer.marked" wait_until 3 eval '[ "$(counter queuer.marked)" -ge 2 ]'
+check "counter queuer.recorded" [ "$(counter queuer.recorded)" -ge 2 ]
+
+# ---- the proxy publishes no room: unmarked, not recorded -------------------
+"$ROOM" "$SHM_NAME" 0
+marked=$(fwd_count v4 marked)
+check "proxy full: connection still works" fetch 4 41020
+check "proxy full: SYN not marked" [ "$(fwd_count v4 marked)" = "$marked" ]
+check "proxy full: not recorded" eval '! has_entry "$C4:41020" "$S4:$PORT"'
+check "proxy full: counted as queuer.unmarked_proxy_full" \
+	wait_until 3 eval '[ "$(counter queuer.unmarked_proxy_full)" -ge 1 ]'
+"$ROOM" "$SHM_NAME" 5
+check "room again: connection marked" \
+	eval 'fetch 4 41021 && [ "$(fwd_count v4 marked)" -gt "$marked" ]'
+"$ROOM" "$SHM_NAME" none
 
 # ---- a second queuer is refused -----------------------------------------
 out=$(nsx "$NS_R" "$Q" --shm "$SHM_NAME" 2>&1); rc=$?
@@ -120,7 +136,8 @@ check "after restart: IPv6 connection" fetch 6 41007
 check "after restart: new IPv4 entry" has_entry "$C4:41006" "$S4:$PORT"
 check "after restart: new IPv6 entry" has_entry "[$C6]:41007" "[$S6]:$PORT"
 check "after restart: earlier entries intact" \
-	eval "has_entry $C4:41000 $S4:$PORT && has_entry [$C6]:41001 [$S6]:$PORT"
+	eval "has_entry $C4:41002 $S4:$PORT && has_entry [$C6]:41003 [$S6]:$PORT"
+kill $HBPID; wait $HBPID 2>/dev/null
 
 # ---- the table is replaced (a starting proxy does so): the queuer follows --
 rm -f "/dev/shm/${SHM_NAME#/}"

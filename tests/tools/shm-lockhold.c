@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "../../shm/layout.h"
+#include "../../shm/lock.h"
 #include "pepsal_table.h"
 
 int main(int argc, char **argv)

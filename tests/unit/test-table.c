@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../shm/layout.h"
+#include "../../shm/lock.h"
 #include "pepsal_table.h"
 
 #define SEC 1000000000ull
@@ -66,9 +67,12 @@ static void test_create_attach(void)
 	pepsal_table_get_info(u, &info);
 	g_assert_cmpuint(info.capacity, ==, PEPSAL_TABLE_DEFAULT_CAPACITY);
 	g_assert_cmpuint(info.version, ==, PEPSAL_TABLE_VERSION);
-	/* a read-only attachment cannot write */
-	g_assert_cmpint(pepsal_table_record_syn(u, &(struct pepsal_endpoint){ 0 },
-						&(struct pepsal_endpoint){ 0 }, 1, NULL), <, 0);
+	/* a read-only attachment cannot write (a valid SYN, so that the
+	 * refusal comes from the lock, not from the argument check) */
+	struct pepsal_endpoint rc = ep4(1, 1), rd = ep4(2, 80);
+
+	g_assert_cmpint(pepsal_table_record_syn(u, &rc, &rd, 1, NULL), ==, -EROFS);
+	g_assert_cmpint(pepsal_table_lookup(u, &rc, NULL, NULL), ==, -EROFS);
 	pepsal_table_detach(u);
 	done(t);
 	g_assert_cmpint(pepsal_table_attach(shm_name, true, &u, err, sizeof(err)), ==, -ENOENT);
@@ -200,45 +204,184 @@ static void test_full_table(void)
 	struct pepsal_entry_view v;
 	int slot;
 
-	pepsal_table_set_pending_lifetime(t, 10 * SEC);
 	for (uint16_t i = 0; i < 32; i++) {
 		struct pepsal_endpoint c = ep4(1, (uint16_t)(1000 + i));
 
 		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, (1 + i) * SEC, NULL), >=, 0);
 	}
-	/* nothing is older than the lifetime yet: refused and counted */
-	g_assert_cmpint(pepsal_table_record_syn(t, &extra, &d, 5 * SEC, NULL), ==, -ENOSPC);
-	pepsal_table_get_info(t, &info);
-	g_assert_cmpuint(info.table_full, ==, 1);
-	g_assert_cmpuint(info.used, ==, 32);
-
-	/* the oldest pending entry beyond its lifetime makes room */
-	slot = pepsal_table_record_syn(t, &extra, &d, 100 * SEC, &how);
-	g_assert_cmpint(slot, >=, 0);
-	g_assert_cmpint(how, ==, PEPSAL_RECORD_RECLAIMED);
-	g_assert_cmpint(pepsal_table_lookup(t, &(struct pepsal_endpoint){ 0 }, NULL, NULL), <, 0);
+	/* the first SYN retransmitted: now the youngest */
+	g_assert_cmpint(pepsal_table_record_syn(t, &(struct pepsal_endpoint){ 0 }, &d, 1, NULL),
+			==, -EAFNOSUPPORT);
 	struct pepsal_endpoint oldest = ep4(1, 1000), second = ep4(1, 1001);
 
-	g_assert_cmpint(pepsal_table_lookup(t, &oldest, NULL, NULL), ==, -ENOENT);
-	g_assert_cmpint(pepsal_table_lookup(t, &second, NULL, NULL), >=, 0);
+	g_assert_cmpint(pepsal_table_record_syn(t, &oldest, &d, 40 * SEC, &how), >=, 0);
+	g_assert_cmpint(how, ==, PEPSAL_RECORD_REFRESHED);
+	/* full: the oldest pending entry makes room, whatever its age */
+	slot = pepsal_table_record_syn(t, &extra, &d, 41 * SEC, &how);
+	g_assert_cmpint(slot, >=, 0);
+	g_assert_cmpint(how, ==, PEPSAL_RECORD_RECLAIMED);
+	g_assert_cmpint(pepsal_table_lookup(t, &second, NULL, NULL), ==, -ENOENT);
+	g_assert_cmpint(pepsal_table_lookup(t, &oldest, NULL, NULL), >=, 0);
 	pepsal_table_get_info(t, &info);
 	g_assert_cmpuint(info.evictions, ==, 1);
+	g_assert_cmpuint(info.table_full, ==, 0);
+	g_assert_cmpuint(info.pending, ==, 32);
+	g_assert_cmpint(pepsal_table_check(t, err, sizeof(err)), ==, 0);
 
 	/* established entries are never reclaimed, however old */
-	for (uint16_t i = 1; i < 32; i++) {
+	for (uint16_t i = 0; i < 32; i++) {
 		struct pepsal_endpoint c = ep4(1, (uint16_t)(1000 + i));
 
-		g_assert_cmpint(pepsal_table_claim(t, &c, &d, 100 * SEC, &v), >=, 0);
+		if (i != 1)
+			g_assert_cmpint(pepsal_table_claim(t, &c, &d, 100 * SEC, &v), >=, 0);
 	}
 	g_assert_cmpint(pepsal_table_claim(t, &extra, &d, 100 * SEC, &v), >=, 0);
 	g_assert_cmpint(pepsal_table_record_syn(t, &(struct pepsal_endpoint){ .family = AF_INET,
 		.port = 7 }, &d, 1000 * SEC, NULL), ==, -ENOSPC);
-	for (uint16_t i = 1; i < 32; i++) {
+	pepsal_table_get_info(t, &info);
+	g_assert_cmpuint(info.table_full, ==, 1);
+	g_assert_cmpuint(info.pending, ==, 0);
+	for (uint16_t i = 0; i < 32; i++) {
 		struct pepsal_endpoint c = ep4(1, (uint16_t)(1000 + i));
 
+		if (i == 1)
+			continue;
 		g_assert_cmpint(pepsal_table_lookup(t, &c, &d, &v), >=, 0);
 		g_assert_cmpint(v.state, ==, PEPSAL_STATE_ESTABLISHED);
 	}
+	done(t);
+}
+
+/* One client address holds at most its share; others are not affected. */
+static void test_address_limit(void)
+{
+	struct pepsal_table *t = fresh_table(64);
+	struct pepsal_endpoint d = ep4(0x200, 80), other = ep4(2, 5000);
+	struct pepsal_table_info info;
+	struct pepsal_entry_view v;
+
+	for (uint16_t p = 0; p < 8; p++) {
+		struct pepsal_endpoint c = ep4(1, (uint16_t)(100 + p));
+
+		g_assert_cmpint(pepsal_table_record_syn_limited(t, &c, &d, SEC, 8, NULL), >=, 0);
+	}
+	struct pepsal_endpoint ninth = ep4(1, 200), first = ep4(1, 100);
+
+	g_assert_cmpint(pepsal_table_address_pending(t, &ninth), ==, 8);
+	g_assert_cmpint(pepsal_table_record_syn_limited(t, &ninth, &d, SEC, 8, NULL), ==, -EDQUOT);
+	/* a retransmission of a recorded SYN still refreshes */
+	g_assert_cmpint(pepsal_table_record_syn_limited(t, &first, &d, 2 * SEC, 8, NULL), >=, 0);
+	g_assert_cmpint(pepsal_table_record_syn_limited(t, &other, &d, SEC, 8, NULL), >=, 0);
+	/* a claimed entry no longer counts against its address */
+	g_assert_cmpint(pepsal_table_claim(t, &first, &d, 3 * SEC, &v), >=, 0);
+	g_assert_cmpint(pepsal_table_address_pending(t, &first), ==, 7);
+	g_assert_cmpint(pepsal_table_record_syn_limited(t, &ninth, &d, SEC, 8, NULL), >=, 0);
+	pepsal_table_get_info(t, &info);
+	g_assert_cmpuint(info.address_limited, ==, 1);
+	/* without a limit (the proxy's own records) nothing is refused */
+	for (uint16_t p = 0; p < 8; p++) {
+		struct pepsal_endpoint c = ep4(1, (uint16_t)(300 + p));
+
+		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, SEC, NULL), >=, 0);
+	}
+	g_assert_cmpint(pepsal_table_address_pending(t, &first), ==, 16);
+	g_assert_cmpint(pepsal_table_check(t, err, sizeof(err)), ==, 0);
+	/* the counts follow removes and collection */
+	g_assert_cmpint(pepsal_table_gc(t, 1000 * SEC, 10 * SEC), ==, 17);
+	g_assert_cmpint(pepsal_table_address_pending(t, &first), ==, 0);
+	g_assert_cmpint(pepsal_table_remove(t, v.slot, v.gen), ==, 0);
+	done(t);
+}
+
+/* The room the proxy publishes, and the bound on what is marked after it. */
+static void test_room(void)
+{
+	struct pepsal_table *t = fresh_table(64);
+	struct pepsal_endpoint d = ep4(0x200, 80);
+	struct pepsal_entry_view v;
+
+	g_assert_cmpuint(pepsal_table_room(t), ==, PEPSAL_ROOM_UNPUBLISHED);
+	g_assert_true(pepsal_table_room_ok(t));
+	pepsal_table_set_room(t, 0);
+	g_assert_false(pepsal_table_room_ok(t));
+	pepsal_table_set_room(t, 3);
+	for (uint16_t p = 0; p < 3; p++) {
+		struct pepsal_endpoint c = ep4(1, (uint16_t)(100 + p));
+
+		g_assert_true(pepsal_table_room_ok(t));
+		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, SEC, NULL), >=, 0);
+	}
+	/* three SYNs on their way for a room of three: no more */
+	g_assert_false(pepsal_table_room_ok(t));
+	/* the proxy took one and republishes its room */
+	struct pepsal_endpoint c0 = ep4(1, 100);
+
+	g_assert_cmpint(pepsal_table_claim(t, &c0, &d, SEC, &v), >=, 0);
+	pepsal_table_set_room(t, 2);
+	g_assert_true(pepsal_table_room_ok(t));
+	g_assert_cmpuint(pepsal_table_room(t), ==, 2);
+	done(t);
+}
+
+/* A remove that times out on the lock (holder stopped) is not a leak. */
+static void test_remove_stopped_holder(void)
+{
+	struct pepsal_table *t = fresh_table(64);
+	struct pepsal_endpoint c = ep4(1, 100), d = ep4(0x200, 80);
+	struct pepsal_table_info info;
+	struct pepsal_entry_view v;
+	int ready[2], status;
+	char b;
+	pid_t pid;
+
+	g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, SEC, NULL), >=, 0);
+	g_assert_cmpint(pepsal_table_claim(t, &c, &d, SEC, &v), >=, 0);
+	g_assert_cmpint(pipe(ready), ==, 0);
+	pid = fork();
+	if (pid == 0) { /* take the lock, say so, and get stopped holding it */
+		if (pepsal_table_lock(t) == 0 && write(ready[1], "x", 1) == 1)
+			raise(SIGSTOP);
+		pepsal_table_unlock(t);
+		_exit(0);
+	}
+	g_assert_cmpint(read(ready[0], &b, 1), ==, 1);
+	g_assert_cmpint(waitpid(pid, &status, WUNTRACED), ==, pid);
+	g_assert_true(WIFSTOPPED(status));
+	/* the lock stays busy past its timeout: deferred, not lost */
+	g_assert_cmpint(pepsal_table_remove(t, v.slot, v.gen), ==, 0);
+	pepsal_table_get_info(t, &info);
+	g_assert_cmpuint(info.deferred, ==, 1);
+	g_assert_cmpuint(info.used, ==, 1);
+	kill(pid, SIGCONT);
+	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+	/* the next lock holder frees it */
+	g_assert_cmpint(pepsal_table_lookup(t, &c, NULL, NULL), ==, -ENOENT);
+	pepsal_table_get_info(t, &info);
+	g_assert_cmpuint(info.used, ==, 0);
+	g_assert_cmpuint(info.removes, ==, 1);
+	close(ready[0]);
+	close(ready[1]);
+	done(t);
+}
+
+/* Late byte counts of a removed connection do not land on the next one. */
+static void test_count_bytes_gen(void)
+{
+	struct pepsal_table *t = fresh_table(16);
+	struct pepsal_endpoint c = ep4(1, 100), c2 = ep4(1, 101), d = ep4(0x200, 80);
+	struct pepsal_entry_view v, w;
+
+	pepsal_table_record_syn(t, &c, &d, SEC, NULL);
+	g_assert_cmpint(pepsal_table_claim(t, &c, &d, SEC, &v), >=, 0);
+	pepsal_table_count_bytes(t, v.slot, v.gen, PEPSAL_DIR_C2S, 10, 2 * SEC);
+	g_assert_cmpint(pepsal_table_snapshot(t, v.slot, &w), ==, 0);
+	g_assert_cmpuint(w.bytes[PEPSAL_DIR_C2S], ==, 10);
+	g_assert_cmpint(pepsal_table_remove(t, v.slot, v.gen), ==, 0);
+	g_assert_cmpint(pepsal_table_record_syn(t, &c2, &d, SEC, NULL), ==, (int)v.slot);
+	pepsal_table_count_bytes(t, v.slot, v.gen, PEPSAL_DIR_C2S, 99, 3 * SEC);
+	g_assert_cmpint(pepsal_table_snapshot(t, v.slot, &w), ==, 0);
+	g_assert_cmpuint(w.gen, !=, v.gen);
+	g_assert_cmpuint(w.bytes[PEPSAL_DIR_C2S], ==, 0);
 	done(t);
 }
 
@@ -288,6 +431,21 @@ static guint model_remap_match(GArray *model, const struct pepsal_endpoint *c,
 	return best;
 }
 
+/* The pending model entry with the oldest SYN, the next to be evicted. */
+static guint model_oldest_pending(GArray *model)
+{
+	guint best = G_MAXUINT;
+
+	for (guint k = 0; k < model->len; k++) {
+		struct model_entry *o = &g_array_index(model, struct model_entry, k);
+
+		if (!o->established && (best == G_MAXUINT ||
+		    o->syn < g_array_index(model, struct model_entry, best).syn))
+			best = k;
+	}
+	return best;
+}
+
 static void test_random_model(void)
 {
 	struct pepsal_table *t = fresh_table(256);
@@ -317,9 +475,17 @@ static void test_random_model(void)
 				g_assert_cmpint(slot, ==, g_array_index(model, struct model_entry,
 									 found).slot);
 				g_array_index(model, struct model_entry, found).syn = (uint64_t)op;
-			} else if (model->len < 256) {
+			} else if (model->len < 256 || model_oldest_pending(model) != G_MAXUINT) {
 				struct model_entry m = { c, d, slot, 0, (uint64_t)op, false };
 
+				/* full: the oldest pending entry made room */
+				if (model->len == 256) {
+					guint o = model_oldest_pending(model);
+
+					g_assert_cmpint(slot, ==, g_array_index(model,
+							struct model_entry, o).slot);
+					g_array_remove_index_fast(model, o);
+				}
 				g_assert_cmpint(slot, >=, 0);
 				pepsal_table_snapshot(t, (uint32_t)slot, &v);
 				m.gen = v.gen;
@@ -447,7 +613,8 @@ static void test_sigkill_writer(void)
 		kill(pid, SIGKILL);
 		g_assert_cmpint(waitpid(pid, &st, 0), ==, pid);
 		g_assert_true(WIFSIGNALED(st));
-		g_assert_cmpint(pepsal_table_check(t, err, sizeof(err)), ==, 0);
+		if (pepsal_table_check(t, err, sizeof(err)))
+			g_error("after kill %d: %s", k, err);
 		/* usable: a new entry goes in and comes out */
 		c.port = (uint16_t)(k + 1);
 		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, 1, NULL), >=, 0);
@@ -651,6 +818,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/port-remap", test_port_remap);
 	g_test_add_func("/table/full", test_full_table);
 	g_test_add_func("/table/gc", test_gc);
+	g_test_add_func("/table/address-limit", test_address_limit);
+	g_test_add_func("/table/room", test_room);
+	g_test_add_func("/table/remove-stopped-holder", test_remove_stopped_holder);
+	g_test_add_func("/table/count-bytes-gen", test_count_bytes_gen);
 	g_test_add_func("/table/random-model", test_random_model);
 	g_test_add_func("/table/two-processes", test_two_processes);
 	g_test_add_func("/table/sigkill-writer", test_sigkill_writer);

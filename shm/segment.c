@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The connection table's segment: creation, attachment with validation,
- * the robust lock, heartbeats and named counters.
+ * The connection table's segment: geometry, creation, attachment with
+ * validation, header information and settings. The lock and its repair are
+ * in lock.c, the entries in entries.c (built from slots.c), heartbeats in
+ * roles.c, named counters in seg-counters.c.
  *
  * Concurrency design. Writers (the queuer recording SYNs, the proxy claiming
  * and removing entries) serialise on one robust, process-shared mutex in the
@@ -22,7 +24,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +34,6 @@
 #include <unistd.h>
 
 #include "layout.h"
-
-#define LOCK_TIMEOUT_NS 500000000ull /* a writer never waits longer */
-
-uint64_t pepsal_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -62,7 +53,11 @@ void pepsal_shm_geometry(uint32_t capacity, struct pepsal_shm_geometry *g)
 	g->client_index_offset = align_up(g->bitmap_offset + 8ull * g->bitmap_words,
 					  PEPSAL_SHM_ALIGN);
 	g->flow_index_offset = align_up(g->client_index_offset + 4ull * nb, PEPSAL_SHM_ALIGN);
-	g->entries_offset = align_up(g->flow_index_offset + 4ull * nb, PEPSAL_SHM_ALIGN);
+	g->addr_slots = 2 * nb;
+	g->addr_index_offset = align_up(g->flow_index_offset + 4ull * nb, PEPSAL_SHM_ALIGN);
+	g->entries_offset = align_up(g->addr_index_offset +
+				     sizeof(struct pepsal_shm_addr) * (uint64_t)g->addr_slots,
+				     PEPSAL_SHM_ALIGN);
 	g->total_size = g->entries_offset +
 			(uint64_t)capacity * sizeof(struct pepsal_shm_entry);
 }
@@ -93,6 +88,7 @@ static void map_regions(struct pepsal_table *t, void *base)
 	t->bitmap = (uint64_t *)(p + t->geo.bitmap_offset);
 	t->client_index = (uint32_t *)(p + t->geo.client_index_offset);
 	t->flow_index = (uint32_t *)(p + t->geo.flow_index_offset);
+	t->addrs = (struct pepsal_shm_addr *)(p + t->geo.addr_index_offset);
 	t->entries = (struct pepsal_shm_entry *)(p + t->geo.entries_offset);
 	t->map_size = t->geo.total_size;
 }
@@ -141,6 +137,7 @@ static void init_header(struct pepsal_table *t)
 	h->bitmap_offset = t->geo.bitmap_offset;
 	h->client_index_offset = t->geo.client_index_offset;
 	h->flow_index_offset = t->geo.flow_index_offset;
+	h->addr_index_offset = t->geo.addr_index_offset;
 	h->entries_offset = t->geo.entries_offset;
 	h->total_size = t->geo.total_size;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -151,7 +148,8 @@ static void init_header(struct pepsal_table *t)
 		h->hash_seed[0] = h->created_realtime_ns ^ 0x9e3779b97f4a7c15ull;
 		h->hash_seed[1] = pepsal_now_ns() ^ (uint64_t)getpid() << 32;
 	}
-	atomic_store(&h->pending_lifetime_ns, 60ull * 1000000000ull);
+	atomic_store(&h->pending_lifetime_ns, 120ull * 1000000000ull);
+	atomic_store(&h->room, PEPSAL_ROOM_UNPUBLISHED);
 }
 
 int pepsal_table_create(const char *name, uint32_t capacity, mode_t mode,
@@ -252,6 +250,7 @@ static int validate_header(const struct pepsal_shm_header *h, const char *name,
 	    h->bitmap_offset != g->bitmap_offset ||
 	    h->client_index_offset != g->client_index_offset ||
 	    h->flow_index_offset != g->flow_index_offset ||
+	    h->addr_index_offset != g->addr_index_offset ||
 	    h->entries_offset != g->entries_offset || h->total_size != g->total_size) {
 		snprintf(err, errlen, "shm segment %s has a corrupt header: its offsets do "
 			 "not match a table of %u entries", name, h->capacity);
@@ -367,6 +366,8 @@ void pepsal_table_get_info(const struct pepsal_table *t, struct pepsal_table_inf
 	info->capacity = t->geo.capacity;
 	info->entry_size = h->entry_size;
 	info->used = atomic_load(&h->used);
+	info->pending = atomic_load(&h->pending);
+	info->room = atomic_load(&h->room);
 	info->segment_size = t->geo.total_size;
 	info->created_realtime_ns = h->created_realtime_ns;
 	info->pending_lifetime_ns = atomic_load(&h->pending_lifetime_ns);
@@ -380,163 +381,37 @@ void pepsal_table_get_info(const struct pepsal_table *t, struct pepsal_table_inf
 	info->removes = atomic_load(&h->removes);
 	info->gc_removed = atomic_load(&h->gc_removed);
 	info->recoveries = atomic_load(&h->recoveries);
+	info->deferred = atomic_load(&h->deferred);
+	info->address_limited = atomic_load(&h->address_limited);
 	for (int r = 0; r < PEPSAL_ROLE_COUNT; r++) {
 		info->heartbeat[r].pid = atomic_load(&h->heartbeat[r].pid);
 		info->heartbeat[r].beat_ns = atomic_load(&h->heartbeat[r].beat_ns);
 	}
 }
 
-/* ---- the lock ----------------------------------------------------------- */
+/* ---- the proxy's room ---------------------------------------------------- */
 
-int pepsal_table_lock(struct pepsal_table *t)
+void pepsal_table_set_room(struct pepsal_table *t, uint32_t room)
 {
-	pthread_mutex_t *m = &t->hdr->lock;
-	struct timespec ts;
-	int r;
-
-	if (t->readonly)
-		return -EROFS;
-	r = pthread_mutex_trylock(m);
-	if (r == EBUSY) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)LOCK_TIMEOUT_NS;
-		ts.tv_sec += ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		r = pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
-	}
-	if (r == EOWNERDEAD) {
-		/* a holder died mid-operation: make the table whole again */
-		pepsal_table_repair(t);
-		atomic_fetch_add(&t->hdr->recoveries, 1);
-		pthread_mutex_consistent(m);
-		return 0;
-	}
-	return -r;
+	/* base first: a queuer that sees the new room sees its base too */
+	atomic_store(&t->hdr->room_base, atomic_load(&t->hdr->pending));
+	atomic_store(&t->hdr->room, room);
 }
 
-void pepsal_table_unlock(struct pepsal_table *t)
+uint32_t pepsal_table_room(const struct pepsal_table *t)
 {
-	pthread_mutex_unlock(&t->hdr->lock);
+	return atomic_load(&t->hdr->room);
 }
 
-/* ---- heartbeats ----------------------------------------------------------- */
-
-const char *pepsal_role_name(enum pepsal_role role)
+bool pepsal_table_room_ok(const struct pepsal_table *t)
 {
-	return role == PEPSAL_ROLE_QUEUER ? "queuer" : role == PEPSAL_ROLE_PROXY ? "proxy" : "?";
-}
+	uint32_t room = atomic_load(&t->hdr->room), base, pending;
 
-void pepsal_table_heartbeat(struct pepsal_table *t, enum pepsal_role role, pid_t pid,
-			    uint64_t now_ns)
-{
-	atomic_store(&t->hdr->heartbeat[role].pid, pid);
-	atomic_store(&t->hdr->heartbeat[role].beat_ns, now_ns);
-}
-
-/* A beat slightly after NOW_NS is fresh: the holder wrote it after the
- * caller read its clock (seen by the queuer under load). */
-static bool beat_fresh(uint64_t beat, uint64_t now_ns, uint64_t fresh_ns)
-{
-	return (beat > now_ns ? beat - now_ns : now_ns - beat) < fresh_ns;
-}
-
-static bool pid_alive(pid_t pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-int pepsal_table_claim_role(struct pepsal_table *t, enum pepsal_role role, pid_t pid,
-			    uint64_t now_ns, uint64_t fresh_ns)
-{
-	struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
-	int r = pepsal_table_lock(t);
-	pid_t holder;
-
-	if (r)
-		return r;
-	holder = atomic_load(&hb->pid);
-	if (holder && holder != pid && pid_alive(holder) &&
-	    beat_fresh(atomic_load(&hb->beat_ns), now_ns, fresh_ns)) {
-		r = -EBUSY;
-	} else {
-		atomic_store(&hb->pid, pid);
-		atomic_store(&hb->beat_ns, now_ns);
-	}
-	pepsal_table_unlock(t);
-	return r;
-}
-
-void pepsal_table_release_role(struct pepsal_table *t, enum pepsal_role role, pid_t pid)
-{
-	struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
-	int32_t expected = pid;
-
-	if (atomic_compare_exchange_strong(&hb->pid, &expected, 0))
-		atomic_store(&hb->beat_ns, 0);
-}
-
-bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role,
-			     uint64_t now_ns, uint64_t fresh_ns)
-{
-	const struct pepsal_shm_heartbeat *hb = &t->hdr->heartbeat[role];
-	uint64_t beat = atomic_load(&hb->beat_ns);
-
-	return atomic_load(&hb->pid) != 0 && beat_fresh(beat, now_ns, fresh_ns);
-}
-
-/* ---- named counters --------------------------------------------------------- */
-
-int pepsal_table_counter_register(struct pepsal_table *t, const char *name)
-{
-	struct pepsal_shm_header *h = t->hdr;
-	uint32_t n;
-	int r = pepsal_table_lock(t);
-
-	if (r)
-		return r;
-	n = atomic_load(&h->counters_used);
-	if (n > PEPSAL_MAX_COUNTERS)
-		n = PEPSAL_MAX_COUNTERS;
-	for (uint32_t i = 0; i < n; i++) {
-		if (strncmp(h->counters[i].name, name, PEPSAL_COUNTER_NAME_MAX - 1) == 0) {
-			r = (int)i;
-			goto out;
-		}
-	}
-	if (n == PEPSAL_MAX_COUNTERS) {
-		r = -ENOSPC;
-		goto out;
-	}
-	snprintf(h->counters[n].name, PEPSAL_COUNTER_NAME_MAX, "%s", name);
-	atomic_store(&h->counters[n].value, 0);
-	atomic_store_explicit(&h->counters_used, n + 1, memory_order_release);
-	r = (int)n;
-out:
-	pepsal_table_unlock(t);
-	return r;
-}
-
-void pepsal_table_counter_add(struct pepsal_table *t, int idx, uint64_t n)
-{
-	if (idx >= 0 && idx < PEPSAL_MAX_COUNTERS)
-		atomic_fetch_add_explicit(&t->hdr->counters[idx].value, n, memory_order_relaxed);
-}
-
-void pepsal_table_counter_set(struct pepsal_table *t, int idx, uint64_t v)
-{
-	if (idx >= 0 && idx < PEPSAL_MAX_COUNTERS)
-		atomic_store_explicit(&t->hdr->counters[idx].value, v, memory_order_relaxed);
-}
-
-bool pepsal_table_counter_get(const struct pepsal_table *t, int idx,
-			      char name[PEPSAL_COUNTER_NAME_MAX], uint64_t *value)
-{
-	uint32_t n = atomic_load_explicit(&t->hdr->counters_used, memory_order_acquire);
-
-	if (idx < 0 || (uint32_t)idx >= n || idx >= PEPSAL_MAX_COUNTERS)
-		return false;
-	memcpy(name, t->hdr->counters[idx].name, PEPSAL_COUNTER_NAME_MAX);
-	name[PEPSAL_COUNTER_NAME_MAX - 1] = '\0';
-	*value = atomic_load_explicit(&t->hdr->counters[idx].value, memory_order_relaxed);
-	return true;
+	if (room == PEPSAL_ROOM_UNPUBLISHED)
+		return true;
+	base = atomic_load(&t->hdr->room_base);
+	pending = atomic_load(&t->hdr->pending);
+	/* entries claimed or collected since the publication do not count:
+	 * the proxy republishes when it takes a connection */
+	return pending <= base ? room > 0 : pending - base < room;
 }
