@@ -3,9 +3,11 @@
  * shm-crowd NAME build | pump CLIENT BYTES-PER-SECOND
  * A table for the tests of pepsal-shm list, watch and metrics: "build"
  * creates six entries with different clients, destinations, states, ages
- * and byte counts (the list in tests/ns/shm-list.sh); "pump" adds bytes to
- * the entry of CLIENT (both directions, S>C twice C>S) every 10 ms until
- * killed, and registers a counter "crowd.pumped" that counts the ticks.
+ * and byte counts (the list in tests/ns/shm-list.sh), and two named
+ * counters: crowd.events (added to: 5) and crowd.active (set: 7); "pump"
+ * adds bytes to the entry of CLIENT (both directions, S>C twice C>S)
+ * every 10 ms until killed, and registers a counter "crowd.pumped" that
+ * counts the ticks.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -32,7 +34,13 @@ static const struct {
 static int build(struct pepsal_table *t)
 {
 	uint64_t now = pepsal_now_ns();
+	int events = pepsal_table_counter_register(t, "crowd.events");
+	int active = pepsal_table_counter_register(t, "crowd.active");
 
+	if (events < 0 || active < 0)
+		return 1;
+	pepsal_table_counter_add(t, events, 5);
+	pepsal_table_counter_set(t, active, 7);
 	if (now < 100 * 1000000000ull) {
 		fprintf(stderr, "shm-crowd: the clock started less than 100 s ago\n");
 		return 1;
