@@ -87,9 +87,14 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory programs
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/run.sh $(abspath $(UNIT_TESTS)) $(sort $(wildcard tests/ns/*.sh))
 
+# A Debian package of what "make install PREFIX=/usr" installs (dpkg-deb,
+# no debhelper): $(BUILD)/pepsal_$(VERSION)_ARCH.deb.
+deb: programs
+	$(Q)sh rules/debian/build-deb.sh $(abspath $(BUILD)) $(VERSION) $(MAKE)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all programs build-deps deps check clean
+.PHONY: all programs build-deps deps check deb clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
