@@ -4,6 +4,7 @@
 #   make            build everything into $(BUILD)/
 #   make check      install missing Debian packages, build, run every test
 #   make demo       the satellite demo (as root)
+#   make deb        a Debian package, build/pepsal_VERSION_ARCH.deb
 #   make ERR=1      warnings are errors (CI)
 #   make V=1        show the commands
 # Each directory adds its programs and tests in its own module.mk.
