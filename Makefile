@@ -4,6 +4,7 @@
 #   make            build everything into $(BUILD)/
 #   make check      install missing Debian packages, build, run every test
 #   make demo       the satellite demo (as root)
+#   make deb        a Debian package, build/pepsal_VERSION_ARCH.deb
 #   make ERR=1      warnings are errors (CI)
 #   make V=1        show the commands
 # Each directory adds its programs and tests in its own module.mk.
@@ -19,9 +20,13 @@ BUILD     ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 
-PKGS      := libnetfilter_queue libnfnetlink libmnl glib-2.0
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CONFIG ?= pkg-config
+# pkg-config module:Debian package that provides it
+PKG_DEBS  := libnetfilter_queue:libnetfilter-queue-dev libnfnetlink:libnfnetlink-dev \
+             libmnl:libmnl-dev glib-2.0:libglib2.0-dev
+PKGS      := $(foreach m,$(PKG_DEBS),$(firstword $(subst :, ,$(m))))
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARNINGS  := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
              -Wpointer-arith -Wwrite-strings -Wformat=2
@@ -48,11 +53,31 @@ include $(sort $(wildcard */module.mk tests/*.mk))
 
 programs: $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | build-deps
 	$(call quiet,CC,$<)mkdir -p $(dir $@) && $(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(PROGRAMS) $(UNIT_TESTS) $(TEST_TOOLS):
 	$(call quiet,LD,$@)mkdir -p $(dir $@) && $(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDFLAGS) $(PKG_LIBS)
+
+# Before the first compile: one line naming the Debian packages of missing
+# build dependencies, instead of the compiler's "No such file" on a header.
+build-deps:
+	$(Q)missing=; \
+	if command -v $(PKG_CONFIG) >/dev/null 2>&1; then \
+		for m in $(PKG_DEBS); do \
+			$(PKG_CONFIG) --exists $${m%%:*} 2>/dev/null || missing="$$missing $${m#*:}"; \
+		done; \
+	else \
+		missing=" pkg-config"; \
+		for m in $(PKG_DEBS); do \
+			dpkg-query -W -f='$${Status}\n' $${m#*:} 2>/dev/null | grep -q 'ok installed' || \
+				missing="$$missing $${m#*:}"; \
+		done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+		echo "pepsal: missing build dependencies (Debian packages):$$missing; 'make deps' installs them" >&2; \
+		exit 1; \
+	fi
 
 # Debian packages the build, the tests and the demo need; installs what is
 # missing (apt-get update first) and says so.
@@ -63,9 +88,14 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory programs
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/run.sh $(abspath $(UNIT_TESTS)) $(sort $(wildcard tests/ns/*.sh))
 
+# A Debian package of what "make install PREFIX=/usr" installs (dpkg-deb,
+# no debhelper): $(BUILD)/pepsal_$(VERSION)_ARCH.deb.
+deb: programs
+	$(Q)sh rules/debian/build-deb.sh $(abspath $(BUILD)) $(VERSION) $(MAKE)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all programs deps check clean
+.PHONY: all programs build-deps deps check deb clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -10,7 +10,8 @@ $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 PROGRAMS += $(BUILD)/pepsal-shm
-$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
+PEPSAL_SHM_SRCS := shm/pepsal-shm.c shm/shm-list.c shm/shm-metrics.c shm/shm-serve.c
+$(BUILD)/pepsal-shm: $(PEPSAL_SHM_SRCS:%.c=$(BUILD)/%.o) $(LIBPEPSAL)
 
 UNIT_TESTS += $(BUILD)/tests/test-table
 $(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)
@@ -23,3 +24,6 @@ $(BUILD)/tests/bench-shm: $(BUILD)/tests/unit/bench-shm.o $(LIBPEPSAL)
 bench-shm: $(BUILD)/tests/bench-shm
 	$(Q)taskset -c 0 $(BUILD)/tests/bench-shm 2>/dev/null || $(BUILD)/tests/bench-shm
 .PHONY: bench-shm
+# entries of every kind for the tests of list, watch and metrics
+TEST_TOOLS += $(BUILD)/tests/shm-crowd
+$(BUILD)/tests/shm-crowd: $(BUILD)/tests/unit/shm-crowd.o $(LIBPEPSAL)

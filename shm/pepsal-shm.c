@@ -2,11 +2,12 @@
 /*
  * pepsal-shm: read-only inspector of the connection table.
  *
- *   pepsal-shm [--shm NAME] [--json] stats|list|watch
+ *   pepsal-shm [--shm NAME] [--json] stats|list|watch|metrics|serve
  *
  * It maps the segment read-only and never takes the table's lock: entries
  * are copied under their sequence counters, so a busy or even a dead writer
- * never blocks it.
+ * never blocks it. This file holds the options, stats and main; list and
+ * watch are in shm-list.c, metrics in shm-metrics.c, serve in shm-serve.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,15 +20,13 @@
 
 #include "pepsal_opts.h"
 #include "pepsal_table.h"
+#include "shm-cli.h"
 
-#define HEARTBEAT_FRESH_NS 3000000000ull /* what the queuer calls alive */
-
-static struct {
-	const char *shm;     /* segment name */
-	bool json;           /* JSON instead of text */
-	uint64_t interval;   /* watch period, ns */
-	uint32_t count;      /* watch iterations, 0 = forever */
-} opt = { PEPSAL_SHM_DEFAULT_NAME, false, 1000000000ull, 0 };
+struct shm_cli_opts opt = {
+	.shm = PEPSAL_SHM_DEFAULT_NAME,
+	.interval = 1000000000ull,
+	.listen = "127.0.0.1:9752",
+};
 
 static const struct pepsal_opt options[] = {
 	{ "shm", 's', PEPSAL_OPT_STRING, &opt.shm, "NAME",
@@ -38,69 +37,106 @@ static const struct pepsal_opt options[] = {
 	  "watch: time between refreshes (default 1s)", 1000000, 0, NULL },
 	{ "count", 'n', PEPSAL_OPT_U32, &opt.count, "N",
 	  "watch: stop after N refreshes (default: until interrupted)", 0, 0, NULL },
+	{ "client", 'c', PEPSAL_OPT_CUSTOM, &opt.client, "ADDR[/LEN]",
+	  "list, watch: only clients in this address or prefix", 0, 0, shm_parse_prefix },
+	{ "client-port", 0, PEPSAL_OPT_U32, &opt.client_port, "PORT",
+	  "list, watch: only this client port", 1, 65535, NULL },
+	{ "dst", 'd', PEPSAL_OPT_CUSTOM, &opt.dst, "ADDR[/LEN]",
+	  "list, watch: only original destinations in this address or prefix", 0, 0,
+	  shm_parse_prefix },
+	{ "port", 'p', PEPSAL_OPT_U32, &opt.dst_port, "PORT",
+	  "list, watch: only this destination port", 1, 65535, NULL },
+	{ "state", 'S', PEPSAL_OPT_CUSTOM, &opt.states, "STATE[,STATE]",
+	  "list, watch: only pending, established or closing entries", 0, 0,
+	  shm_parse_states },
+	{ "min-age", 0, PEPSAL_OPT_DURATION, &opt.min_age, "DURATION",
+	  "list, watch: only entries whose SYN is at least this old", 0, 0, NULL },
+	{ "max-age", 0, PEPSAL_OPT_DURATION, &opt.max_age, "DURATION",
+	  "list, watch: only entries whose SYN is at most this old", 0, 0, NULL },
+	{ "sort", 'o', PEPSAL_OPT_CUSTOM, &opt.sort, "KEY",
+	  "list, watch: order by slot (default), bytes, age or idle (largest first)", 0, 0,
+	  shm_parse_sort },
+	{ "limit", 0, PEPSAL_OPT_U32, &opt.limit, "N",
+	  "list, watch: print the first N entries only", 1, 0, NULL },
+	{ "count-only", 'C', PEPSAL_OPT_FLAG, &opt.count_only, NULL,
+	  "list: print how many entries match instead of the entries", 0, 0, NULL },
+	{ "listen", 'l', PEPSAL_OPT_CUSTOM, &opt.listen, "ADDR:PORT",
+	  "serve: address of the HTTP endpoint (default 127.0.0.1:9752)", 0, 0,
+	  shm_parse_listen },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
 /* ---- JSON output -------------------------------------------------------- */
 
-static void json_string(const char *s)
+void shm_json_string(FILE *f, const char *s)
 {
-	putchar('"');
+	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
+			fprintf(f, "\\%c", *p);
 		else if (*p < 0x20 || *p >= 0x7f) /* shm bytes may be anything */
-			printf("\\u%04x", *p);
+			fprintf(f, "\\u%04x", *p);
 		else
-			putchar(*p);
+			fputc(*p, f);
 	}
-	putchar('"');
+	fputc('"', f);
 }
 
-static double age_s(uint64_t now, uint64_t then)
+/* NAME (a counter name from the segment) with control characters as '?'. */
+char *shm_printable(char *name)
+{
+	for (char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return name;
+}
+
+double shm_age_s(uint64_t now, uint64_t then)
 {
 	return then && then <= now ? (double)(now - then) / 1e9 : 0.0;
 }
 
 /* ---- stats ---------------------------------------------------------------- */
+/* ---- stats ---------------------------------------------------------------- */
 
-static void print_stats_json(struct pepsal_table *t, uint64_t now)
+void shm_print_stats_json(FILE *f, struct pepsal_table *t, uint64_t now)
 {
 	struct pepsal_table_info in;
 	char name[PEPSAL_COUNTER_NAME_MAX];
 	uint64_t v;
 
 	pepsal_table_get_info(t, &in);
-	printf("{\"table\":{\"name\":");
-	json_string(pepsal_table_name(t));
-	printf(",\"version\":%u,\"capacity\":%u,\"used\":%u,\"entry_size\":%u,"
-	       "\"segment_size\":%" PRIu64 ",\"created_unix\":%.3f,"
-	       "\"pending_lifetime_s\":%.3f,\"inserts\":%" PRIu64 ",\"refreshes\":%" PRIu64
-	       ",\"lookups\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
-	       ",\"evictions\":%" PRIu64 ",\"table_full\":%" PRIu64 ",\"removes\":%" PRIu64
-	       ",\"gc_removed\":%" PRIu64 ",\"recoveries\":%" PRIu64 "},\"heartbeats\":{",
-	       in.version, in.capacity, in.used, in.entry_size, in.segment_size,
-	       (double)in.created_realtime_ns / 1e9, (double)in.pending_lifetime_ns / 1e9,
-	       in.inserts, in.refreshes, in.lookups, in.hits, in.misses, in.evictions,
-	       in.table_full, in.removes, in.gc_removed, in.recoveries);
+	fprintf(f, "{\"table\":{\"name\":");
+	shm_json_string(f, pepsal_table_name(t));
+	fprintf(f, ",\"version\":%u,\"capacity\":%u,\"used\":%u,\"entry_size\":%u,"
+		"\"segment_size\":%" PRIu64 ",\"created_unix\":%.3f,"
+		"\"pending_lifetime_s\":%.3f,\"inserts\":%" PRIu64 ",\"refreshes\":%" PRIu64
+		",\"lookups\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+		",\"evictions\":%" PRIu64 ",\"table_full\":%" PRIu64 ",\"removes\":%" PRIu64
+		",\"gc_removed\":%" PRIu64 ",\"recoveries\":%" PRIu64 "},\"heartbeats\":{",
+		in.version, in.capacity, in.used, in.entry_size, in.segment_size,
+		(double)in.created_realtime_ns / 1e9, (double)in.pending_lifetime_ns / 1e9,
+		in.inserts, in.refreshes, in.lookups, in.hits, in.misses, in.evictions,
+		in.table_full, in.removes, in.gc_removed, in.recoveries);
 	for (int r = 0; r < PEPSAL_ROLE_COUNT; r++) {
-		printf("%s\"%s\":{\"pid\":%d,", r ? "," : "", pepsal_role_name(r),
-		       (int)in.heartbeat[r].pid);
+		fprintf(f, "%s\"%s\":{\"pid\":%d,", r ? "," : "", pepsal_role_name(r),
+			(int)in.heartbeat[r].pid);
 		if (in.heartbeat[r].pid && in.heartbeat[r].beat_ns)
-			printf("\"age_s\":%.3f,\"alive\":%s}", age_s(now, in.heartbeat[r].beat_ns),
-			       pepsal_table_role_alive(t, r, now, HEARTBEAT_FRESH_NS) ?
-			       "true" : "false");
+			fprintf(f, "\"age_s\":%.3f,\"alive\":%s}",
+				shm_age_s(now, in.heartbeat[r].beat_ns),
+				pepsal_table_role_alive(t, r, now, HEARTBEAT_FRESH_NS) ?
+				"true" : "false");
 		else
-			printf("\"age_s\":null,\"alive\":false}");
+			fprintf(f, "\"age_s\":null,\"alive\":false}");
 	}
-	printf("},\"counters\":{");
+	fprintf(f, "},\"counters\":{");
 	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++) {
 		if (i)
-			putchar(',');
-		json_string(name);
-		printf(":%" PRIu64, v);
+			fputc(',', f);
+		shm_json_string(f, name);
+		fprintf(f, ":%" PRIu64, v);
 	}
-	printf("}}");
+	fprintf(f, "}}");
 }
 
 static void print_stats_text(struct pepsal_table *t, uint64_t now)
@@ -125,7 +161,7 @@ static void print_stats_text(struct pepsal_table *t, uint64_t now)
 			printf("not running\n");
 		else
 			printf("pid %d, heartbeat %.1f s ago%s\n", (int)in.heartbeat[r].pid,
-			       age_s(now, in.heartbeat[r].beat_ns),
+			       shm_age_s(now, in.heartbeat[r].beat_ns),
 			       pepsal_table_role_alive(t, r, now, HEARTBEAT_FRESH_NS) ?
 			       "" : " (stale)");
 	}
@@ -134,21 +170,16 @@ static void print_stats_text(struct pepsal_table *t, uint64_t now)
 	       "  removes %" PRIu64 "  gc-removed %" PRIu64 "  recoveries %" PRIu64 "\n",
 	       in.inserts, in.refreshes, in.lookups, in.hits, in.misses, in.evictions,
 	       in.table_full, in.removes, in.gc_removed, in.recoveries);
-	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++) {
-		char safe[PEPSAL_COUNTER_NAME_MAX];
-
-		for (int k = 0; k < PEPSAL_COUNTER_NAME_MAX; k++)
-			safe[k] = name[k] && (name[k] < 0x20 || name[k] == 0x7f) ? '?' : name[k];
-		printf("  %-30s %" PRIu64 "\n", safe, v);
-	}
+	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++)
+		printf("  %-30s %" PRIu64 "\n", shm_printable(name), v);
 }
 
-static int cmd_stats(struct pepsal_table *t)
+int shm_cmd_stats(struct pepsal_table *t)
 {
 	uint64_t now = pepsal_now_ns();
 
 	if (opt.json) {
-		print_stats_json(t, now);
+		shm_print_stats_json(stdout, t, now);
 		putchar('\n');
 	} else {
 		print_stats_text(t, now);
@@ -156,118 +187,42 @@ static int cmd_stats(struct pepsal_table *t)
 	return 0;
 }
 
-/* ---- list ----------------------------------------------------------------- */
+/* ---- metrics -------------------------------------------------------------- */
 
-/* Calls FN for each entry that can be read; returns how many were skipped
- * because writers kept them busy or they are corrupt. */
-static unsigned int for_each_entry(struct pepsal_table *t,
-				   void (*fn)(const struct pepsal_entry_view *, uint64_t, bool *),
-				   uint64_t now)
+static int cmd_metrics(struct pepsal_table *t)
 {
-	struct pepsal_entry_view v;
-	unsigned int skipped = 0;
-	bool first = true;
+	char err[512];
+	int r;
 
-	for (uint32_t i = 0; i < pepsal_table_capacity(t); i++) {
-		int r = pepsal_table_snapshot(t, i, &v);
-
-		if (r == 0)
-			fn(&v, now, &first);
-		else if (r != -ENOENT)
-			skipped++;
-	}
-	return skipped;
+	(void)t; /* it attaches itself, as serve does at each scrape */
+	r = shm_metrics_write(stdout, opt.shm, err, sizeof(err));
+	if (r)
+		fprintf(stderr, "pepsal-shm: %s\n", err);
+	return r;
 }
 
-static void entry_json(const struct pepsal_entry_view *v, uint64_t now, bool *first)
+static int cmd_serve(struct pepsal_table *t)
 {
-	char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
-	char ca[PEPSAL_ENDPOINT_STRLEN], da[PEPSAL_ENDPOINT_STRLEN];
-
-	printf("%s{\"slot\":%u,\"state\":\"%s\",\"family\":\"%s\",\"client\":\"%s\","
-	       "\"client_addr\":\"%s\",\"client_port\":%u,\"dst\":\"%s\",\"dst_addr\":\"%s\","
-	       "\"dst_port\":%u,\"age_s\":%.3f,\"idle_s\":%.3f,\"bytes_c2s\":%" PRIu64
-	       ",\"bytes_s2c\":%" PRIu64 "}", *first ? "" : ",", v->slot,
-	       pepsal_state_name(v->state), v->client.family == AF_INET ? "ipv4" : "ipv6",
-	       pepsal_endpoint_format(&v->client, c), pepsal_endpoint_format_addr(&v->client, ca),
-	       v->client.port, pepsal_endpoint_format(&v->dst, d),
-	       pepsal_endpoint_format_addr(&v->dst, da), v->dst.port, age_s(now, v->syn_ns),
-	       age_s(now, v->last_ns), v->bytes[PEPSAL_DIR_C2S], v->bytes[PEPSAL_DIR_S2C]);
-	*first = false;
-}
-
-static void entry_text(const struct pepsal_entry_view *v, uint64_t now, bool *first)
-{
-	char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
-
-	(void)first;
-	printf("%-12s %-46s %-46s %8.1f %14" PRIu64 " %14" PRIu64 "\n",
-	       pepsal_state_name(v->state), pepsal_endpoint_format(&v->client, c),
-	       pepsal_endpoint_format(&v->dst, d), age_s(now, v->syn_ns),
-	       v->bytes[PEPSAL_DIR_C2S], v->bytes[PEPSAL_DIR_S2C]);
-}
-
-static int cmd_list(struct pepsal_table *t)
-{
-	uint64_t now = pepsal_now_ns();
-	unsigned int skipped;
-
-	if (opt.json) {
-		printf("{\"table\":");
-		json_string(pepsal_table_name(t));
-		printf(",\"entries\":[");
-		skipped = for_each_entry(t, entry_json, now);
-		printf("],\"skipped\":%u}\n", skipped);
-		return 0;
-	}
-	printf("%-12s %-46s %-46s %8s %14s %14s\n", "STATE", "CLIENT", "ORIGINAL DESTINATION",
-	       "AGE(s)", "BYTES C>S", "BYTES S>C");
-	skipped = for_each_entry(t, entry_text, now);
-	if (skipped)
-		printf("(%u entries skipped: busy or corrupt)\n", skipped);
-	return 0;
-}
-
-/* ---- watch ---------------------------------------------------------------- */
-
-static int cmd_watch(struct pepsal_table *t)
-{
-	bool tty = isatty(STDOUT_FILENO) && !opt.json;
-
-	for (uint32_t n = 0; !opt.count || n < opt.count; n++) {
-		if (n)
-			poll(NULL, 0, (int)(opt.interval / 1000000));
-		if (tty)
-			printf("\033[H\033[2J");
-		if (opt.json) {
-			uint64_t now = pepsal_now_ns();
-			unsigned int skipped;
-
-			printf("{\"stats\":");
-			print_stats_json(t, now);
-			printf(",\"entries\":[");
-			skipped = for_each_entry(t, entry_json, now);
-			printf("],\"skipped\":%u}\n", skipped);
-		} else {
-			cmd_stats(t);
-			putchar('\n');
-			cmd_list(t);
-		}
-		fflush(stdout);
-	}
-	return 0;
+	(void)t;
+	return shm_cmd_serve();
 }
 
 /* ---- main ------------------------------------------------------------------ */
 
+#define SYNOPSIS "[OPTIONS] stats|list|watch|metrics|serve [OPTIONS]"
+
 static const struct {
 	const char *name;
 	int (*fn)(struct pepsal_table *t);
+	bool attach;          /* the command reads an attached table */
 	const char *description;
 } commands[] = {
-	{ "stats", cmd_stats, "header, heartbeats and counters" },
-	{ "list", cmd_list, "one line per entry: state, client, original destination, age, bytes" },
-	{ "watch", cmd_watch, "stats and list, refreshed every --interval" },
+	{ "stats", shm_cmd_stats, true, "header, heartbeats and counters" },
+	{ "list", shm_cmd_list, true,
+	  "one line per entry: state, client, original destination, age, bytes" },
+	{ "watch", shm_cmd_watch, true, "stats and list with rates, refreshed every --interval" },
+	{ "metrics", cmd_metrics, false, "counters and gauges in the Prometheus text format" },
+	{ "serve", cmd_serve, false, "the metrics over HTTP at --listen, GET /metrics" },
 };
 
 static void print_commands(FILE *f)
@@ -280,12 +235,11 @@ static void print_commands(FILE *f)
 int main(int argc, char **argv)
 {
 	char err[512];
-	struct pepsal_table *t;
+	struct pepsal_table *t = NULL;
 	const char *cmd = "stats";
 	int first, r;
 
-	first = pepsal_opts_parse("pepsal-shm", "[OPTIONS] stats|list|watch", options,
-				  argc, argv);
+	first = pepsal_opts_parse("pepsal-shm", SYNOPSIS, options, argc, argv);
 	if (first == -2) {
 		print_commands(stdout);
 		return 0;
@@ -296,7 +250,7 @@ int main(int argc, char **argv)
 		cmd = argv[first++];
 	/* options may also follow the command: pepsal-shm list --json */
 	if (first < argc) {
-		int rest = pepsal_opts_parse("pepsal-shm", "[OPTIONS] stats|list|watch", options,
+		int rest = pepsal_opts_parse("pepsal-shm", SYNOPSIS, options,
 					     argc - first + 1, argv + first - 1);
 		if (rest == -2) {
 			print_commands(stdout);
@@ -310,20 +264,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (opt.min_age && opt.max_age && opt.min_age > opt.max_age) {
+		fprintf(stderr, "pepsal-shm: --min-age is larger than --max-age: no entry can match\n");
+		return 2;
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
-		r = pepsal_table_attach(opt.shm, true, &t, err, sizeof(err));
-		if (r) {
-			fprintf(stderr, "pepsal-shm: %s\n", err);
-			return 1;
+		if (commands[i].attach) {
+			r = pepsal_table_attach(opt.shm, true, &t, err, sizeof(err));
+			if (r) {
+				fprintf(stderr, "pepsal-shm: %s\n", err);
+				return 1;
+			}
 		}
 		r = commands[i].fn(t);
-		pepsal_table_detach(t);
+		if (t)
+			pepsal_table_detach(t);
 		return r ? 1 : 0;
 	}
 	fprintf(stderr, "pepsal-shm: unknown command '%s'\n", cmd);
-	pepsal_opts_usage(stderr, "pepsal-shm", "[OPTIONS] stats|list|watch", options);
+	pepsal_opts_usage(stderr, "pepsal-shm", SYNOPSIS, options);
 	print_commands(stderr);
 	return 2;
 }
