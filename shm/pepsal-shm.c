@@ -113,11 +113,17 @@ void shm_print_stats_json(FILE *f, struct pepsal_table *t, uint64_t now)
 		"\"pending_lifetime_s\":%.3f,\"inserts\":%" PRIu64 ",\"refreshes\":%" PRIu64
 		",\"lookups\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
 		",\"evictions\":%" PRIu64 ",\"table_full\":%" PRIu64 ",\"removes\":%" PRIu64
-		",\"gc_removed\":%" PRIu64 ",\"recoveries\":%" PRIu64 "},\"heartbeats\":{",
+		",\"gc_removed\":%" PRIu64 ",\"recoveries\":%" PRIu64 ",\"deferred\":%" PRIu64
+		",\"address_limited\":%" PRIu64 ",\"pending\":%u,\"room\":",
 		in.version, in.capacity, in.used, in.entry_size, in.segment_size,
 		(double)in.created_realtime_ns / 1e9, (double)in.pending_lifetime_ns / 1e9,
 		in.inserts, in.refreshes, in.lookups, in.hits, in.misses, in.evictions,
-		in.table_full, in.removes, in.gc_removed, in.recoveries);
+		in.table_full, in.removes, in.gc_removed, in.recoveries, in.deferred,
+		in.address_limited, in.pending);
+	if (in.room == PEPSAL_ROOM_UNPUBLISHED)
+		fprintf(f, "null},\"heartbeats\":{");
+	else
+		fprintf(f, "%u},\"heartbeats\":{", in.room);
 	for (int r = 0; r < PEPSAL_ROLE_COUNT; r++) {
 		fprintf(f, "%s\"%s\":{\"pid\":%d,", r ? "," : "", pepsal_role_name(r),
 			(int)in.heartbeat[r].pid);
@@ -167,9 +173,15 @@ static void print_stats_text(struct pepsal_table *t, uint64_t now)
 	}
 	printf("  inserts %" PRIu64 "  refreshes %" PRIu64 "  lookups %" PRIu64 "  hits %"
 	       PRIu64 "  misses %" PRIu64 "\n  evictions %" PRIu64 "  table-full %" PRIu64
-	       "  removes %" PRIu64 "  gc-removed %" PRIu64 "  recoveries %" PRIu64 "\n",
+	       "  removes %" PRIu64 "  gc-removed %" PRIu64 "  recoveries %" PRIu64
+	       "\n  deferred %" PRIu64 "  address-limited %" PRIu64 "  pending %u  room ",
 	       in.inserts, in.refreshes, in.lookups, in.hits, in.misses, in.evictions,
-	       in.table_full, in.removes, in.gc_removed, in.recoveries);
+	       in.table_full, in.removes, in.gc_removed, in.recoveries, in.deferred,
+	       in.address_limited, in.pending);
+	if (in.room == PEPSAL_ROOM_UNPUBLISHED)
+		printf("unpublished\n");
+	else
+		printf("%u\n", in.room);
 	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++)
 		printf("  %-30s %" PRIu64 "\n", shm_printable(name), v);
 }

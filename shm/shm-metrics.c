@@ -164,6 +164,10 @@ static void header_counters(FILE *f, struct names *ns, const struct pepsal_table
 		  "Pending entries removed by garbage collection."),
 		C(recoveries, "pepsal_table_recoveries_total",
 		  "Lock recoveries after a writer died holding the lock."),
+		C(deferred, "pepsal_table_deferred_removes_total",
+		  "Removals that found the lock held too long, done by its next holder."),
+		C(address_limited, "pepsal_table_address_limited_total",
+		  "SYNs not recorded: their client address held its share of the table."),
 #undef C
 	};
 
@@ -182,6 +186,11 @@ static void table_gauges(FILE *f, struct names *ns, struct pepsal_table *t,
 	one_u64(f, ns, "pepsal_table_capacity_entries", "gauge", "Slots of the table.",
 		in->capacity);
 	one_u64(f, ns, "pepsal_table_used_entries", "gauge", "Slots in use.", in->used);
+	one_u64(f, ns, "pepsal_table_pending_entries", "gauge",
+		"Slots holding a SYN not accepted yet.", in->pending);
+	if (in->room != PEPSAL_ROOM_UNPUBLISHED)
+		one_u64(f, ns, "pepsal_proxy_room_connections", "gauge",
+			"Connections the proxy can still take, as it published.", in->room);
 	one_u64(f, ns, "pepsal_table_segment_bytes", "gauge",
 		"Size of the shared-memory segment.", in->segment_size);
 	one(f, ns, "pepsal_table_created_timestamp_seconds", "gauge",

@@ -32,6 +32,8 @@ kill -CONT "$LOCK_PID"
 check "the writer let go of the lock" wait_until 5 sh -c "! kill -0 $LOCK_PID 2>/dev/null"
 check "then the entry is freed (deferred to the lock's next holder: GC every -g)" \
 	wait_until 15 table_used_is 0
+deferred=$(stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["table"]["deferred"])')
+check "... counted as a deferred removal ($deferred)" test "$deferred" -ge 1
 check "pepsal is still serving" \
 	sh -c "ip netns exec $NS_C python3 $TOOLS/tcptool.py hold $S4 7020 1 /dev/null | grep -q ^ok"
 [ "$FAILS" -eq 0 ] || show_log 30
