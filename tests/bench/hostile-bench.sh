@@ -5,11 +5,12 @@
 #  - scan: SCAN SYNs (100,000) from one client address to a closed port at
 #    the generator's top rate; 1 s after it ended, N connections from another
 #    client: how many succeed, how many the proxy relayed (accelerated);
-#  - flood: spoofed SYNs at FLOOD_RATE (60,000/s asked, at least 50,000 sent) from 200 addresses, one
-#    after the other, for FLOOD_SECS (to port 9: every marked SYN goes to the
-#    proxy's listener whatever its port, and the generator's capture must
-#    not see the second client's SYNs); meanwhile a second client connects again
-#    and again: how many succeed, how many were accelerated.
+#  - flood: spoofed SYNs at FLOOD_RATE (60,000/s asked, so that at least
+#    50,000 are sent) from 200 addresses, one after the other, for FLOOD_SECS,
+#    to port 9 (every marked SYN goes to the proxy's listener whatever its
+#    port, and the generator's capture must not count the second client's
+#    SYNs); meanwhile a second client connects again and again: how many
+#    succeed, how many were accelerated.
 # client ─ router (pepsal, its queuer, pepsal-iptables rules) ─ server.
 # Prints one line per scenario. Run it with BUILD=another build to measure a
 # peer (the tree before) in the same session.
