@@ -34,3 +34,11 @@ fuzz:
 bench-queuer: $(BUILD)/pepsal-queuer $(BUILD)/tests/synflood $(BUILD)/tests/syn-heartbeat
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/syn-bench.sh
 .PHONY: bench-queuer
+
+# make bench-hostile: scans and floods against the real pepsal
+# (tests/bench/hostile-bench.sh, as root; doc/benchmarks.md, section Scans
+# and floods).
+bench-hostile: $(BUILD)/tests/synflood
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/hostile-bench.sh
+.PHONY: bench-hostile

@@ -6,10 +6,11 @@
  *
  * Hygiene. A pending entry is a SYN the proxy has not accepted yet. It is
  * collected once its last SYN is older than the pending lifetime, oldest
- * first from the pending list; when the table is full the oldest pending
- * entry, whatever its age, makes room (counted as an eviction): a flood of
- * SYNs that never complete keeps cycling through the pending entries and
- * cannot take the table from the connections that follow it. Established
+ * first from the pending list; when the table is full one of the oldest
+ * pending entries, whatever its age, makes room (counted as an eviction;
+ * see eviction_victim): a flood of SYNs that never complete keeps cycling
+ * through the pending entries and cannot take the table from the
+ * connections that follow it. Established
  * entries are never evicted. pepsal_table_record_syn_limited also caps the
  * pending entries of one client address, so one scanning host cannot fill
  * the table.
@@ -48,14 +49,39 @@ static void refresh(struct pepsal_table *t, uint32_t slot, uint64_t now_ns)
 	slots_pending_add(t, slot); /* the youngest now */
 }
 
-/* A free slot, taking the oldest pending entry's if the table is full. */
+#define EVICT_WINDOW 8 /* oldest pending entries looked at for a victim */
+
+/* Of the oldest pending entries, the one whose client address holds the
+ * most pending entries (the oldest of those): a flood from a few hundred
+ * addresses is evicted before the lone SYN of a client caught in it, and
+ * nobody goes more than EVICT_WINDOW places earlier than in strict age
+ * order. Returns slot+1, 0 if nothing is pending. */
+static uint32_t eviction_victim(const struct pepsal_table *t)
+{
+	uint32_t best = 0, best_n = 0, i = t->hdr->pending_head;
+
+	for (int k = 0; k < EVICT_WINDOW && i && i <= t->geo.capacity; k++) {
+		const struct pepsal_shm_entry *e = &t->entries[i - 1];
+		uint32_t n = slots_addr_count(t, e->family, e->client_addr);
+
+		if (n > best_n) {
+			best = i;
+			best_n = n;
+		}
+		i = e->next_pending;
+	}
+	return best ? best : t->hdr->pending_head;
+}
+
+/* A free slot, taking a pending entry's if the table is full. */
 static int alloc_or_evict(struct pepsal_table *t, enum pepsal_record_how *done)
 {
 	int slot = slots_alloc(t);
-	uint32_t victim = t->hdr->pending_head;
+	uint32_t victim;
 
 	if (slot >= 0)
 		return slot;
+	victim = eviction_victim(t);
 	if (!victim || victim > t->geo.capacity) {
 		count(&t->hdr->table_full, 1);
 		return -ENOSPC;

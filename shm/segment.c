@@ -393,6 +393,8 @@ void pepsal_table_get_info(const struct pepsal_table *t, struct pepsal_table_inf
 
 void pepsal_table_set_room(struct pepsal_table *t, uint32_t room)
 {
+	if (t->readonly)
+		return;
 	/* base first: a queuer that sees the new room sees its base too */
 	atomic_store(&t->hdr->room_base, atomic_load(&t->hdr->pending));
 	atomic_store(&t->hdr->room, room);

@@ -38,8 +38,9 @@
 
 static struct {
 	const char *tx_ns, *rx_ns, *rx_if, *src, *dst, *shm;
-	uint32_t dport, sources, rate, batch;
+	uint32_t dport, sources, rate, batch, count;
 	uint64_t duration_ns;
+	bool spread;
 } o = { .rx_if = "eth0", .src = "198.18.1.2", .dst = "198.18.2.2", .dport = 9,
 	.sources = 200, .batch = BATCH, .duration_ns = 3000000000ull };
 
@@ -234,6 +235,9 @@ static const struct pepsal_opt opts[] = {
 	{ "rate", 0, PEPSAL_OPT_U32, &o.rate, "PPS", "SYNs per second, 0: as fast as possible", 0, 0, NULL },
 	{ "batch", 0, PEPSAL_OPT_U32, &o.batch, "N", "SYNs per sendmmsg (64)", 1, BATCH, NULL },
 	{ "duration", 0, PEPSAL_OPT_DURATION, &o.duration_ns, "DURATION", "how long to send (3s)", 1, 0, NULL },
+	{ "spread", 0, PEPSAL_OPT_FLAG, &o.spread, NULL, "next source address at every SYN "
+	  "(default: after 64512 ports)", 0, 0, NULL },
+	{ "count", 0, PEPSAL_OPT_U32, &o.count, "N", "stop after N SYNs (0: no limit)", 0, 0, NULL },
 	{ "shm", 0, PEPSAL_OPT_STRING, &o.shm, "NAME", "read the queuer's counters in this table", 0, 0, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
@@ -290,19 +294,27 @@ int main(int argc, char **argv)
 		read_counters(t, q0);
 	start = next = now_ns(CLOCK_MONOTONIC);
 	end = start + o.duration_ns;
-	while (now_ns(CLOCK_MONOTONIC) < end) {
+	while (now_ns(CLOCK_MONOTONIC) < end && (!o.count || sent < o.count)) {
 		uint32_t us = (uint32_t)(now_ns(CLOCK_REALTIME) / 1000);
+		uint32_t batch = o.batch;
 		int n;
 
-		for (uint32_t i = 0; i < o.batch; i++) {
+		if (o.count && o.count - sent < batch)
+			batch = (uint32_t)(o.count - sent);
+		for (uint32_t i = 0; i < batch; i++) {
 			/* a new (address, port) for every SYN: 64512 ports x sources */
-			if (++port > 65535) {
+			if (o.spread && ++host < o.sources) {
+				/* same port, next address */
+			} else if (o.spread) {
+				host = 0;
+				port = port == 65535 ? 1024 : port + 1;
+			} else if (++port > 65535) {
 				port = 1024;
 				host = (host + 1) % o.sources;
 			}
 			build_syn(pkts[i], htonl(ntohl(saddr0) + host), daddr, (uint16_t)port, us);
 		}
-		n = sendmmsg(tx, msgs, o.batch, 0);
+		n = sendmmsg(tx, msgs, batch, 0);
 		if (n > 0)
 			sent += (uint64_t)n;
 		if (interval_ns) {

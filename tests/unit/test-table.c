@@ -252,6 +252,33 @@ static void test_full_table(void)
 	done(t);
 }
 
+/* A full table evicts from the heaviest address among the oldest entries. */
+static void test_evict_heaviest(void)
+{
+	struct pepsal_table *t = fresh_table(16);
+	struct pepsal_endpoint d = ep4(0x200, 80), lone = ep4(7, 700);
+	struct pepsal_entry_view v;
+
+	/* the lone client's SYN is the oldest; a flood of 3 addresses follows */
+	g_assert_cmpint(pepsal_table_record_syn(t, &lone, &d, SEC, NULL), >=, 0);
+	for (uint16_t i = 0; i < 15; i++) {
+		struct pepsal_endpoint c = ep4((uint32_t)(10 + i % 3), (uint16_t)(100 + i));
+
+		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, 2 * SEC + i, NULL), >=, 0);
+	}
+	/* 30 more flood SYNs: each takes a flood entry, never the lone one */
+	for (uint16_t i = 0; i < 30; i++) {
+		struct pepsal_endpoint c = ep4((uint32_t)(10 + i % 3), (uint16_t)(200 + i));
+		enum pepsal_record_how how;
+
+		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, 3 * SEC + i, &how), >=, 0);
+		g_assert_cmpint(how, ==, PEPSAL_RECORD_RECLAIMED);
+		g_assert_cmpint(pepsal_table_lookup(t, &lone, NULL, NULL), >=, 0);
+	}
+	g_assert_cmpint(pepsal_table_claim(t, &lone, &d, 4 * SEC, &v), >=, 0);
+	done(t);
+}
+
 /* One client address holds at most its share; others are not affected. */
 static void test_address_limit(void)
 {
@@ -431,18 +458,38 @@ static guint model_remap_match(GArray *model, const struct pepsal_endpoint *c,
 	return best;
 }
 
-/* The pending model entry with the oldest SYN, the next to be evicted. */
+static gint cmp_model_syn(gconstpointer a, gconstpointer b, gpointer model)
+{
+	uint64_t x = g_array_index((GArray *)model, struct model_entry, *(const guint *)a).syn;
+	uint64_t y = g_array_index((GArray *)model, struct model_entry, *(const guint *)b).syn;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The pending model entry the table evicts when full: of the 8 oldest
+ * pending ones, the one whose address holds the most pending entries. */
 static guint model_oldest_pending(GArray *model)
 {
-	guint best = G_MAXUINT;
+	GArray *pend = g_array_new(FALSE, FALSE, sizeof(guint));
+	guint best = G_MAXUINT, best_n = 0;
 
-	for (guint k = 0; k < model->len; k++) {
+	for (guint k = 0; k < model->len; k++)
+		if (!g_array_index(model, struct model_entry, k).established)
+			g_array_append_val(pend, k);
+	g_array_sort_with_data(pend, cmp_model_syn, model);
+	for (guint w = 0; w < pend->len && w < 8; w++) {
+		guint k = g_array_index(pend, guint, w), n = 0;
 		struct model_entry *o = &g_array_index(model, struct model_entry, k);
 
-		if (!o->established && (best == G_MAXUINT ||
-		    o->syn < g_array_index(model, struct model_entry, best).syn))
+		for (guint j = 0; j < pend->len; j++)
+			n += pepsal_endpoint_same_addr(&g_array_index(model, struct model_entry,
+					g_array_index(pend, guint, j)).c, &o->c);
+		if (n > best_n) {
 			best = k;
+			best_n = n;
+		}
 	}
+	g_array_free(pend, TRUE);
 	return best;
 }
 
@@ -819,6 +866,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/full", test_full_table);
 	g_test_add_func("/table/gc", test_gc);
 	g_test_add_func("/table/address-limit", test_address_limit);
+	g_test_add_func("/table/evict-heaviest", test_evict_heaviest);
 	g_test_add_func("/table/room", test_room);
 	g_test_add_func("/table/remove-stopped-holder", test_remove_stopped_holder);
 	g_test_add_func("/table/count-bytes-gen", test_count_bytes_gen);
