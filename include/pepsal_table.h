@@ -33,7 +33,7 @@
 /* pepsal_table_room before the proxy published any: no limit */
 #define PEPSAL_ROOM_UNPUBLISHED UINT32_MAX
 /* default share of the table one client address may hold as pending: 1/N */
-#define PEPSAL_DEFAULT_ADDRESS_SHARE 8u
+#define PEPSAL_DEFAULT_ADDRESS_SHARE 2u
 
 enum pepsal_state {
 	PEPSAL_STATE_FREE = 0,

@@ -115,7 +115,7 @@ static const struct pepsal_opt options[] = {
 	  "proxy heartbeat older than this: SYNs pass unmarked (default 3s)", 1, 0, NULL },
 	{ "address-share", 0, PEPSAL_OPT_U32, &opt.address_share, "N",
 	  "a client address holds at most 1/N of the table as pending SYNs "
-	  "(default 8; 0: no limit)", 0, 65536, NULL },
+	  "(default 2; 0: no limit)", 0, 65536, NULL },
 	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
 	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
 	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",

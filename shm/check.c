@@ -30,11 +30,12 @@ static int chain_count(struct pepsal_table *t, uint32_t head, uint32_t slot, boo
 	return n;
 }
 
-/* The pending list: linked both ways, exactly the pending
+/* The pending list: linked both ways, in SYN order, exactly the pending
  * entries; the address counts add up. 0 or -EUCLEAN with ERR. */
 static int check_pending(struct pepsal_table *t, uint32_t npending, char *err, size_t errlen)
 {
 	uint32_t n = 0, prev = 0;
+	uint64_t last_syn = 0;
 
 	for (uint32_t i = t->hdr->pending_head; i; i = t->entries[i - 1].next_pending) {
 		const struct pepsal_shm_entry *e;
@@ -45,9 +46,8 @@ static int check_pending(struct pepsal_table *t, uint32_t npending, char *err, s
 			return -EUCLEAN;
 		}
 		e = &t->entries[i - 1];
-		/* in the order of recording, which callers with one clock make
-		 * the order of the SYNs; not checked: tests use made-up times */
-		if (e->state != PEPSAL_STATE_PENDING || e->prev_pending != prev) {
+		if (e->state != PEPSAL_STATE_PENDING || e->prev_pending != prev ||
+		    e->syn_ns < last_syn) {
 			snprintf(err, errlen, "slot %u is misplaced in the pending list", i - 1);
 			return -EUCLEAN;
 		}
@@ -57,6 +57,7 @@ static int check_pending(struct pepsal_table *t, uint32_t npending, char *err, s
 			return -EUCLEAN;
 		}
 		prev = i;
+		last_syn = e->syn_ns;
 	}
 	if (n != npending || t->hdr->pending_tail != prev ||
 	    atomic_load(&t->hdr->pending) != npending) {

@@ -124,7 +124,8 @@ int pepsal_table_record_syn_limited(struct pepsal_table *t,
 		goto out;
 	e = &t->entries[slot];
 	write_begin(e);
-	e->gen++;
+	/* read lock-free by pepsal_table_count_bytes */
+	__atomic_store_n(&e->gen, e->gen + 1, __ATOMIC_RELEASE);
 	e->family = client->family;
 	e->client_port = client->port;
 	e->dst_port = dst->port;

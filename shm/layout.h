@@ -65,7 +65,7 @@ struct pepsal_shm_header {
 	_Atomic uint64_t pending_lifetime_ns;
 
 	/* Robust, process-shared: a holder killed by SIGKILL hands the next
-	 * locker EOWNERDEAD, which repairs the table (see index.c). */
+	 * locker EOWNERDEAD, which repairs the table (see lock.c). */
 	pthread_mutex_t lock;
 	_Atomic uint32_t used;      /* slots allocated */
 	uint32_t alloc_hint;        /* bitmap word to start searching from */

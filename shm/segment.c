@@ -5,20 +5,7 @@
  * in lock.c, the entries in entries.c (built from slots.c), heartbeats in
  * roles.c, named counters in seg-counters.c.
  *
- * Concurrency design. Writers (the queuer recording SYNs, the proxy claiming
- * and removing entries) serialise on one robust, process-shared mutex in the
- * header: with at most a few hundred thousand writes per second the mutex is
- * never the bottleneck, and a robust mutex turns "a writer was SIGKILLed while
- * holding the lock" into EOWNERDEAD for the next locker instead of a deadlock.
- * That locker then repairs the table (index.c): entries whose sequence
- * counter is odd were half-written and are dropped; the hash chains, which
- * are derived data, are rebuilt from the entries and the bitmap.
- *
- * Readers that cannot or should not lock (pepsal-shm maps the segment
- * read-only) use each entry's sequence counter as a seqlock: copy the entry,
- * accept the copy if the counter was even and did not change. Byte counters
- * and last-activity times are atomics that the owning proxy thread updates
- * without the lock.
+ * The concurrency design is described at the top of lock.c.
  */
 #include <errno.h>
 #include <fcntl.h>

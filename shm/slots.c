@@ -12,8 +12,8 @@
  * counts are derived data: repair (lock.c) rebuilds them from the entries.
  *
  * The pending list is doubly linked and ordered by the time of the last
- * SYN (a refreshed entry moves to the tail), so the oldest pending entry is
- * its head: garbage collection and eviction cost O(1) per entry, never a
+ * SYN (a new or refreshed entry goes to the tail, or as far back as its
+ * backdated SYN requires), so the oldest pending entry is its head: garbage collection and eviction cost O(1) per entry, never a
  * scan of the table under the lock the proxy needs.
  *
  * Write order, so that repair can tell a complete entry from a torn one:
@@ -254,14 +254,25 @@ void slots_pending_add(struct pepsal_table *t, uint32_t slot)
 {
 	struct pepsal_shm_header *h = t->hdr;
 	struct pepsal_shm_entry *e = &t->entries[slot];
+	uint32_t prev = h->pending_tail, cap = t->geo.capacity, steps = 0;
 
-	e->next_pending = 0;
-	e->prev_pending = h->pending_tail;
-	if (h->pending_tail && h->pending_tail <= t->geo.capacity)
-		t->entries[h->pending_tail - 1].next_pending = slot + 1;
+	/* after the last entry whose SYN is not younger: the tail itself when
+	 * the callers share one clock, a few steps back for a backdated SYN */
+	while (prev && prev <= cap && t->entries[prev - 1].syn_ns > e->syn_ns &&
+	       steps++ < cap)
+		prev = t->entries[prev - 1].prev_pending;
+	if (prev > cap)
+		prev = 0;
+	e->prev_pending = prev;
+	e->next_pending = prev ? t->entries[prev - 1].next_pending : h->pending_head;
+	if (prev)
+		t->entries[prev - 1].next_pending = slot + 1;
 	else
 		h->pending_head = slot + 1;
-	h->pending_tail = slot + 1;
+	if (e->next_pending && e->next_pending <= cap)
+		t->entries[e->next_pending - 1].prev_pending = slot + 1;
+	else
+		h->pending_tail = slot + 1;
 	atomic_store_explicit(&h->pending, atomic_load_explicit(&h->pending,
 				memory_order_relaxed) + 1, memory_order_relaxed);
 	addr_inc(t, e->family, e->client_addr);

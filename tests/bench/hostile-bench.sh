@@ -6,7 +6,9 @@
 #    the generator's top rate; 1 s after it ended, N connections from another
 #    client: how many succeed, how many the proxy relayed (accelerated);
 #  - flood: spoofed SYNs at FLOOD_RATE (60,000/s asked, so that at least
-#    50,000 are sent) from 200 addresses, one after the other, for FLOOD_SECS,
+#    50,000 are sent) from 200 addresses, one after the other, for FLOOD_SECS
+#    (198.19.1.10-209: routed by the router to the client's side, whose
+#    kernel drops the SYN-ACKs, as behind a satellite terminal),
 #    to port 9 (every marked SYN goes to the proxy's listener whatever its
 #    port, and the generator's capture must not count the second client's
 #    SYNs); meanwhile a second client connects again and again: how many
@@ -56,8 +58,9 @@ echo "scan: $(field sent <"$TMP/scan.out") SYNs at $(field sent_pps <"$TMP/scan.
 # ---- flood (a fresh proxy and table) ----------------------------------------
 proxy_stop
 proxy_start || { show_log; exit 1; }
+nsx "$NS_R" ip route add 198.19.0.0/16 via $C4
 rm -f "$TMP/flood.done"
-( "$FLOOD" --tx-netns "$NS_C" --rx-netns "$NS_S" --src 198.18.1.10 --sources 200 \
+( "$FLOOD" --tx-netns "$NS_C" --rx-netns "$NS_S" --src 198.19.1.10 --sources 200 \
 	--spread --dport 9 --rate "$FLOOD_RATE" --duration "${FLOOD_SECS}s" >"$TMP/flood.out" 2>&1
   touch "$TMP/flood.done" ) &
 FPID=$!

@@ -195,6 +195,19 @@ static void test_port_remap(void)
 
 /* ---- a full table ----------------------------------------------------------- */
 
+/* Record N SYNs from HOST, ports PORT0..., to D at NOW (+1 ns each), with
+ * ADDR_LIMIT (0: none); each must succeed. */
+static void fill(struct pepsal_table *t, uint32_t host, uint16_t port0, uint16_t n,
+		 const struct pepsal_endpoint *d, uint64_t now, uint32_t addr_limit)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct pepsal_endpoint c = ep4(host, (uint16_t)(port0 + i));
+
+		g_assert_cmpint(pepsal_table_record_syn_limited(t, &c, d, now + i, addr_limit,
+								NULL), >=, 0);
+	}
+}
+
 static void test_full_table(void)
 {
 	struct pepsal_table *t = fresh_table(32);
@@ -204,11 +217,7 @@ static void test_full_table(void)
 	struct pepsal_entry_view v;
 	int slot;
 
-	for (uint16_t i = 0; i < 32; i++) {
-		struct pepsal_endpoint c = ep4(1, (uint16_t)(1000 + i));
-
-		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, (1 + i) * SEC, NULL), >=, 0);
-	}
+	fill(t, 1, 1000, 32, &d, SEC, 0);
 	/* the first SYN retransmitted: now the youngest */
 	g_assert_cmpint(pepsal_table_record_syn(t, &(struct pepsal_endpoint){ 0 }, &d, 1, NULL),
 			==, -EAFNOSUPPORT);
@@ -287,11 +296,7 @@ static void test_address_limit(void)
 	struct pepsal_table_info info;
 	struct pepsal_entry_view v;
 
-	for (uint16_t p = 0; p < 8; p++) {
-		struct pepsal_endpoint c = ep4(1, (uint16_t)(100 + p));
-
-		g_assert_cmpint(pepsal_table_record_syn_limited(t, &c, &d, SEC, 8, NULL), >=, 0);
-	}
+	fill(t, 1, 100, 8, &d, SEC, 8);
 	struct pepsal_endpoint ninth = ep4(1, 200), first = ep4(1, 100);
 
 	g_assert_cmpint(pepsal_table_address_pending(t, &ninth), ==, 8);
@@ -306,11 +311,7 @@ static void test_address_limit(void)
 	pepsal_table_get_info(t, &info);
 	g_assert_cmpuint(info.address_limited, ==, 1);
 	/* without a limit (the proxy's own records) nothing is refused */
-	for (uint16_t p = 0; p < 8; p++) {
-		struct pepsal_endpoint c = ep4(1, (uint16_t)(300 + p));
-
-		g_assert_cmpint(pepsal_table_record_syn(t, &c, &d, SEC, NULL), >=, 0);
-	}
+	fill(t, 1, 300, 8, &d, SEC, 0);
 	g_assert_cmpint(pepsal_table_address_pending(t, &first), ==, 16);
 	g_assert_cmpint(pepsal_table_check(t, err, sizeof(err)), ==, 0);
 	/* the counts follow removes and collection */
