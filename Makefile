@@ -104,9 +104,15 @@ check-clang: deps
 	$(Q)$(MAKE) --no-print-directory CC=clang ERR=1 EXTRA_WARNINGS=-Wconditional-uninitialized \
 		BUILD=$(BUILD)-clang programs
 
+# make soak: tests/ns/soak.sh for SOAK_SECONDS (600); make check runs it for 60 s
+SOAK_SECONDS ?= 600
+soak: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(abspath $(BUILD)) bash tests/ns/soak.sh
+
 clean:
 	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-asan $(BUILD)-clang
 
-.PHONY: all programs deps check check-tsan check-asan check-clang clean
+.PHONY: all programs deps check check-tsan check-asan check-clang soak clean
 .DELETE_ON_ERROR:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
