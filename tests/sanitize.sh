@@ -10,7 +10,6 @@
 # final line "N passed, N failed, N skipped". The sanitizers' exit codes
 # are neutral (exitcode=0) so that a test judges behaviour and this script
 # judges reports; ASan and UBSan still stop a program at its first error.
-# PEPSAL_SANITIZER=1 is exported for tests that scale their load down.
 set -u
 : "${BUILD:?BUILD must name the sanitizer build directory}"
 : "${SAN:?SAN must be thread or address}"
@@ -18,7 +17,6 @@ case "$SAN" in
 thread | address) ;;
 *) echo "sanitize.sh: SAN=$SAN: use thread or address" >&2; exit 2 ;;
 esac
-export PEPSAL_SANITIZER=1
 logs=$(mktemp -d /tmp/pepsal-san.XXXXXX)
 out=$(mktemp /tmp/pepsal-san-run.XXXXXX)
 trap 'rm -f "$out"' EXIT
