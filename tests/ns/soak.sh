@@ -79,8 +79,11 @@ mirror6() { c python3 "$TOOLS/tcptool.py" mirror $S6 7003 $HALF_N $HALF_M; }
 sendrst4() { c python3 "$TOOLS/tcptool.py" send-rst $S4 7004 $RST_N; }
 gotrst6() { local out; out=$(c python3 "$TOOLS/tcptool.py" expect-reset $S6 7005 5 2>&1); echo "$out"; no_fail "$out"; }
 CLIENTS="short4 short6 long4 long6 echo4 echo6 half4 mirror6 sendrst4 gotrst6"
-# connections per run, for the figures
+# connections and bytes (both ways) per run, for the figures
 declare -A CONNS=([echo4]=10 [echo6]=10)
+declare -A BYTES=([short4]=4096 [short6]=4096 [long4]=$((24 << 20)) [long6]=$((24 << 20))
+	[echo4]=4000000 [echo6]=4000000 [half4]=$((HALF_N + HALF_M)) [mirror6]=$((HALF_N + HALF_M))
+	[sendrst4]=$RST_N [gotrst6]=0)
 
 # loop CLIENT: run it until $END, one result line per run in $TMP/res.CLIENT
 loop() {
@@ -169,10 +172,10 @@ check "every client loop ended" wait_until 90 sh -c "! kill -0 ${pids[*]} 2>/dev
 ELAPSED=$(($(date +%s) - START))
 
 # ---- verdicts --------------------------------------------------------------------------
-total=0 legit=0
+total=0 legit=0 bytes=0
 for cl in $CLIENTS; do
 	r=$(runs "$cl") f=$(fails "$cl")
-	total=$((total + r))
+	total=$((total + r)) bytes=$((bytes + r * ${BYTES[$cl]}))
 	legit=$((legit + r * ${CONNS[$cl]:-1}))
 	check "$cl: $r runs, $f failed" [ "$r" -gt 0 -a "$f" -eq 0 ]
 	[ "$f" -eq 0 ] || grep '^FAIL' "$TMP/res.$cl" | head -n 3 | sed 's/^/#   /'
@@ -208,7 +211,7 @@ check "RSS back to the baseline: $R1 kB (baseline $R0 kB; + 128 kB per thread pa
 	[ "$R1" -le $((R0 + 128 * more + RSS_SLACK)) ]
 acc=$(($(counter proxy.accepted) - A0))
 echo "# soak ${SOAK}s (ran ${ELAPSED}s): $total client runs, $legit legitimate connections," \
-	"$acc accelerated; $scans scans ($scan_syns SYNs), flood $flood_syns SYNs," \
+	"$((bytes / 1000000)) MB checked, $acc accelerated; $scans scans ($scan_syns SYNs), flood $flood_syns SYNs," \
 	"$kills queuer kills, $hups SIGHUPs; queuer.table_full $(counter queuer.table_full)"
 echo "# pepsal: threads $T_START start, $T0 baseline, $T1 end; descriptors $F_START, $F0, $F1;" \
 	"RSS $R0 kB baseline, $R1 kB end"
