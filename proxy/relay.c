@@ -109,11 +109,13 @@ static void set_timeouts(int fd, uint64_t ns)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static void conn_abort(struct conn *c)
+/* Reset both sides, once; IDLE: because the connection idled out (both
+ * directions may find so at once: counted once). */
+static void conn_abort(struct conn *c, bool idle)
 {
 	if (atomic_exchange(&c->aborted, true))
 		return;
-	stats_count(PC_RESETS, 1);
+	stats_count(idle ? PC_IDLE_TIMEOUTS : PC_RESETS, 1);
 	conn_abort_sockets(c);
 }
 
@@ -169,9 +171,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 			pepsal_table_set_state(relay.p->table, c->slot, c->gen,
 					       PEPSAL_STATE_CLOSING);
 	} else if (rc) {
-		if (rc == -ETIMEDOUT)
-			stats_count(PC_IDLE_TIMEOUTS, 1);
-		conn_abort(c);
+		conn_abort(c, rc == -ETIMEDOUT);
 	}
 }
 
@@ -199,7 +199,7 @@ static void c2s_thread(void *arg)
 	}
 	atomic_store(&c->fd[LEG_SERVER], fd);
 	if (atomic_load(&relay.stopping)) {
-		conn_abort(c);
+		conn_abort(c, false);
 		conn_put(c);
 		return;
 	}
@@ -213,7 +213,7 @@ static void c2s_thread(void *arg)
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		relay_resources_short();
 		atomic_fetch_sub(&c->refs, 1);
-		conn_abort(c);
+		conn_abort(c, false);
 		conn_put(c);
 		return;
 	}

@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,8 @@ static struct {
 static struct {
 	int fd;
 	uint32_t *lat_us;         /* one sample per SYN received */
-	size_t n;
-	volatile int stop;
+	atomic_size_t n;          /* the receiver counts, main polls it */
+	atomic_bool stop;
 } rx;
 
 static uint64_t now_ns(int clock)
@@ -136,7 +137,7 @@ static void *rx_main(void *arg)
 	char ctl[BATCH][64];
 
 	(void)arg;
-	while (!rx.stop) {
+	while (!atomic_load(&rx.stop)) {
 		struct pollfd pfd = { rx.fd, POLLIN, 0 };
 		int n;
 
@@ -168,10 +169,12 @@ static void *rx_main(void *arg)
 				}
 			if (!t)
 				t = now_ns(CLOCK_REALTIME);
-			seq = (uint32_t)(p[24] << 24 | p[25] << 16 | p[26] << 8 | p[27]);
-			if (rx.n < MAX_SAMPLES)
-				rx.lat_us[rx.n] = (uint32_t)(t / 1000) - seq;
-			rx.n++;
+			seq = (uint32_t)p[24] << 24 | (uint32_t)p[25] << 16 | (uint32_t)p[26] << 8 | p[27];
+			size_t k = atomic_load_explicit(&rx.n, memory_order_relaxed);
+
+			if (k < MAX_SAMPLES)
+				rx.lat_us[k] = (uint32_t)(t / 1000) - seq;
+			atomic_store(&rx.n, k + 1); /* the only writer */
 		}
 	}
 	return NULL;
@@ -328,24 +331,24 @@ int main(int argc, char **argv)
 	}
 	end = now_ns(CLOCK_MONOTONIC);
 	/* let the last SYNs arrive: stop once nothing came for 300 ms */
-	for (size_t last = (size_t)-1; last != rx.n;) {
+	for (size_t last = (size_t)-1; last != atomic_load(&rx.n);) {
 		struct timespec ts = { 0, 300 * 1000 * 1000 };
 
-		last = rx.n;
+		last = atomic_load(&rx.n);
 		nanosleep(&ts, NULL);
 	}
-	rx.stop = 1;
+	atomic_store(&rx.stop, true);
 	pthread_join(th, NULL);
 	if (t)
 		read_counters(t, q1);
 	{
 		double secs = (double)(end - start) / 1e9;
-		size_t ns = rx.n < MAX_SAMPLES ? rx.n : MAX_SAMPLES;
+		size_t got = atomic_load(&rx.n), ns = got < MAX_SAMPLES ? got : MAX_SAMPLES;
 
 		qsort(rx.lat_us, ns, sizeof(uint32_t), cmp_u32);
 		printf("sent=%llu sent_pps=%.0f received=%zu lost=%lld lat_p50_us=%.0f "
 		       "lat_p90_us=%.0f lat_p99_us=%.0f", (unsigned long long)sent,
-		       (double)sent / secs, rx.n, (long long)sent - (long long)rx.n,
+		       (double)sent / secs, got, (long long)sent - (long long)got,
 		       pct(rx.lat_us, ns, 0.5), pct(rx.lat_us, ns, 0.9), pct(rx.lat_us, ns, 0.99));
 		if (t)
 			printf(" q_packets=%llu q_stored=%llu q_marked=%llu stored_pps=%.0f",
