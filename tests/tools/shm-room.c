@@ -14,7 +14,7 @@ int main(int argc, char **argv)
 {
 	struct pepsal_table *t;
 	unsigned long room;
-	char err[256], *end;
+	char err[256], *end = NULL;
 	int rc;
 
 	if (argc != 3) {
@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	room = strcmp(argv[2], "none") == 0 ? PEPSAL_ROOM_UNPUBLISHED : strtoul(argv[2], &end, 10);
-	if (room != PEPSAL_ROOM_UNPUBLISHED && (*end || end == argv[2] || room >= UINT32_MAX)) {
+	if (room != PEPSAL_ROOM_UNPUBLISHED && end && (*end || end == argv[2] || room >= UINT32_MAX)) {
 		fprintf(stderr, "%s: invalid room '%s'\n", argv[0], argv[2]);
 		return 2;
 	}
