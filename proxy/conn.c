@@ -32,21 +32,30 @@ struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint
 		conns_head->prev = c;
 	conns_head = c;
 	conns_count++;
+	c->listed = true;
 	pthread_mutex_unlock(&conns_lock);
 	return c;
 }
 
-void conn_free(struct conn *c)
+void conn_unlist(struct conn *c)
 {
 	pthread_mutex_lock(&conns_lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		conns_head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	conns_count--;
+	if (c->listed) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			conns_head = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		conns_count--;
+		c->listed = false;
+	}
 	pthread_mutex_unlock(&conns_lock);
+}
+
+void conn_free(struct conn *c)
+{
+	conn_unlist(c);
 	free(c);
 }
 

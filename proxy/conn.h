@@ -7,6 +7,7 @@
 #define PEPSAL_PROXY_CONN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +17,7 @@
 
 struct conn {
 	struct conn *prev, *next;     /* the live set (conn.c only) */
+	bool listed;                  /* in the live set (conn.c only) */
 	_Atomic int fd[2];            /* indexed by enum proxy_leg; -1: none yet */
 	struct pepsal_endpoint client; /* the client as the proxy sees it */
 	struct pepsal_endpoint dst;   /* original destination */
@@ -30,7 +32,11 @@ struct conn {
 
 /* A new connection of CLIENT_FD for ENTRY, in the live set (one ref). */
 struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint64_t now_ns);
-/* Out of the live set and freed; its descriptors are the caller's. */
+/* Out of the live set: nobody else (shutdown's abort, the log) looks at C
+ * from now on, so its descriptors may be closed. */
+void conn_unlist(struct conn *c);
+/* Out of the live set (if still in it) and freed; its descriptors are the
+ * caller's. */
 void conn_free(struct conn *c);
 /* Abort both sockets of C (RST to both peers, wakes its threads). */
 void conn_abort_sockets(struct conn *c);

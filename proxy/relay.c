@@ -129,6 +129,9 @@ static void conn_put(struct conn *c)
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
+	/* first out of the live set: shutdown's abort must never touch a
+	 * descriptor number closed here and perhaps reused */
+	conn_unlist(c);
 	aborted = atomic_load(&c->aborted);
 	/* a lock held too long defers the removal to its next holder */
 	pepsal_table_remove(relay.p->table, c->slot, c->gen);
