@@ -169,6 +169,19 @@ bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
+bool config_parse_cc_mode(const char *arg, void *dst, char *err, size_t errlen)
+{
+	if (strcmp(arg, "fixed") == 0)
+		*(enum cc_mode *)dst = CC_MODE_FIXED;
+	else if (strcmp(arg, "adaptive") == 0)
+		*(enum cc_mode *)dst = CC_MODE_ADAPTIVE;
+	else {
+		snprintf(err, errlen, "expected fixed or adaptive");
+		return false;
+	}
+	return true;
+}
+
 /* ---- the option table ------------------------------------------------------ */
 
 static void config_defaults(struct proxy_config *c)
@@ -186,6 +199,8 @@ static void config_defaults(struct proxy_config *c)
 	c->pipe_size = 1u << 20;
 	c->upstream_ports = (32767u << 16) | 20000u;
 	c->shm_mode = 0600;
+	c->cc_mode = CC_MODE_ADAPTIVE;
+	snprintf(c->cc_lossy, sizeof(c->cc_lossy), "bbr");
 }
 
 int config_parse(struct proxy_config *c, int argc, char **argv)
@@ -245,6 +260,12 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "reset connections idle for this long (default 0: never)", 0, 0, NULL },
 	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_CLIENT].cc, "ALGO",
 	  "congestion control toward clients", 0, 0, config_parse_cc },
+	{ "client-cc-mode", 0, PEPSAL_OPT_CUSTOM, &c->cc_mode, "MODE",
+	  "fixed: --client-cc throughout; adaptive (default): --client-cc-lossy while "
+	  "the client leg loses packets without queueing", 0, 0, config_parse_cc_mode },
+	{ "client-cc-lossy", 0, PEPSAL_OPT_CUSTOM, c->cc_lossy, "ALGO",
+	  "congestion control of a lossy client leg in adaptive mode (default bbr)", 0, 0,
+	  config_parse_cc },
 	{ "server-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_SERVER].cc, "ALGO",
 	  "congestion control toward servers", 0, 0, config_parse_cc },
 	{ "client-sndbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_CLIENT].sndbuf, "SIZE",

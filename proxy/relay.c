@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "conn.h"
 #include "dial.h"
 #include "pepsal_log.h"
@@ -100,6 +101,7 @@ static void conn_put(struct conn *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	aborted = atomic_load(&c->aborted);
+	adapt_unwatch(atomic_load(&c->fd[LEG_CLIENT]));
 	pepsal_table_remove(relay.p->table, c->slot, c->gen);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
@@ -174,6 +176,7 @@ static void c2s_thread(void *arg)
 		return;
 	}
 	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
+	adapt_watch(atomic_load(&c->fd[LEG_CLIENT]));
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));

@@ -18,6 +18,8 @@ enum proxy_counter {
 	PC_IDLE_TIMEOUTS,
 	PC_ACCEPT_ERRORS,
 	PC_QUEUER_RESTARTS,
+	PC_CC_ADAPTED,      /* client legs switched to --client-cc-lossy */
+	PC_CC_RESTORED,     /* ... and back */
 	PC_COUNT,
 };
 
