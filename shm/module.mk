@@ -8,7 +8,7 @@ $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 PROGRAMS += $(BUILD)/pepsal-shm
-$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(LIBPEPSAL)
+$(BUILD)/pepsal-shm: $(BUILD)/shm/pepsal-shm.o $(BUILD)/shm/tcpinfo.o $(LIBPEPSAL)
 
 UNIT_TESTS += $(BUILD)/tests/test-table
 $(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)

@@ -19,6 +19,7 @@
 
 #include "pepsal_opts.h"
 #include "pepsal_table.h"
+#include "tcpinfo.h"
 
 #define HEARTBEAT_FRESH_NS 3000000000ull /* what the queuer calls alive */
 
@@ -187,12 +188,14 @@ static void entry_json(const struct pepsal_entry_view *v, uint64_t now, bool *fi
 	printf("%s{\"slot\":%u,\"state\":\"%s\",\"family\":\"%s\",\"client\":\"%s\","
 	       "\"client_addr\":\"%s\",\"client_port\":%u,\"dst\":\"%s\",\"dst_addr\":\"%s\","
 	       "\"dst_port\":%u,\"age_s\":%.3f,\"idle_s\":%.3f,\"bytes_c2s\":%" PRIu64
-	       ",\"bytes_s2c\":%" PRIu64 "}", *first ? "" : ",", v->slot,
+	       ",\"bytes_s2c\":%" PRIu64, *first ? "" : ",", v->slot,
 	       pepsal_state_name(v->state), v->client.family == AF_INET ? "ipv4" : "ipv6",
 	       pepsal_endpoint_format(&v->client, c), pepsal_endpoint_format_addr(&v->client, ca),
 	       v->client.port, pepsal_endpoint_format(&v->dst, d),
 	       pepsal_endpoint_format_addr(&v->dst, da), v->dst.port, age_s(now, v->syn_ns),
 	       age_s(now, v->last_ns), v->bytes[PEPSAL_DIR_C2S], v->bytes[PEPSAL_DIR_S2C]);
+	tcpinfo_json(v, age_s(now, v->syn_ns)); /* the client leg (sock_diag) */
+	putchar('}');
 	*first = false;
 }
 
@@ -205,6 +208,7 @@ static void entry_text(const struct pepsal_entry_view *v, uint64_t now, bool *fi
 	       pepsal_state_name(v->state), pepsal_endpoint_format(&v->client, c),
 	       pepsal_endpoint_format(&v->dst, d), age_s(now, v->syn_ns),
 	       v->bytes[PEPSAL_DIR_C2S], v->bytes[PEPSAL_DIR_S2C]);
+	tcpinfo_text(v, age_s(now, v->syn_ns));
 }
 
 static int cmd_list(struct pepsal_table *t)
@@ -212,6 +216,7 @@ static int cmd_list(struct pepsal_table *t)
 	uint64_t now = pepsal_now_ns();
 	unsigned int skipped;
 
+	tcpinfo_refresh();
 	if (opt.json) {
 		printf("{\"table\":");
 		json_string(pepsal_table_name(t));
@@ -243,6 +248,7 @@ static int cmd_watch(struct pepsal_table *t)
 			uint64_t now = pepsal_now_ns();
 			unsigned int skipped;
 
+			tcpinfo_refresh();
 			printf("{\"stats\":");
 			print_stats_json(t, now);
 			printf(",\"entries\":[");
