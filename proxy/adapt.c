@@ -27,13 +27,26 @@
 
 #define TICK_NS 100000000ull        /* sampling period */
 #define CLEAR_MIN_NS 5000000000ull  /* loss-free time before going back ... */
-#define CLEAR_RTTS 8ull             /* ... and at least this many RTTs */
+#define CLEAR_RTTS 8ull             /* ... and at least this many RTTs ... */
+#define CLEAR_SEGS 3000u            /* ... and data segments sent (at 0.1 % loss
+				     * 3000 pass without one 5 % of the time) */
+#define PATH_HOLD_NS 60000000000ull /* a client's link is lossy for this long
+				     * after its last loss without queueing */
+#define PATH_SLOTS 1024             /* remembered client addresses */
 #define QUEUE_MIN_US 20000u         /* queueing: srtt above min_rtt by max(this, */
 #define QUEUE_FRACTION 4u           /* min_rtt / this) */
 
 struct watched {
 	int fd;
+	uint32_t path;        /* slot of the client's address in paths */
 	struct adapt_state st;
+};
+
+/* The last verdict on a client's link, by address (direct-mapped: a
+ * collision forgets the older client, which then starts on the base). */
+struct path {
+	uint8_t addr[16];
+	uint64_t lossy_until_ns;
 };
 
 static struct {
@@ -46,6 +59,7 @@ static struct {
 	struct watched *w;    /* dense array of watched sockets */
 	int *index;           /* fd -> position in w, -1: not watched */
 	int nw, nfd;
+	struct path paths[PATH_SLOTS];
 	char base[PROXY_CC_NAME_MAX]; /* algorithm of a clean link ("" = the socket's) */
 } ad = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
@@ -69,15 +83,20 @@ enum adapt_action adapt_decide(struct adapt_state *s, const struct adapt_sample 
 	s->retrans = x->total_retrans;
 	if (loss)
 		s->last_loss_ns = now_ns;
+	if (loss)
+		s->segs_at_loss = x->data_segs_out;
 	if (!s->lossy)
 		return loss && !queueing(x) ? ADAPT_TO_LOSSY : ADAPT_STAY;
 	if (loss)
 		/* loss with a standing queue is congestion: the base algorithm's
 		 * answer (back off) is the right one */
-		return queueing(x) ? ADAPT_TO_BASE : ADAPT_STAY;
+		return queueing(x) ? ADAPT_CONGESTION : ADAPT_LOSSY_AGAIN;
 	if (clear < CLEAR_MIN_NS)
 		clear = CLEAR_MIN_NS;
-	return now_ns - s->last_loss_ns >= clear ? ADAPT_TO_BASE : ADAPT_STAY;
+	/* clear: long enough, and enough sent to have seen a loss (an idle
+	 * connection is no evidence) */
+	return now_ns - s->last_loss_ns >= clear &&
+	       x->data_segs_out - s->segs_at_loss >= CLEAR_SEGS ? ADAPT_TO_BASE : ADAPT_STAY;
 }
 
 /* ---- the monitor ------------------------------------------------------------- */
@@ -110,9 +129,14 @@ static void tick_one(struct watched *w, uint64_t now)
 	if (getsockopt(w->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return;
 	x = (struct adapt_sample){ .total_retrans = ti.tcpi_total_retrans,
+				   .data_segs_out = ti.tcpi_data_segs_out,
 				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt };
 	a = adapt_decide(&w->st, &x, now);
-	if (a == ADAPT_STAY)
+	if (a == ADAPT_TO_LOSSY || a == ADAPT_LOSSY_AGAIN)
+		ad.paths[w->path].lossy_until_ns = now + PATH_HOLD_NS;
+	else if (a != ADAPT_STAY)
+		ad.paths[w->path].lossy_until_ns = 0;
+	if (a == ADAPT_STAY || a == ADAPT_LOSSY_AGAIN)
 		return;
 	to = a == ADAPT_TO_LOSSY ? cfg->cc_lossy : ad.base;
 	rc = set_cc(w->fd, to);
@@ -155,22 +179,60 @@ static void *monitor(void *arg)
 
 /* ---- registration ------------------------------------------------------------- */
 
+/* The client's address as 16 bytes (IPv4 as mapped IPv6) and its slot. */
+static uint32_t path_of(int fd, uint8_t addr[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	memset(addr, 0, 16);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			addr[10] = addr[11] = 0xff;
+			memcpy(addr + 12, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		} else if (ss.ss_family == AF_INET6) {
+			memcpy(addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		}
+	}
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % PATH_SLOTS;
+}
+
 void adapt_watch(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	uint8_t addr[16];
+	uint32_t path;
+	bool lossy = false;
 
 	if (!atomic_load(&ad.running) || fd < 0)
 		return;
 	memset(&ti, 0, sizeof(ti));
 	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len); /* the handshake's count */
+	path = path_of(fd, addr);
 	pthread_mutex_lock(&ad.lock);
 	if (atomic_load(&ad.running) && fd < ad.nfd && ad.index[fd] < 0 && ad.nw < ad.nfd) {
-		ad.w[ad.nw] = (struct watched){ .fd = fd,
-						.st = { .retrans = ti.tcpi_total_retrans } };
+		struct path *p = &ad.paths[path];
+		uint64_t now = now_ns();
+
+		if (memcmp(p->addr, addr, 16) != 0) {
+			memcpy(p->addr, addr, 16);
+			p->lossy_until_ns = 0;
+		}
+		/* the client's link lost packets at random lately: start lossy */
+		lossy = p->lossy_until_ns > now && set_cc(fd, ad.p->cfg->cc_lossy) == 0;
+		ad.w[ad.nw] = (struct watched){ .fd = fd, .path = path,
+			.st = { .lossy = lossy, .retrans = ti.tcpi_total_retrans,
+				.segs_at_loss = ti.tcpi_data_segs_out,
+				.last_loss_ns = lossy ? now : 0 } };
 		ad.index[fd] = ad.nw++;
 	}
 	pthread_mutex_unlock(&ad.lock);
+	if (lossy)
+		stats_count(PC_CC_STARTED_LOSSY, 1);
 }
 
 void adapt_unwatch(int fd)

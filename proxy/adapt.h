@@ -4,8 +4,10 @@
  * monitor thread reads TCP_INFO of every watched client socket and, when
  * it loses packets without queueing (the loss is not congestion), switches
  * the live socket to the lossy-link congestion control (TCP_CONGESTION),
- * and back when the loss clears or turns out to be congestion. The rules
- * and their figures are in pepsal(8).
+ * and back when the loss clears or turns out to be congestion. The verdict
+ * is remembered per client address for a while: a new connection to a
+ * client whose link lost packets at random starts on the lossy algorithm.
+ * The rules and their figures are in pepsal(8).
  */
 #ifndef PEPSAL_PROXY_ADAPT_H
 #define PEPSAL_PROXY_ADAPT_H
@@ -32,16 +34,24 @@ void adapt_unwatch(int fd);
 struct adapt_state {
 	bool lossy;            /* on the lossy-link algorithm now */
 	uint32_t retrans;      /* tcpi_total_retrans at the last tick */
+	uint32_t segs_at_loss; /* tcpi_data_segs_out at the last loss */
 	uint64_t last_loss_ns; /* last tick that saw new retransmissions */
 };
 
 struct adapt_sample {
 	uint32_t total_retrans; /* tcpi_total_retrans */
+	uint32_t data_segs_out; /* tcpi_data_segs_out */
 	uint32_t rtt_us;        /* tcpi_rtt: smoothed RTT */
 	uint32_t min_rtt_us;    /* tcpi_min_rtt */
 };
 
-enum adapt_action { ADAPT_STAY = 0, ADAPT_TO_LOSSY, ADAPT_TO_BASE };
+enum adapt_action {
+	ADAPT_STAY = 0,
+	ADAPT_TO_LOSSY,     /* loss without queueing */
+	ADAPT_LOSSY_AGAIN,  /* on the lossy algorithm, loss without queueing again */
+	ADAPT_TO_BASE,      /* the loss cleared */
+	ADAPT_CONGESTION,   /* loss with queueing: back to the base algorithm */
+};
 
 /* The rules: what to do with S's connection at NOW_NS, given sample X;
  * updates S's evidence (not S->lossy: the caller sets it once the switch

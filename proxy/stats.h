@@ -20,6 +20,7 @@ enum proxy_counter {
 	PC_QUEUER_RESTARTS,
 	PC_CC_ADAPTED,      /* client legs switched to --client-cc-lossy */
 	PC_CC_RESTORED,     /* ... and back */
+	PC_CC_STARTED_LOSSY, /* ... from the start: their client's link was lossy */
 	PC_COUNT,
 };
 
