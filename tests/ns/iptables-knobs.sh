@@ -88,7 +88,7 @@ same "remove leaves the foreign qdisc alone" "$TMP/foreign" "$TMP/foreign3"
 tc -n "$NS" qdisc del dev eth0 root
 
 for bad in "--initcwnd 0" "--initcwnd x" "--initrwnd 70000" "--shape fast" "--shape 1k" \
-	"--shape-limit 100000" "--knob-table 100" "--knob-table 254"; do
+	"--shape-limit 100000" "--initcwnd 10 --knob-table 100" "--knob-table 254"; do
 	rc=0
 	# shellcheck disable=SC2086
 	pi -i eth0 $bad install 2>"$TMP/err" || rc=$?
