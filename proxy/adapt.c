@@ -39,6 +39,7 @@
 struct watched {
 	int fd;
 	uint32_t path;        /* slot of the client's address in paths */
+	uint8_t addr[16];     /* the client's address (IPv4 mapped) */
 	struct adapt_state st;
 };
 
@@ -61,7 +62,7 @@ static struct {
 	int nw, nfd;
 	struct path paths[PATH_SLOTS];
 	char base[PROXY_CC_NAME_MAX]; /* algorithm of a clean link ("" = the socket's) */
-} ad = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+} ad = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the rules ------------------------------------------------------------- */
 
@@ -132,7 +133,9 @@ static void tick_one(struct watched *w, uint64_t now)
 				   .data_segs_out = ti.tcpi_data_segs_out,
 				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt };
 	a = adapt_decide(&w->st, &x, now);
-	if (a == ADAPT_TO_LOSSY || a == ADAPT_LOSSY_AGAIN)
+	if (memcmp(ad.paths[w->path].addr, w->addr, 16) != 0)
+		; /* its slot went to another client since */
+	else if (a == ADAPT_TO_LOSSY || a == ADAPT_LOSSY_AGAIN)
 		ad.paths[w->path].lossy_until_ns = now + PATH_HOLD_NS;
 	else if (a != ADAPT_STAY)
 		ad.paths[w->path].lossy_until_ns = 0;
@@ -167,7 +170,7 @@ static void *monitor(void *arg)
 			next = now + TICK_NS;
 			continue;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* the condition's clock */
 		ts.tv_nsec += (long)(next - now);
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
@@ -228,6 +231,7 @@ void adapt_watch(int fd)
 			.st = { .lossy = lossy, .retrans = ti.tcpi_total_retrans,
 				.segs_at_loss = ti.tcpi_data_segs_out,
 				.last_loss_ns = lossy ? now : 0 } };
+		memcpy(ad.w[ad.nw].addr, addr, 16);
 		ad.index[fd] = ad.nw++;
 	}
 	pthread_mutex_unlock(&ad.lock);
@@ -270,6 +274,7 @@ static void default_cc(char *buf)
 int adapt_init(const struct adapt_params *p)
 {
 	const struct proxy_config *cfg = p->cfg;
+	pthread_condattr_t ca;
 	struct rlimit rl;
 	int rc;
 
@@ -296,6 +301,10 @@ int adapt_init(const struct adapt_params *p)
 		return -ENOMEM;
 	}
 	memset(ad.index, 0xff, (size_t)ad.nfd * sizeof(*ad.index));
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ad.wake, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = pthread_create(&ad.thread, NULL, monitor, NULL);
 	if (rc)
 		return -rc;
