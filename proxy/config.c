@@ -169,6 +169,19 @@ bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
+bool config_parse_cc_mode(const char *arg, void *dst, char *err, size_t errlen)
+{
+	if (strcmp(arg, "fixed") == 0)
+		*(enum cc_mode *)dst = CC_MODE_FIXED;
+	else if (strcmp(arg, "adaptive") == 0)
+		*(enum cc_mode *)dst = CC_MODE_ADAPTIVE;
+	else {
+		snprintf(err, errlen, "expected fixed or adaptive");
+		return false;
+	}
+	return true;
+}
+
 /* ---- the option table ------------------------------------------------------ */
 
 static void config_defaults(struct proxy_config *c)
@@ -195,6 +208,8 @@ static void config_defaults(struct proxy_config *c)
 	c->keepalive_interval_ns = 20 * 1000000000ull;
 	c->keepalive_count = 6;
 	c->user_timeout_ns = 120 * 1000000000ull;
+	c->cc_mode = CC_MODE_ADAPTIVE;
+	snprintf(c->cc_lossy, sizeof(c->cc_lossy), "bbr");
 }
 
 int config_parse(struct proxy_config *c, int argc, char **argv)
@@ -267,6 +282,12 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "reset connections idle for this long (default 0: never)", 0, 0, NULL },
 	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_CLIENT].cc, "ALGO",
 	  "congestion control toward clients", 0, 0, config_parse_cc },
+	{ "client-cc-mode", 0, PEPSAL_OPT_CUSTOM, &c->cc_mode, "MODE",
+	  "fixed: --client-cc throughout; adaptive (default): --client-cc-lossy while "
+	  "the client leg loses packets without queueing", 0, 0, config_parse_cc_mode },
+	{ "client-cc-lossy", 0, PEPSAL_OPT_CUSTOM, c->cc_lossy, "ALGO",
+	  "congestion control of a lossy client leg in adaptive mode (default bbr)", 0, 0,
+	  config_parse_cc },
 	{ "server-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_SERVER].cc, "ALGO",
 	  "congestion control toward servers", 0, 0, config_parse_cc },
 	{ "client-sndbuf", 0, PEPSAL_OPT_SIZE, &c->leg[LEG_CLIENT].sndbuf, "SIZE",

@@ -28,6 +28,12 @@ enum proxy_mode {
 	MODE_TPROXY,      /* TPROXY: the destination is the socket's own address */
 };
 
+/* --client-cc-mode: the satellite leg's congestion control. */
+enum cc_mode {
+	CC_MODE_FIXED = 0, /* --client-cc for the whole connection */
+	CC_MODE_ADAPTIVE,  /* --client-cc, --client-cc-lossy while the loss is not congestion */
+};
+
 enum proxy_leg {
 	LEG_CLIENT = 0,
 	LEG_SERVER,
@@ -68,6 +74,8 @@ struct proxy_config {
 	uint64_t pipe_size;       /* --pipe-size: splice chunk */
 	uint32_t upstream_ports;  /* --upstream-ports: (hi << 16) | lo, 0 = system */
 	struct leg_opts leg[2];   /* indexed by enum proxy_leg */
+	enum cc_mode cc_mode;     /* --client-cc-mode (adapt.c) */
+	char cc_lossy[PROXY_CC_NAME_MAX]; /* --client-cc-lossy */
 };
 
 /* Parse the command line into CFG (defaults first): >= 0 go on, -1 exit 0
@@ -84,6 +92,8 @@ bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_port_range(const char *arg, void *dst, char *err, size_t errlen);
 /* "20m" bits/s (k, m, g: powers of 1000) to bytes/s */
 bool config_parse_rate(const char *arg, void *dst, char *err, size_t errlen);
+/* "fixed" or "adaptive" to enum cc_mode */
+bool config_parse_cc_mode(const char *arg, void *dst, char *err, size_t errlen);
 /* an available congestion control name, into a PROXY_CC_NAME_MAX buffer */
 bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen);
 

@@ -15,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "config.h"
 #include "limits.h"
 #include "listener.h"
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 	struct relay_params relay_p;
 	struct listener_params listener_p;
 	struct timers_params timers_p;
+	struct adapt_params adapt_p;
 	char dir[PATH_MAX], err[256];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
 	bool all_closed;
@@ -113,6 +115,9 @@ int main(int argc, char **argv)
 	stats_init(table);
 	relay_p = (struct relay_params){ .cfg = &cfg, .table = table };
 	relay_init(&relay_p);
+	adapt_p = (struct adapt_params){ .cfg = &cfg };
+	if ((rc = adapt_init(&adapt_p)))
+		pr_warn("adaptive congestion control is off: %s", strerror(-rc));
 	listener_p = (struct listener_params){ .cfg = &cfg, .table = table };
 	nl = listener_init(&listener_p, lfds, err, sizeof(err));
 	if (nl < 0) {
@@ -142,6 +147,7 @@ int main(int argc, char **argv)
 
 	listener_fini();
 	all_closed = relay_fini(STOP_WAIT_NS);
+	adapt_fini();
 	timers_conn_log_now(); /* the log does not list connections that are gone */
 	queuer_fini();
 	if (all_closed)
@@ -154,6 +160,7 @@ int main(int argc, char **argv)
 fail:
 	listener_fini();
 	relay_fini(0);
+	adapt_fini();
 	stats_fini();
 	table_owner_fini(table, true);
 	return 1;

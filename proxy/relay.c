@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "conn.h"
 #include "dial.h"
 #include "pepsal_log.h"
@@ -133,6 +134,7 @@ static void conn_put(struct conn *c)
 	 * descriptor number closed here and perhaps reused */
 	conn_unlist(c);
 	aborted = atomic_load(&c->aborted);
+	adapt_unwatch(atomic_load(&c->fd[LEG_CLIENT]));
 	/* a lock held too long defers the removal to its next holder */
 	pepsal_table_remove(relay.p->table, c->slot, c->gen);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
@@ -207,6 +209,7 @@ static void c2s_thread(void *arg)
 		return;
 	}
 	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
+	adapt_watch(atomic_load(&c->fd[LEG_CLIENT]));
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));

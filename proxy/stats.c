@@ -17,6 +17,9 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_QUEUER_RESTARTS] = "proxy.queuer_restarts",
 	[PC_MISS_SERVED] = "proxy.miss_served",
 	[PC_SMALL_PIPES] = "proxy.small_pipes",
+	[PC_CC_ADAPTED] = "proxy.cc_adapted",
+	[PC_CC_RESTORED] = "proxy.cc_restored",
+	[PC_CC_STARTED_LOSSY] = "proxy.cc_started_lossy",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

@@ -20,6 +20,9 @@ enum proxy_counter {
 	PC_QUEUER_RESTARTS,
 	PC_MISS_SERVED,     /* lookup misses relayed by the original destination */
 	PC_SMALL_PIPES,     /* a gauge: pipes the kernel would not enlarge */
+	PC_CC_ADAPTED,      /* client legs switched to --client-cc-lossy */
+	PC_CC_RESTORED,     /* ... and back */
+	PC_CC_STARTED_LOSSY, /* ... from the start: their client's link was lossy */
 	PC_COUNT,
 };
 

@@ -10,7 +10,8 @@ $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 PROGRAMS += $(BUILD)/pepsal-shm
-PEPSAL_SHM_SRCS := shm/pepsal-shm.c shm/shm-list.c shm/shm-metrics.c shm/shm-serve.c
+PEPSAL_SHM_SRCS := shm/pepsal-shm.c shm/shm-list.c shm/shm-metrics.c shm/shm-serve.c \
+	shm/tcpinfo.c
 $(BUILD)/pepsal-shm: $(PEPSAL_SHM_SRCS:%.c=$(BUILD)/%.o) $(LIBPEPSAL)
 
 UNIT_TESTS += $(BUILD)/tests/test-table

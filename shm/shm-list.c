@@ -20,6 +20,7 @@
 #include "pepsal_opts.h"
 #include "pepsal_table.h"
 #include "shm-cli.h"
+#include "tcpinfo.h"
 
 /* ---- option parsers --------------------------------------------------- */
 
@@ -255,6 +256,7 @@ static void rows_json(const struct rows *rows, uint64_t now, bool rates)
 			printf(",\"bytes_s2c_per_s\":");
 			rate_json(r, PEPSAL_DIR_S2C);
 		}
+		tcpinfo_json(v, shm_age_s(now, v->syn_ns)); /* the client leg (sock_diag) */
 		putchar('}');
 	}
 	printf("],\"matched\":%zu,\"skipped\":%u", rows->n, rows->skipped);
@@ -281,6 +283,7 @@ static void rows_text(const struct rows *rows, uint64_t now, bool rates)
 			printf(" %12.0f %12.0f\n", r->rate[PEPSAL_DIR_C2S], r->rate[PEPSAL_DIR_S2C]);
 		else
 			printf(" %12s %12s\n", "-", "-");
+		tcpinfo_text(v, shm_age_s(now, v->syn_ns));
 	}
 	if (shown(rows) < rows->n)
 		printf("(%zu more not shown: --limit %u)\n", rows->n - shown(rows), opt.limit);
@@ -292,7 +295,10 @@ int shm_cmd_list(struct pepsal_table *t)
 {
 	uint64_t now = pepsal_now_ns();
 	struct rows rows = { 0 };
-	int r = collect(t, now, &rows);
+	int r;
+
+	tcpinfo_refresh();
+	r = collect(t, now, &rows);
 
 	if (r) {
 		fprintf(stderr, "pepsal-shm: %s\n", strerror(-r));
@@ -383,6 +389,7 @@ int shm_cmd_watch(struct pepsal_table *t)
 			poll(NULL, 0, (int)(opt.interval / 1000000));
 		now = pepsal_now_ns();
 		dt = p.at ? (double)(now - p.at) / 1e9 : 0;
+		tcpinfo_refresh();
 		ret = collect(t, now, &rows);
 		if (ret)
 			goto out;

@@ -11,5 +11,8 @@ UNIT_TESTS += $(BUILD)/tests/test-dial
 $(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-relay
 $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
-	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o) \
+	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o adapt.o) \
+	$(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-adapt
+$(BUILD)/tests/test-adapt: $(BUILD)/tests/unit/test-adapt.o $(BUILD)/proxy/adapt.o $(BUILD)/proxy/stats.o \
 	$(BUILD)/libpepsal.a

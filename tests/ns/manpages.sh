@@ -87,6 +87,9 @@ declare -A IPT_VAR=(
 	[--queue]=PEPSAL_QUEUE [--queue-mark]=PEPSAL_MARK [--route-mark]=PEPSAL_ROUTE_MARK
 	[--table]=PEPSAL_ROUTE_TABLE [--ipv4]=PEPSAL_IPT_FAMILY [--ipv6]=PEPSAL_IPT_FAMILY
 	[--backend]=PEPSAL_IPT_BACKEND [--chain]=PEPSAL_IPT_CHAIN
+	[--initcwnd]=PEPSAL_IPT_INITCWND [--initrwnd]=PEPSAL_IPT_INITRWND
+	[--knob-table]=PEPSAL_IPT_KNOB_TABLE [--shape]=PEPSAL_IPT_SHAPE
+	[--shape-limit]=PEPSAL_IPT_SHAPE_LIMIT
 )
 IPT_NOT_SETTINGS=" --mark --config --dry-run --verbose --help --version "
 missing=

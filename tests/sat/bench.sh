@@ -12,13 +12,19 @@
 #   --client std|initrwnd  unmodified client, or route initrwnd 100 on it
 #                          (and a 512 KB default receive buffer, without
 #                          which this kernel still offers 64 KB)
-#   --pep-cc auto|cubic|bbr  pepsal's satellite leg: auto = cubic without
-#                          loss, bbr with loss (see doc/benchmarks.md)
+#   --pep-cc adaptive|auto|cubic|bbr  pepsal's satellite leg: adaptive
+#                          (default) = --client-cc-mode adaptive, one
+#                          configuration for every row; auto = fixed cubic
+#                          without loss, fixed bbr with loss; cubic, bbr fixed
+#   --nopep-runs-lossy 1   runs of the no-PEP cells with loss (minutes each)
+#   --budget 3600          seconds; cells that would start later are skipped
+#   --no-nopep             pepsal only (the no-PEP column left empty)
 #   --pep-shape tbf|pacing|none  what keeps the satellite leg within the link
 #                          rate (satrun.sh PEP_SHAPE; default tbf)
 #   --pep-initcwnd 1000    initial window of the satellite leg, segments
 #   --out DIR
-# Long: the full matrix without a PEP at 1 % loss alone takes about an hour.
+# Long: the full matrix takes about 40 minutes (the no-PEP downloads at 1 %
+# loss take minutes each, hence one run of them by default).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
 . "$(dirname "$0")/satrun.sh"
@@ -26,19 +32,22 @@
 set -o pipefail
 
 RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
-CLIENT=std CC_MODE=auto OUT=$SRC/doc/sat
-usage() { sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; }
+CLIENT=std CC_MODE=adaptive OUT=$SRC/doc/sat NOPEP_RUNS_LOSSY=1 BUDGET=3600 NOPEP=1
+usage() { sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
 numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
 while [ $# -gt 0 ]; do
-	[ $# -ge 2 ] || case "$1" in -h|--help) ;; *) bad "option '$1' needs a value" ;; esac
+	[ $# -ge 2 ] || case "$1" in -h|--help|--no-nopep) ;; *) bad "option '$1' needs a value" ;; esac
 	case "$1" in
 	--rates) numbers "$1" "$2"; RATES=$2 ;;
 	--losses) numbers "$1" "$2"; LOSSES=$2 ;;
 	--sizes) numbers "$1" "$2"; SIZES=$2 ;;
 	--runs) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--runs needs a positive number, got '$2'"; RUNS=$2 ;;
 	--client) case "$2" in std|initrwnd) CLIENT=$2 ;; *) bad "--client is std or initrwnd, got '$2'" ;; esac ;;
-	--pep-cc) case "$2" in auto|cubic|bbr) CC_MODE=$2 ;; *) bad "--pep-cc is auto, cubic or bbr, got '$2'" ;; esac ;;
+	--pep-cc) case "$2" in adaptive|auto|cubic|bbr) CC_MODE=$2 ;; *) bad "--pep-cc is adaptive, auto, cubic or bbr, got '$2'" ;; esac ;;
+	--nopep-runs-lossy) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--nopep-runs-lossy needs a positive number, got '$2'"; NOPEP_RUNS_LOSSY=$2 ;;
+	--budget) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--budget needs seconds, got '$2'"; BUDGET=$2 ;;
+	--no-nopep) NOPEP=0; shift; continue ;;
 	--pep-shape) case "$2" in tbf|pacing|none) PEP_SHAPE=$2 ;; *) bad "--pep-shape is tbf, pacing or none, got '$2'" ;; esac ;;
 	--pep-initcwnd) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--pep-initcwnd needs a number, got '$2'"; PEP_INITCWND=$2 ;;
 	--out) OUT=$2 ;;
@@ -52,6 +61,7 @@ mkdir -p "$OUT"
 CSV=$OUT/sat-bench-$CLIENT.csv
 [ -s "$CSV" ] || echo "date,rate_mbit,loss_pct,client,mode,pep_cc,pep_settings,size,run,seconds,loadavg1" >"$CSV"
 SETTINGS="initcwnd $PEP_INITCWND shape $PEP_SHAPE sndbuf $PEP_SNDBUF"
+T_START=$(date +%s)
 echo "# $(date -u +%FT%TZ) pepsal: $SETTINGS; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -67,43 +77,59 @@ if [ "$CLIENT" = initrwnd ]; then sat_client_initrwnd 100 || exit 1; fi
 TABLE=$OUT/sat-bench-$CLIENT.md
 echo "pepsal: $SETTINGS, cc as noted; $(date -u +%F), loadavg at start $(cut -d' ' -f1-3 /proc/loadavg)" >"$TABLE"
 echo >>"$TABLE"
-printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up |\n' >>"$TABLE"
-printf '|------|------|------|--------|-------------|-------|----------|\n' >>"$TABLE"
+printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up | buffer drops (pepsal) |\n' >>"$TABLE"
+printf '|------|------|------|--------|-------------|-------|----------|-----------------------|\n' >>"$TABLE"
 for rate in $RATES; do
 	for loss in $LOSSES; do
+		if [ $(( $(date +%s) - T_START )) -ge "$BUDGET" ]; then
+			echo "| $rate Mbit/s | $loss % | skipped: the --budget of $BUDGET s was spent | | | | |" | tee -a "$TABLE"
+			continue
+		fi
 		SAT_RATE=$rate
 		sat_link_stop
 		sat_shape "$rate" "$(sat_bdp "$rate" "$SAT_RTT_MS")" || exit 1
 		sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" \
 			--seed "$RANDOM" || exit 1
 		for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
-		PEP_CC=$CC_MODE
+		PEP_CC=$CC_MODE PEP_CC_MODE=fixed
 		[ "$CC_MODE" = auto ] && { [ "$loss" = 0 ] && PEP_CC=cubic || PEP_CC=bbr; }
+		[ "$CC_MODE" = adaptive ] && PEP_CC=cubic PEP_CC_MODE=adaptive
 		dir=$TMP/$rate-$loss
 		mkdir -p "$dir"
 		for mode in nopep pep; do
 			[ "$mode" = pep ] && { pep_on || exit 1; }
+			runs=$RUNS
+			[ "$mode" = nopep ] && [ "$loss" != 0 ] && [ "$NOPEP_RUNS_LOSSY" -lt "$RUNS" ] &&
+				runs=$NOPEP_RUNS_LOSSY
+			[ "$mode" = nopep ] && [ "$NOPEP" = 0 ] && runs=0
 			for s in $SIZES; do
-				times=()
-				for ((r = 1; r <= RUNS; r++)); do
+				times=() drops=()
+				[ "$runs" -gt 0 ] || times=(nan)
+				for ((r = 1; r <= runs; r++)); do
+					d0=$(sat_tbf_drops eth0)
 					t=$(fetch "$s" "$dir/$mode-$s.$r.dat") || t=nan
+					# packets the link's 1-BDP buffer (toward the client) dropped
+					d=$(( $(sat_tbf_drops eth0) - d0 ))
 					times+=("$t")
-					echo "$(date -u +%FT%TZ),$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC,$SETTINGS" || echo ","),$s,$r,$t,$(cut -d' ' -f1 /proc/loadavg)" >>"$CSV"
-					printf '  %s Mbit/s %s %% %-5s %8s run %d: %s s\n' "$rate" "$loss" "$mode" "$s" "$r" "$t"
+					[ "$mode" = pep ] && drops+=("$d")
+					echo "$(date -u +%FT%TZ),$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC$([ "$PEP_CC_MODE" = adaptive ] && echo +adaptive),$SETTINGS" || echo ","),$s,$r,$t,$(cut -d' ' -f1 /proc/loadavg)" >>"$CSV"
+					printf '  %s Mbit/s %s %% %-5s %8s run %d: %s s, buffer drops %s (load %s)\n' "$rate" "$loss" \
+						"$mode" "$s" "$r" "$t" "$d" "$(cut -d' ' -f1 /proc/loadavg)"
 				done
 				t=$(median "${times[@]}")
 				printf -v "M_${mode}_$s" '%s' "$t"
-				for ((r = 1; r <= RUNS; r++)); do
+				[ "$mode" = pep ] && printf -v "D_$s" '%s' "$(median "${drops[@]}")"
+				for ((r = 1; r <= runs; r++)); do
 					[ "${times[r - 1]}" = "$t" ] && { cp "$dir/$mode-$s.$r.dat" "$dir/$mode-$s.dat"; break; }
 				done
 			done
 			[ "$mode" = pep ] && pep_off
 		done
 		for s in $SIZES; do
-			n="M_nopep_$s" p="M_pep_$s"
-			printf '| %s Mbit/s | %s %% | %s | %.2f s | %.2f s (%s) | %.2f s | %.2fx |\n' "$rate" "$loss" \
-				"$(human "$s")" "${!n}" "${!p}" "$PEP_CC" "$(ideal "$s")" \
-				"$(awk -v a="${!n}" -v b="${!p}" 'BEGIN { print a / b }')" | tee -a "$TABLE"
+			n="M_nopep_$s" p="M_pep_$s" dr="D_$s"
+			printf '| %s Mbit/s | %s %% | %s | %.2f s | %.2f s (%s) | %.2f s | %.2fx | %s |\n' "$rate" "$loss" \
+				"$(human "$s")" "${!n}" "${!p}" "$CC_MODE" "$(ideal "$s")" \
+				"$(awk -v a="${!n}" -v b="${!p}" 'BEGIN { print a / b }')" "${!dr}" | tee -a "$TABLE"
 		done
 		[ "$SIZES" = "100000 1000000 10000000" ] &&
 			sat_plot "$OUT/sat-$CLIENT-${rate}mbit-loss$loss.png" \

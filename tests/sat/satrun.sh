@@ -11,18 +11,21 @@ SAT_RTT_MS=${SAT_RTT_MS:-600}
 HTTP_PORT=8080
 PEP_PID=
 # The PEP's satellite leg, tuned as a deployment would be (see
-# doc/benchmarks.md, measured with tests/sat/tune.sh): an initial congestion
-# window of 1000 segments on the route toward the clients (so that only the
-# client's window limits the first round trips: with 100 the congestion
+# doc/benchmarks.md, measured with tests/sat/tune.sh), with pepsal's and
+# pepsal-iptables' own settings: an initial congestion window of 1000
+# segments toward the clients (pepsal-iptables --initcwnd: so that only the
+# client's window limits the first round trips; with 100 the congestion
 # window lagged behind it), the PEP's egress toward the satellite shaped at
-# the link rate (PEP_SHAPE=tbf: the modem's buffer never overflows), send
-# buffer of at least a BDP, congestion control (cubic without loss, bbr with).
+# the link rate (pepsal-iptables --shape, PEP_SHAPE=tbf: the modem's buffer
+# never overflows), send buffer of at least a BDP, congestion control
+# adaptive (cubic on a clean link, bbr while the loss is not congestion).
 PEP_INITCWND=${PEP_INITCWND:-1000}
 PEP_CC=${PEP_CC:-cubic}
+# PEP_CC_MODE fixed|adaptive: pepsal --client-cc-mode (adaptive: PEP_CC on a
+# clean link, PEP_CC_LOSSY while the leg loses packets without queueing)
+PEP_CC_MODE=${PEP_CC_MODE:-adaptive}
+PEP_CC_LOSSY=${PEP_CC_LOSSY:-bbr}
 PEP_SNDBUF=${PEP_SNDBUF:-4m}
-# PEP_CWND_LOCK N: route metric `cwnd lock N` (snd_cwnd_clamp of the
-# satellite leg); empty: none.
-PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
 # PEP_SHAPE: what keeps the satellite leg from overflowing the link's buffer,
 # on the pep's satellite-facing interface (eth0), at PEP_SHAPE_RATE Mbit/s
 # (default: the link rate):
@@ -31,9 +34,10 @@ PEP_CWND_LOCK=${PEP_CWND_LOCK:-}
 #         sockets, TCP's internal pacing: this kernel has no fq qdisc), the
 #         rate converted from frames (1514 bytes) to TCP payload (1448 bytes),
 #         as the kernel counts payload
-#   tbf   tbf shaper at the rate: the PEP's own egress is the bottleneck, TCP
-#         small queues hold the excess in the socket, the satellite modem's
-#         buffer stays empty (what a PEP integrated with its modem does)
+#   tbf   pepsal-iptables --shape: a tbf shaper at the rate, a BDP of queue:
+#         the PEP's own egress is the bottleneck, TCP small queues hold the
+#         excess in the socket, the satellite modem's buffer stays empty
+#         (what a PEP integrated with its modem does)
 PEP_SHAPE=${PEP_SHAPE:-tbf}
 # PEP_TIMESTAMPS 0: no TCP timestamps in the pep namespace (both legs)
 PEP_TIMESTAMPS=${PEP_TIMESTAMPS:-1}
@@ -74,17 +78,27 @@ pep_queue_bound() {
 	nsx "$NS_P" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '$1 == 0' | grep -q .
 }
 
-# pep_on: the tuned route, the rules (pepsal-iptables, SYNs from the
-# satellite side), pepsal with its queuer.
+# pep_knobs: pepsal-iptables' options of the satellite leg's knobs.
+pep_knobs() {
+	local rate=${PEP_SHAPE_RATE:-$SAT_RATE}
+	echo "--initcwnd $PEP_INITCWND"
+	[ "$PEP_SHAPE" = tbf ] || return 0
+	awk -v r="$rate" -v t="$SAT_RTT_MS" \
+		'BEGIN { printf "--shape %dk --shape-limit %d\n", r * 1000, r * 1e6 / 8 * t / 1000 }'
+}
+
+# pep_on: the rules and the knobs (pepsal-iptables, SYNs from the satellite
+# side), pepsal with its queuer.
 pep_on() {
-	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4 initcwnd "$PEP_INITCWND" \
-		${PEP_CWND_LOCK:+cwnd lock "$PEP_CWND_LOCK"} || return 1
-	pep_shape "$PEP_SHAPE" || return 1
+	case "$PEP_SHAPE" in none|pacing|tbf) ;;
+	*) echo "# PEP_SHAPE is none, pacing or tbf, not '$PEP_SHAPE'" >&2; return 1 ;;
+	esac
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_wmem="4096 65536 16777216" \
 		net.ipv4.tcp_rmem="4096 131072 16777216" net.ipv4.tcp_timestamps="$PEP_TIMESTAMPS" \
 		net.ipv4.tcp_slow_start_after_idle="$PEP_SSAI"
-	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 install >"$TMP/rules.log" 2>&1 ||
-		{ cat "$TMP/rules.log" >&2; return 1; }
+	# shellcheck disable=SC2046
+	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 $(pep_knobs) install \
+		>"$TMP/rules.log" 2>&1 || { cat "$TMP/rules.log" >&2; return 1; }
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
 	# ip netns exec forks: the shell it runs writes pepsal's own pid
 	rm -f "$TMP/pepsal.pid"
@@ -92,14 +106,16 @@ pep_on() {
 	[ "$PEP_SHAPE" = pacing ] && pace="--client-pacing $(awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" \
 		'BEGIN { printf "%dk", r * 1e3 * 1448 / 1514 }')"
 	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
-		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-sndbuf "$PEP_SNDBUF" \
-		--server-rcvbuf "$PEP_SNDBUF" $pace >>"$TMP/pepsal.log" 2>&1 &
+		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-cc-mode "$PEP_CC_MODE" \
+		--client-cc-lossy "$PEP_CC_LOSSY" --client-sndbuf "$PEP_SNDBUF" \
+		--server-rcvbuf "$PEP_SNDBUF" $pace ${PEP_ARGS:-} >>"$TMP/pepsal.log" 2>&1 &
 	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
 	[ -n "$PEP_PID" ] && on_exit "kill $PEP_PID"
 	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||
 		{ echo "# pepsal did not start:" >&2; tail -n 20 "$TMP/pepsal.log" >&2; return 1; }
 }
 
+# pep_off: pepsal stops, its rules and knobs go (the pep routes plainly).
 pep_off() {
 	[ -n "$PEP_PID" ] || return 0
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 remove >/dev/null 2>&1
@@ -108,24 +124,7 @@ pep_off() {
 	wait_until 10 sh -c "! kill -0 $PEP_PID" || kill -KILL "$PEP_PID" 2>/dev/null
 	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
 	PEP_PID=
-	ip -n "$NS_P" route replace 198.18.10.0/24 via $SAT_SP4
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_slow_start_after_idle=1
-	pep_shape none
-}
-
-# pep_shape none|pacing|tbf: the qdisc on the pep's satellite-facing interface.
-pep_shape() {
-	local rate=${PEP_SHAPE_RATE:-$SAT_RATE} burst
-	case "$1" in
-	none|pacing) tc -n "$NS_P" qdisc del dev eth0 root 2>/dev/null; return 0 ;;
-	tbf)
-		# burst as the link's (about 1 ms); a BDP of queue, which TCP small
-		# queues never fill with one flow
-		burst=$(awk -v r="$rate" 'BEGIN { b = int(r * 1e6 / 8 / 1000); print (b < 3028 ? 3028 : b) }')
-		tc -n "$NS_P" qdisc replace dev eth0 root tbf rate "${rate}mbit" burst "$burst" \
-			limit "$(awk -v r="$rate" -v t="$SAT_RTT_MS" 'BEGIN { print int(r * 1e6 / 8 * t / 1000) }')" ;;
-	*) echo "# PEP_SHAPE is none, pacing or tbf, not '$1'" >&2; return 1 ;;
-	esac
 }
 
 # pep_relayed: connections pepsal accepted so far (its table's counter).

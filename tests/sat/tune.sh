@@ -38,7 +38,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # apply VARIANT: set the PEP_* variables (defaults first), start pepsal
 apply() {
 	local v=$1 kv
-	PEP_INITCWND=100 PEP_CC=cubic PEP_SNDBUF=4m PEP_CWND_LOCK= PEP_SHAPE=none PEP_SHAPE_RATE= PEP_TIMESTAMPS=1 PEP_SSAI=1
+	PEP_INITCWND=100 PEP_CC=cubic PEP_CC_MODE=fixed PEP_CC_LOSSY=bbr PEP_SNDBUF=4m PEP_SHAPE=none PEP_SHAPE_RATE= PEP_TIMESTAMPS=1 PEP_SSAI=1
 	[ "$v" = nopep ] && return 0
 	IFS=, read -r -a kv <<<"${v#*:}"
 	for a in "${kv[@]}"; do

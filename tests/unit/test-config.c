@@ -180,6 +180,27 @@ static void test_cc(void)
 	g_assert_cmpstr(cc, ==, "reno");
 }
 
+/* --client-cc-mode: adaptive by default, with bbr for lossy legs. */
+static void test_cc_mode(void)
+{
+	struct proxy_config c;
+	enum cc_mode m = CC_MODE_ADAPTIVE;
+
+	g_assert_cmpint(parse(&c, NULL), ==, 0);
+	g_assert_cmpint(c.cc_mode, ==, CC_MODE_ADAPTIVE);
+	g_assert_cmpstr(c.cc_lossy, ==, "bbr");
+	g_assert_cmpint(parse(&c, "--client-cc-mode", "fixed", "--client-cc-lossy", "reno",
+			      NULL), ==, 0);
+	g_assert_cmpint(c.cc_mode, ==, CC_MODE_FIXED);
+	g_assert_cmpstr(c.cc_lossy, ==, "reno");
+	g_assert_false(config_parse_cc_mode("auto", &m, err, sizeof(err)));
+	g_assert_cmpint(m, ==, CC_MODE_ADAPTIVE);
+	g_assert_true(config_parse_cc_mode("fixed", &m, err, sizeof(err)));
+	g_assert_cmpint(m, ==, CC_MODE_FIXED);
+	g_assert_cmpint(parse(&c, "--client-cc-mode", "sometimes", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--client-cc-lossy", "no-such-cc", NULL), ==, -2);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -192,5 +213,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/port-range", test_port_range);
 	g_test_add_func("/config/rate", test_rate);
 	g_test_add_func("/config/cc", test_cc);
+	g_test_add_func("/config/cc-mode", test_cc_mode);
 	return g_test_run();
 }
