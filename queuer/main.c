@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -30,6 +31,10 @@
 #define DEFAULT_MARK 0x2u
 #define DEFAULT_ROUTING_MARK 0x1u
 #define READS_PER_WAKEUP 64 /* then look at the timer and signals again */
+/* Every SYN waits for the queuer: starved of CPU (a flood on a busy box),
+ * it lets the queue overflow and SYNs bypass it unaccelerated. Being one
+ * thread it can never take more than one core. */
+#define DEFAULT_NICE (-10)
 
 struct options {
 	uint32_t queue;
@@ -41,6 +46,7 @@ struct options {
 	uint64_t rcvbuf;
 	uint64_t proxy_timeout_ns;
 	uint32_t address_share;
+	int32_t nice;
 	bool create;
 	uint32_t capacity;
 	const char *pidfile;
@@ -80,6 +86,22 @@ bad:
 	return false;
 }
 
+/* A nice value, -20 to 19. */
+static bool parse_nice(const char *arg, void *dst, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < -20 || v > 19) {
+		snprintf(err, errlen, "expected a nice value from -20 to 19");
+		return false;
+	}
+	*(int32_t *)dst = (int32_t)v;
+	return true;
+}
+
 static struct options opt = {
 	.queue = 0,
 	.shm = PEPSAL_SHM_DEFAULT_NAME,
@@ -90,6 +112,7 @@ static struct options opt = {
 	.rcvbuf = 8u << 20,
 	.proxy_timeout_ns = 3000000000ull,
 	.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
+	.nice = DEFAULT_NICE,
 	.capacity = PEPSAL_TABLE_DEFAULT_CAPACITY,
 };
 
@@ -116,6 +139,9 @@ static const struct pepsal_opt options[] = {
 	{ "address-share", 0, PEPSAL_OPT_U32, &opt.address_share, "N",
 	  "a client address holds at most 1/N of the table as pending SYNs "
 	  "(default 2; 0: no limit)", 0, 65536, NULL },
+	{ "nice", 0, PEPSAL_OPT_CUSTOM, &opt.nice, "N",
+	  "scheduling priority, so that a busy machine does not starve the SYN path "
+	  "(default -10)", 0, 0, parse_nice },
 	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
 	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
 	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",
@@ -310,6 +336,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pepsal_log_init(PROG, false, LOG_DAEMON, opt.verbose);
+	if (setpriority(PRIO_PROCESS, 0, opt.nice) < 0)
+		pr_warn("cannot set the queuer's priority to nice %d (%s; CAP_SYS_NICE?): "
+			"on a busy machine SYNs may bypass it unaccelerated", (int)opt.nice,
+			strerror(errno));
 
 	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
 		pr_err("cannot fork: %s", strerror(-r));

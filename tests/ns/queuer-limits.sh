@@ -32,6 +32,8 @@ bad "--copy-range" --copy-range 10
 bad "--proxy-timeout" --proxy-timeout 0
 bad "--proxy-timeout" --proxy-timeout 3parsecs
 bad "--capacity" --capacity 3
+bad "--nice" --nice 30
+bad "--nice" --nice -x
 bad "--shm" --shm a/b
 bad "unknown option" --frobnicate
 bad "unexpected argument" extra
