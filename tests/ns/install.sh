@@ -57,7 +57,7 @@ check "the conf is the shipped one" cmp -s "$ROOT/rules/pepsal.conf" "$STAGE/etc
 for line in 'ExecStartPre=+/usr/sbin/pepsal-iptables --config /etc/pepsal/pepsal.conf install' \
 	'ExecStopPost=+/usr/sbin/pepsal-iptables --config /etc/pepsal/pepsal.conf remove' \
 	'Restart=on-failure' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
-	'PrivateTmp=yes' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE'; do
+	'PrivateTmp=yes' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SYS_NICE'; do
 	check "unit: $line" grep -qxF -- "$line" "$UNIT"
 done
 
