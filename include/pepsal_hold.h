@@ -7,7 +7,9 @@
  * the queuer gives the held SYN its verdict: marked (the proxy accepts it
  * over the connection it already has) or unmarked (end to end, so the
  * client sees the server's own refusal, ICMP error or silence).
- * One message per datagram; both sides ignore messages of other sizes.
+ * A request datagram carries one or more requests (net.unix.max_dgram_qlen
+ * is 10 by default: a burst of SYNs needs batches), an answer datagram one
+ * answer; the queuer ignores datagrams of other sizes.
  */
 #ifndef PEPSAL_HOLD_H
 #define PEPSAL_HOLD_H

@@ -30,6 +30,7 @@
 #define TIMEOUT_MARGIN_NS 200000000ull /* our dial ends before the queuer's hold */
 #define STOP_WAIT_NS 2000000000ull
 #define POLL_MS 500
+#define REQ_BATCH 128              /* requests per datagram at most (the queuer's) */
 
 struct ready {
 	int fd;                   /* -1: none */
@@ -183,13 +184,14 @@ static void *reader(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&pd.stopping)) {
-		struct pepsal_hold_req req;
+		static struct pepsal_hold_req req[REQ_BATCH];
 		ssize_t n;
 
 		if (poll(&p, 1, POLL_MS) > 0) {
-			while ((n = recv(pd.fd, &req, sizeof(req), MSG_DONTWAIT)) > 0)
-				if (n == (ssize_t)sizeof(req) && !atomic_load(&pd.stopping))
-					serve_request(&req);
+			while ((n = recv(pd.fd, req, sizeof(req), MSG_DONTWAIT)) > 0)
+				for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
+				     !atomic_load(&pd.stopping); i++)
+					serve_request(&req[i]);
 			if (n == 0 || (p.revents & (POLLHUP | POLLERR)))
 				break; /* shut down by predial_fini */
 		}

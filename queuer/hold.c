@@ -32,6 +32,8 @@
 
 #define HOLD_IDS 8                   /* packets (retransmissions) per connection */
 #define TOMB_NS 30000000000ull       /* decided records answer retransmissions */
+#define REQ_BATCH 128                /* requests per datagram (net.unix.max_dgram_qlen
+				      * is 10 by default: a burst needs batches) */
 
 struct hold_rec {
 	bool used, decided, marked;
@@ -49,6 +51,8 @@ struct queuer_hold {
 	uint32_t max;                /* connections held at once */
 	uint32_t nheld;
 	uint32_t nrecs;              /* 2 * max: held ones and tombstones */
+	uint32_t nout;               /* requests not sent yet */
+	struct pepsal_hold_req *out; /* max of them */
 	struct hold_rec recs[];
 };
 
@@ -58,6 +62,11 @@ int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max)
 
 	if (!h)
 		return -ENOMEM;
+	h->out = calloc(max, sizeof(*h->out));
+	if (!h->out) {
+		free(h);
+		return -ENOMEM;
+	}
 	h->fd = fd;
 	h->hold_ns = hold_ns;
 	h->max = max;
@@ -169,7 +178,8 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 
 	if (!h || h->fd < 0)
 		return false;
-	if (h->nheld >= h->max || !queuer_nfq_can_hold(qr->nfq) || !(r = free_rec(h))) {
+	if (h->nheld >= h->max || h->nout >= h->max || !queuer_nfq_can_hold(qr->nfq) ||
+	    !(r = free_rec(h))) {
 		qr->counts[QC_HOLD_FULL]++;
 		pr_ratelimited(LOG_WARNING, "%u SYNs held (--hold-max): new ones are "
 			       "accepted before their server answers", h->nheld);
@@ -185,12 +195,7 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	req.dst = p->dst;
 	req.tos = p->tos;
 	req.timeout_ms = (uint32_t)(h->hold_ns / 1000000);
-	if (send(h->fd, &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
-		qr->counts[QC_HOLD_FULL]++;
-		pr_ratelimited(LOG_WARNING, "cannot ask the proxy to dial: %s; SYN accepted "
-			       "before its server answers", strerror(errno));
-		return false;
-	}
+	h->out[h->nout++] = req; /* sent by queuer_hold_flush */
 	memset(r, 0, sizeof(*r));
 	r->used = true;
 	r->client = p->client;
@@ -205,6 +210,44 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	h->nheld++;
 	qr->counts[QC_HELD]++;
 	return true;
+}
+
+/* The channel is gone: every held SYN passes unmarked, no new holds. */
+static void channel_gone(struct queuer *qr, const char *why)
+{
+	struct queuer_hold *h = qr->hold;
+
+	pr_warn("the hold channel to the proxy %s: held SYNs pass unmarked, new ones are "
+		"no longer held", why);
+	queuer_hold_release_all(qr);
+	close(h->fd);
+	h->fd = -1;
+	h->nout = 0;
+}
+
+bool queuer_hold_flush(struct queuer *qr)
+{
+	struct queuer_hold *h = qr->hold;
+	uint32_t sent = 0;
+
+	if (!h || h->fd < 0)
+		return false;
+	while (sent < h->nout) {
+		uint32_t n = h->nout - sent < REQ_BATCH ? h->nout - sent : REQ_BATCH;
+		ssize_t w = send(h->fd, h->out + sent, n * sizeof(*h->out),
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOBUFS))
+			break; /* the proxy is busy: again when writable */
+		if (w < 0) {
+			channel_gone(qr, strerror(errno));
+			return false;
+		}
+		sent += n;
+	}
+	memmove(h->out, h->out + sent, (h->nout - sent) * sizeof(*h->out));
+	h->nout -= sent;
+	return h->nout > 0;
 }
 
 /* The proxy's answers; false when the channel is gone. */
@@ -255,11 +298,7 @@ void queuer_hold_input(struct queuer *qr)
 
 	if (!h || h->fd < 0 || read_answers(qr, pepsal_now_ns()))
 		return;
-	pr_warn("the proxy closed the hold channel: held SYNs pass unmarked, new ones "
-		"are no longer held");
-	queuer_hold_release_all(qr);
-	close(h->fd);
-	h->fd = -1;
+	channel_gone(qr, "was closed");
 }
 
 int queuer_hold_expire(struct queuer *qr, uint64_t now)
@@ -295,6 +334,7 @@ void queuer_hold_fini(struct queuer *qr)
 	queuer_hold_release_all(qr);
 	if (qr->hold->fd >= 0)
 		close(qr->hold->fd);
+	free(qr->hold->out);
 	free(qr->hold);
 	qr->hold = NULL;
 }

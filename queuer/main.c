@@ -271,6 +271,7 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 		int timeout = queuer_hold_expire(qr, pepsal_now_ns());
 
 		queuer_nfq_flush(nfq, NULL);
+		pfd[3].events = queuer_hold_flush(qr) ? POLLIN | POLLOUT : POLLIN;
 		pfd[3].fd = queuer_hold_fd(qr);
 		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
@@ -293,14 +294,17 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 				return n;
 			}
 		}
-		if (pfd[3].revents)
+		if (pfd[3].revents & ~POLLOUT) {
 			queuer_hold_input(qr);
+			queuer_counters_flush(qr, NULL);
+		}
 		if (pfd[1].revents) {
 			uint64_t expirations;
 
 			if (read(timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				return -errno;
 			queuer_table_follow(qr);
+			queuer_counters_flush(qr, NULL); /* the holds' outcomes */
 			pepsal_table_heartbeat(qr->table, PEPSAL_ROLE_QUEUER, pid, pepsal_now_ns());
 		}
 		if (pfd[2].revents) {

@@ -60,6 +60,7 @@ struct queuer_nfq {
 	struct queuer_nfq_stats own;    /* counts outside process() */
 	unsigned int npending;
 	struct pending_verdict pending[MAX_PENDING];
+	uint32_t later[MAX_PENDING];    /* flush_verdicts' scratch */
 	unsigned int nheld;
 	struct pending_verdict held[MAX_HELD]; /* id and the packet's mark on arrival */
 	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
@@ -105,24 +106,36 @@ static bool min_held(const struct queuer_nfq *q, uint32_t *min)
 	return true;
 }
 
-/* Send the collected verdicts in one message buffer. */
+/* Send the collected verdicts in one message buffer. A batch for id N may
+ * only cover packets whose verdicts come before it: it stays below every
+ * held id and below every id later in the list (released held packets are
+ * appended out of order). */
 static void flush_verdicts(struct queuer_nfq *q)
 {
 	struct queuer_nfq_stats *st = q->st ? q->st : &q->own;
 	size_t off = 0;
 	unsigned int i = 0;
-	uint32_t held_min = 0;
-	bool holding = min_held(q, &held_min);
+	uint32_t held = 0, bound;
+	bool holding = min_held(q, &held), bounded = holding;
 
+	/* later[k]: the smallest id from k on, held ones included */
+	bound = held;
+	for (unsigned int k = q->npending; k-- > 0;) {
+		if (!bounded || id_before(q->pending[k].id, bound))
+			bound = q->pending[k].id;
+		bounded = true;
+		q->later[k] = bound;
+	}
 	while (i < q->npending) {
 		unsigned int j = i;
 
 		/* extend the run while ids are consecutive and verdicts equal,
-		 * and the batch stays below every held packet */
+		 * and nothing answered later has a smaller id */
 		while (j + 1 < q->npending &&
 		       q->pending[j + 1].id == q->pending[j].id + 1 &&
 		       same_verdict(&q->pending[j + 1].v, &q->pending[i].v) &&
-		       (!holding || id_before(q->pending[j + 1].id, held_min)))
+		       (j + 2 < q->npending ? id_before(q->pending[j + 1].id, q->later[j + 2]) :
+			!holding || id_before(q->pending[j + 1].id, held)))
 			j++;
 		if (j > i) {
 			off += put_verdict(q->vbuf + off, q->queue, NFQNL_MSG_VERDICT_BATCH,

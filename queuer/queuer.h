@@ -95,6 +95,9 @@ bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
  * it cannot be held (then the caller marks it, accept-first). */
 bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, int slot, uint64_t now);
+/* Send the dial requests of the SYNs held since; true if some wait for the
+ * channel to be writable. */
+bool queuer_hold_flush(struct queuer *qr);
 /* The channel is readable: give the answered SYNs their verdicts. */
 void queuer_hold_input(struct queuer *qr);
 /* End holds past --hold-time (unmarked), forget old tombstones; returns

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../tools/proxy-env.sh"
 
 need_root
-need_cmd iptables ip6tables python3 curl tc
+need_cmd iptables ip6tables python3 curl
 [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
 	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
 topo_three || exit 1
@@ -37,6 +37,7 @@ wait_until 5 listening "$NS_S" 8082 || { echo "# the servers did not start"; exi
 # outcome HOST PORT SECONDS: "WHAT MS" of one client connect
 outcome() { nsx "$NS_C" python3 "$TOOLS/tcptool.py" connect "$@" 2>&1; }
 what() { echo "${1% *}"; }
+counter_ge() { [ "$(counter "$1")" -ge "$2" ]; }
 ms() { echo "${1##* }"; }
 
 # ---- without pepsal (nobody reads the queue: SYNs bypass it) -------------
@@ -51,7 +52,7 @@ for S in $S4 $S6; do
 		"ICMP '${direct[icmp$S]}', curl exit ${direct[curl$S]}"
 done
 
-proxy_start ${PROXY_OPTS:-} || { show_log; exit 1; }
+proxy_start --capacity 16384 ${PROXY_OPTS:-} || { show_log; exit 1; }
 
 # ---- the same through pepsal ------------------------------------------------
 for S in $S4 $S6; do
@@ -85,6 +86,60 @@ for pair in "$S4B $S4" "$S6B $S6"; do
 	case "$out" in *"$2: connected: server"*) ok "first address $1 refuses, the client reaches $2 ($(echo $out))" ;;
 		*) not_ok "first address $1 refuses, the client reaches $2 ($(echo $out))" ;; esac
 	check "... through pepsal (proxy.accepted +1)" test "$(counter proxy.accepted)" -eq $((a0 + 1))
+done
+
+# ---- the client's DSCP on both legs ------------------------------------------
+# AF11 (DSCP 10, TOS 0x28): counted on the upstream leg in the server and on
+# the client leg (the proxy's data toward the client) in the client
+for ipt in iptables ip6tables; do
+	nsx "$NS_S" $ipt -I INPUT -p tcp --dport 8081 -m dscp --dscp 10
+	nsx "$NS_C" $ipt -I INPUT -p tcp --sport 8081 -m dscp --dscp 10
+done
+dscp_count() { nsx "$1" "$2" -nvxL INPUT | awk '/DSCP match 0x0a/ { print $1; exit }'; }
+for S in $S4 $S6; do
+	ipt=iptables; [ $S = $S6 ] && ipt=ip6tables
+	a0=$(counter proxy.accepted) s0=$(dscp_count "$NS_S" $ipt) c0=$(dscp_count "$NS_C" $ipt)
+	out=$(outcome $S 8081 5 0x28)
+	check "DSCP 10 to $S: echoed ($out), through pepsal" \
+		test "$(what "$out")" = connected -a "$(counter proxy.accepted)" -gt "$a0"
+	check "... the server sees DSCP 10 on the upstream leg ($(dscp_count "$NS_S" $ipt) packets)" \
+		test "$(dscp_count "$NS_S" $ipt)" -gt "$s0"
+	check "... the client sees DSCP 10 on the client leg ($(dscp_count "$NS_C" $ipt) packets)" \
+		test "$(dscp_count "$NS_C" $ipt)" -gt "$c0"
+done
+
+# ---- 1,000 connections at once, each held while its dial is made ---------------
+for S in $S4 $S6; do
+	h0=$(counter queuer.hold_connected)
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S 8081 1000 2000 2>&1)
+	check "1000 concurrent held connections to $S, each verifying its data ($out)" no_fail "$out"
+	case "$out" in "1000/1000 "*) ;; *) not_ok "... all verified ($out)" ;; esac
+	[ -n "${HOLD_DEBUG:-}" ] && stats_json | python3 -c "import json,sys; d=json.load(sys.stdin)[\"counters\"]; print({k: v for k, v in d.items() if v})"
+	wait_until 5 counter_ge queuer.hold_connected $((h0 + 1000))
+	check "... each one held until its server answered (queuer.hold_connected +$(( $(counter queuer.hold_connected) - h0 )))" \
+		test "$(counter queuer.hold_connected)" -ge $((h0 + 1000))
+done
+
+# ---- SYN retransmissions during a slow dial ------------------------------------
+# the server drops the first two SYNs of the proxy's dial to 8082: it
+# connects on its second retransmission, 2 s later; meanwhile the client
+# retransmits its own SYN (after 1 s and 2 s)
+for ipt in iptables ip6tables; do
+	nsx "$NS_S" $ipt -A INPUT -p tcp --syn --dport 8082 -m statistic --mode nth --every 3 \
+		--packet 2 -j ACCEPT
+	nsx "$NS_S" $ipt -A INPUT -p tcp --syn --dport 8082 -j DROP
+done
+for S in $S4 $S6; do
+	: >"$TMP/accepts"
+	a0=$(counter proxy.accepted) r0=$(counter queuer.hold_retransmits)
+	out=$(outcome $S 8082 10)
+	check "slow dial to $S: connected ($out)" test "$(what "$out")" = connected
+	check "... after the client retransmitted its SYN (queuer.hold_retransmits +$(( $(counter queuer.hold_retransmits) - r0 )))" \
+		test "$(counter queuer.hold_retransmits)" -gt "$r0"
+	check "... one upstream connection ($(wc -l <"$TMP/accepts") accepted by the server)" \
+		test "$(wc -l <"$TMP/accepts")" -eq 1
+	check "... one proxied connection (proxy.accepted +$(( $(counter proxy.accepted) - a0 )))" \
+		test "$(counter proxy.accepted)" -eq $((a0 + 1))
 done
 
 finish
