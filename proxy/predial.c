@@ -206,7 +206,10 @@ int predial_init(const struct predial_params *p)
 	int sv[2], rc;
 
 	pd.p = p;
-	if (p->cfg->accept_first || p->cfg->no_queuer || p->cfg->mode != MODE_NFQUEUE)
+	/* -f: TCP Fast Open carries the client's first data in the upstream
+	 * SYN, which a dial made before the client is accepted cannot have */
+	if (p->cfg->accept_first || p->cfg->no_queuer || p->cfg->mode != MODE_NFQUEUE ||
+	    p->cfg->fastopen)
 		return 0;
 	pd.nslots = pepsal_table_capacity(p->table);
 	pd.ready = malloc((size_t)pd.nslots * sizeof(*pd.ready));

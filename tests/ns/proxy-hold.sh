@@ -37,13 +37,24 @@ wait_until 5 listening "$NS_S" 8082 || { echo "# the servers did not start"; exi
 # outcome HOST PORT SECONDS: "WHAT MS" of one client connect
 outcome() { nsx "$NS_C" python3 "$TOOLS/tcptool.py" connect "$@" 2>&1; }
 what() { echo "${1% *}"; }
+# best HOST PORT SECONDS: the fastest of three tries (a loaded machine
+# delays one now and then)
+best() {
+	local i out b=
+	for i in 1 2 3; do
+		out=$(outcome "$@")
+		if [ -z "$b" ] || python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" \
+			"$(ms "$out")" "$(ms "$b")"; then b=$out; fi
+	done
+	echo "$b"
+}
 counter_ge() { [ "$(counter "$1")" -ge "$2" ]; }
 ms() { echo "${1##* }"; }
 
 # ---- without pepsal (nobody reads the queue: SYNs bypass it) -------------
 declare -A direct
 for S in $S4 $S6; do
-	direct[refused$S]=$(outcome $S 7999 2)
+	direct[refused$S]=$(best $S 7999 2)
 	direct[black$S]=$(outcome $S 7998 2)
 	direct[icmp$S]=$(outcome $S 7997 2)
 	nsx "$NS_C" curl -s -o /dev/null --max-time 3 "http://$([ $S = $S6 ] && echo "[$S]" || echo $S):7999/"
@@ -56,10 +67,10 @@ proxy_start --capacity 16384 ${PROXY_OPTS:-} || { show_log; exit 1; }
 
 # ---- the same through pepsal ------------------------------------------------
 for S in $S4 $S6; do
-	out=$(outcome $S 7999 2)
+	out=$(best $S 7999 2)
 	check "closed port on $S: '$(what "$out")' as direct ('$(what "${direct[refused$S]}")')" \
 		test "$(what "$out")" = ConnectionRefusedError -a "$(what "${direct[refused$S]}")" = ConnectionRefusedError
-	check "... in $(ms "$out") ms, within 50 ms of direct ($(ms "${direct[refused$S]}") ms)" \
+	check "... in $(ms "$out") ms (best of 3), within 50 ms of direct ($(ms "${direct[refused$S]}") ms)" \
 		python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) + 50 else 1)" \
 		"$(ms "$out")" "$(ms "${direct[refused$S]}")"
 	nsx "$NS_C" curl -s -o /dev/null --max-time 3 "http://$([ $S = $S6 ] && echo "[$S]" || echo $S):7999/"
@@ -75,8 +86,9 @@ for S in $S4 $S6; do
 	check "black-holed port on $S: '$(what "$out")', no SYN-ACK from the PEP, as direct ('$(what "${direct[black$S]}")')" \
 		test "$(what "$out")" = timeout -a "$(what "${direct[black$S]}")" = timeout
 done
+wait_until 3 counter_ge queuer.hold_refused 8
 check "... the refusals counted (queuer.hold_refused $(counter queuer.hold_refused))" \
-	test "$(counter queuer.hold_refused)" -ge 4
+	test "$(counter queuer.hold_refused)" -ge 8
 
 # ---- two addresses, the first refusing -------------------------------------
 for pair in "$S4B $S4" "$S6B $S6"; do
@@ -141,5 +153,21 @@ for S in $S4 $S6; do
 	check "... one proxied connection (proxy.accepted +$(( $(counter proxy.accepted) - a0 )))" \
 		test "$(counter proxy.accepted)" -eq $((a0 + 1))
 done
+
+# ---- the queuer killed (SIGKILL) while it holds a SYN ------------------------
+# The kernel drops the packets queued on a closed queue socket: the client
+# retransmits its SYN (1 s later), which bypasses the unbound queue or is
+# held by the restarted queuer. It connects; the time is printed.
+h0=$(counter queuer.held) qpid=$(queuer_pid)
+nsx "$NS_C" python3 "$TOOLS/tcptool.py" connect $S4 8082 15 >"$TMP/killed.out" 2>&1 &
+cpid=$!
+wait_until 5 counter_ge queuer.held $((h0 + 1))
+kill -KILL "$qpid"
+wait $cpid
+out=$(cat "$TMP/killed.out")
+check "queuer killed while holding the SYN: the client still connects ($out ms)" \
+	test "$(what "$out")" = connected
+wait_until 10 role_alive queuer
+check "... and the queuer was restarted" test "$(queuer_pid)" != "$qpid"
 
 finish
