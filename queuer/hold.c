@@ -21,6 +21,7 @@
  * that stops, a full channel: every held SYN is accepted unmarked.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,14 +36,27 @@
 #define REQ_BATCH 128                /* requests per datagram (net.unix.max_dgram_qlen
 				      * is 10 by default: a burst needs batches) */
 
+#define NIL UINT32_MAX
+
+/* A held connection, or a decided one kept as a tombstone. Each record is
+ * on one list (free, held in start order, tombstones in decision order: the
+ * hold time and the tombstone's life are constant, so the heads are the
+ * oldest) and, unless free, in its key's hash chain; a held one also in its
+ * slot's chain (the proxy's answers name the slot). */
 struct hold_rec {
-	bool used, decided, marked;
+	bool decided, marked;
 	struct pepsal_endpoint client, dst;
 	uint32_t isn, slot, gen;
 	uint64_t until_ns;           /* held: the hold's end; decided: the tombstone's */
+	uint32_t prev, next;         /* its list */
+	uint32_t key_next, slot_next; /* its hash chains */
 	unsigned int nids;
 	uint32_t ids[HOLD_IDS];
 	uint32_t marks[HOLD_IDS];    /* each packet's mark on arrival */
+};
+
+struct rec_list {
+	uint32_t head, tail;
 };
 
 struct queuer_hold {
@@ -51,26 +65,119 @@ struct queuer_hold {
 	uint32_t max;                /* connections held at once */
 	uint32_t nheld;
 	uint32_t nrecs;              /* 2 * max: held ones and tombstones */
+	uint32_t mask;               /* hash buckets - 1 */
 	uint32_t nout;               /* requests not sent yet */
 	struct pepsal_hold_req *out; /* max of them */
-	struct hold_rec recs[];
+	struct rec_list free, held, tomb;
+	uint32_t *key_bucket, *slot_bucket;
+	struct hold_rec *recs;
 };
+
+/* ---- the lists and hash chains -------------------------------------------- */
+
+static void list_push(struct queuer_hold *h, struct rec_list *l, uint32_t i)
+{
+	h->recs[i].prev = l->tail;
+	h->recs[i].next = NIL;
+	if (l->tail != NIL)
+		h->recs[l->tail].next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static void list_remove(struct queuer_hold *h, struct rec_list *l, uint32_t i)
+{
+	struct hold_rec *r = &h->recs[i];
+
+	if (r->prev != NIL)
+		h->recs[r->prev].next = r->next;
+	else
+		l->head = r->next;
+	if (r->next != NIL)
+		h->recs[r->next].prev = r->prev;
+	else
+		l->tail = r->prev;
+}
+
+static uint32_t key_hash(const struct queuer_hold *h, const struct pepsal_endpoint *client,
+			 const struct pepsal_endpoint *dst, uint32_t isn)
+{
+	uint32_t x = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		x = (x ^ client->addr[i]) * 16777619u;
+	x = (x ^ client->port) * 16777619u;
+	x = (x ^ dst->port) * 16777619u;
+	x = (x ^ isn) * 16777619u;
+	return (x ^ (x >> 15)) & h->mask;
+}
+
+static uint32_t slot_hash(const struct queuer_hold *h, uint32_t slot)
+{
+	return (slot * 2654435761u >> 7) & h->mask;
+}
+
+/* Unlink I from the chain starting at *HEAD, linked through its field at
+ * offset LINK (key_next or slot_next). */
+static void chain_remove(struct queuer_hold *h, uint32_t *head, uint32_t i, size_t link)
+{
+	for (uint32_t *p = head; *p != NIL;
+	     p = (uint32_t *)((char *)&h->recs[*p] + link)) {
+		if (*p == i) {
+			*p = *(uint32_t *)((char *)&h->recs[i] + link);
+			return;
+		}
+	}
+}
+
+static void key_unlink(struct queuer_hold *h, uint32_t i)
+{
+	struct hold_rec *r = &h->recs[i];
+
+	chain_remove(h, &h->key_bucket[key_hash(h, &r->client, &r->dst, r->isn)], i,
+		     offsetof(struct hold_rec, key_next));
+}
+
+static void slot_unlink(struct queuer_hold *h, uint32_t i)
+{
+	chain_remove(h, &h->slot_bucket[slot_hash(h, h->recs[i].slot)], i,
+		     offsetof(struct hold_rec, slot_next));
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
 
 int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max)
 {
-	struct queuer_hold *h = calloc(1, sizeof(*h) + 2 * (size_t)max * sizeof(struct hold_rec));
+	struct queuer_hold *h = calloc(1, sizeof(*h));
+	uint32_t nb = 1;
 
 	if (!h)
 		return -ENOMEM;
+	h->nrecs = 2 * max;
+	while (nb < h->nrecs)
+		nb <<= 1;
+	h->mask = nb - 1;
 	h->out = calloc(max, sizeof(*h->out));
-	if (!h->out) {
+	h->recs = calloc(h->nrecs, sizeof(*h->recs));
+	h->key_bucket = malloc(nb * sizeof(uint32_t));
+	h->slot_bucket = malloc(nb * sizeof(uint32_t));
+	if (!h->out || !h->recs || !h->key_bucket || !h->slot_bucket) {
+		free(h->out);
+		free(h->recs);
+		free(h->key_bucket);
+		free(h->slot_bucket);
 		free(h);
 		return -ENOMEM;
 	}
+	memset(h->key_bucket, 0xff, nb * sizeof(uint32_t));
+	memset(h->slot_bucket, 0xff, nb * sizeof(uint32_t));
+	h->free = h->held = h->tomb = (struct rec_list){ NIL, NIL };
+	for (uint32_t i = 0; i < h->nrecs; i++)
+		list_push(h, &h->free, i);
 	h->fd = fd;
 	h->hold_ns = hold_ns;
 	h->max = max;
-	h->nrecs = 2 * max;
 	qr->hold = h;
 	return 0;
 }
@@ -98,11 +205,16 @@ static struct queuer_verdict rec_verdict(const struct queuer *qr, const struct h
 	return r->marked ? marked_verdict(qr, mark) : unmarked_verdict(qr, mark);
 }
 
-/* Give every packet of R its verdict; unmarked frees the pending entry. */
-static void decide(struct queuer *qr, struct hold_rec *r, bool marked, uint64_t now)
+/* Give every packet of the held record I its verdict and make it a
+ * tombstone; unmarked frees the pending entry. */
+static void decide(struct queuer *qr, uint32_t i, bool marked, uint64_t now)
 {
 	struct queuer_hold *h = qr->hold;
+	struct hold_rec *r = &h->recs[i];
 
+	list_remove(h, &h->held, i);
+	slot_unlink(h, i);
+	list_push(h, &h->tomb, i);
 	r->decided = true;
 	r->marked = marked;
 	r->until_ns = now + TOMB_NS;
@@ -110,17 +222,18 @@ static void decide(struct queuer *qr, struct hold_rec *r, bool marked, uint64_t 
 	if (!marked)
 		pepsal_table_remove(qr->table, r->slot, r->gen);
 	qr->counts[marked ? QC_MARKED : QC_HOLD_UNMARKED]++;
-	for (unsigned int i = 0; i < r->nids; i++)
-		queuer_nfq_release(qr->nfq, r->ids[i], rec_verdict(qr, r, r->marks[i]));
+	for (unsigned int k = 0; k < r->nids; k++)
+		queuer_nfq_release(qr->nfq, r->ids[k], rec_verdict(qr, r, r->marks[k]));
 	r->nids = 0;
 }
 
 static struct hold_rec *find(struct queuer_hold *h, const struct queuer_parsed *p)
 {
-	for (uint32_t i = 0; i < h->nrecs; i++) {
+	for (uint32_t i = h->key_bucket[key_hash(h, &p->client, &p->dst, p->isn)]; i != NIL;
+	     i = h->recs[i].key_next) {
 		struct hold_rec *r = &h->recs[i];
 
-		if (r->used && r->isn == p->isn && pepsal_endpoint_equal(&r->client, &p->client) &&
+		if (r->isn == p->isn && pepsal_endpoint_equal(&r->client, &p->client) &&
 		    pepsal_endpoint_equal(&r->dst, &p->dst))
 			return r;
 	}
@@ -152,20 +265,21 @@ bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
 	return true;
 }
 
-/* A free record: an unused one, else the oldest tombstone. */
-static struct hold_rec *free_rec(struct queuer_hold *h)
+/* A free record: an unused one, else the oldest tombstone's. NIL: none. */
+static uint32_t alloc_rec(struct queuer_hold *h)
 {
-	struct hold_rec *old = NULL;
+	uint32_t i = h->free.head;
 
-	for (uint32_t i = 0; i < h->nrecs; i++) {
-		struct hold_rec *r = &h->recs[i];
-
-		if (!r->used)
-			return r;
-		if (r->decided && (!old || r->until_ns < old->until_ns))
-			old = r;
+	if (i != NIL) {
+		list_remove(h, &h->free, i);
+		return i;
 	}
-	return old;
+	i = h->tomb.head;
+	if (i != NIL) {
+		list_remove(h, &h->tomb, i);
+		key_unlink(h, i);
+	}
+	return i;
 }
 
 bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
@@ -175,11 +289,12 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	struct pepsal_entry_view e;
 	struct pepsal_hold_req req;
 	struct hold_rec *r;
+	uint32_t i;
 
 	if (!h || h->fd < 0)
 		return false;
 	if (h->nheld >= h->max || h->nout >= h->max || !queuer_nfq_can_hold(qr->nfq) ||
-	    !(r = free_rec(h))) {
+	    (h->free.head == NIL && h->tomb.head == NIL)) {
 		qr->counts[QC_HOLD_FULL]++;
 		pr_ratelimited(LOG_WARNING, "%u SYNs held (--hold-max): new ones are "
 			       "accepted before their server answers", h->nheld);
@@ -196,8 +311,9 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	req.tos = p->tos;
 	req.timeout_ms = (uint32_t)(h->hold_ns / 1000000);
 	h->out[h->nout++] = req; /* sent by queuer_hold_flush */
+	i = alloc_rec(h);
+	r = &h->recs[i];
 	memset(r, 0, sizeof(*r));
-	r->used = true;
 	r->client = p->client;
 	r->dst = p->dst;
 	r->isn = p->isn;
@@ -207,6 +323,11 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	r->ids[0] = pkt->id;
 	r->marks[0] = pkt->mark;
 	r->nids = 1;
+	r->key_next = h->key_bucket[key_hash(h, &r->client, &r->dst, r->isn)];
+	h->key_bucket[key_hash(h, &r->client, &r->dst, r->isn)] = i;
+	r->slot_next = h->slot_bucket[slot_hash(h, r->slot)];
+	h->slot_bucket[slot_hash(h, r->slot)] = i;
+	list_push(h, &h->held, i);
 	h->nheld++;
 	qr->counts[QC_HELD]++;
 	return true;
@@ -262,10 +383,11 @@ static bool read_answers(struct queuer *qr, uint64_t now)
 			return errno == EAGAIN || errno == EINTR;
 		if (n != (ssize_t)sizeof(a))
 			continue;
-		for (uint32_t i = 0; i < h->nrecs; i++) {
+		for (uint32_t i = h->slot_bucket[slot_hash(h, a.slot)]; i != NIL;
+		     i = h->recs[i].slot_next) {
 			struct hold_rec *r = &h->recs[i];
 
-			if (!r->used || r->decided || r->slot != a.slot || r->gen != a.gen)
+			if (r->slot != a.slot || r->gen != a.gen)
 				continue;
 			if (a.err == 0)
 				qr->counts[QC_HOLD_CONNECTED]++;
@@ -273,7 +395,7 @@ static bool read_answers(struct queuer *qr, uint64_t now)
 				qr->counts[QC_HOLD_REFUSED]++;
 			else
 				qr->counts[QC_HOLD_FAILED]++;
-			decide(qr, r, a.err == 0, now);
+			decide(qr, i, a.err == 0, now);
 			break;
 		}
 	}
@@ -287,9 +409,8 @@ void queuer_hold_release_all(struct queuer *qr)
 
 	if (!h)
 		return;
-	for (uint32_t i = 0; i < h->nrecs; i++)
-		if (h->recs[i].used && !h->recs[i].decided)
-			decide(qr, &h->recs[i], false, now);
+	while (h->held.head != NIL)
+		decide(qr, h->held.head, false, now);
 }
 
 void queuer_hold_input(struct queuer *qr)
@@ -304,27 +425,21 @@ void queuer_hold_input(struct queuer *qr)
 int queuer_hold_expire(struct queuer *qr, uint64_t now)
 {
 	struct queuer_hold *h = qr->hold;
-	uint64_t next = UINT64_MAX;
+	uint32_t i;
 
 	if (!h)
 		return -1;
-	for (uint32_t i = 0; i < h->nrecs; i++) {
-		struct hold_rec *r = &h->recs[i];
-
-		if (!r->used)
-			continue;
-		if (r->until_ns <= now) {
-			if (r->decided) {
-				r->used = false;
-				continue;
-			}
-			qr->counts[QC_HOLD_EXPIRED]++;
-			decide(qr, r, false, now);
-		}
-		if (!r->decided && r->until_ns < next)
-			next = r->until_ns;
+	while ((i = h->held.head) != NIL && h->recs[i].until_ns <= now) {
+		qr->counts[QC_HOLD_EXPIRED]++;
+		decide(qr, i, false, now);
 	}
-	return next == UINT64_MAX ? -1 : (int)((next - now + 999999) / 1000000);
+	while ((i = h->tomb.head) != NIL && h->recs[i].until_ns <= now) {
+		list_remove(h, &h->tomb, i);
+		key_unlink(h, i);
+		list_push(h, &h->free, i);
+	}
+	i = h->held.head;
+	return i == NIL ? -1 : (int)((h->recs[i].until_ns - now + 999999) / 1000000);
 }
 
 void queuer_hold_fini(struct queuer *qr)
@@ -335,6 +450,9 @@ void queuer_hold_fini(struct queuer *qr)
 	if (qr->hold->fd >= 0)
 		close(qr->hold->fd);
 	free(qr->hold->out);
+	free(qr->hold->recs);
+	free(qr->hold->key_bucket);
+	free(qr->hold->slot_bucket);
 	free(qr->hold);
 	qr->hold = NULL;
 }

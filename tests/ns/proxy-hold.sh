@@ -131,6 +131,10 @@ for S in $S4 $S6; do
 	check "... each one held until its server answered (queuer.hold_connected +$(( $(counter queuer.hold_connected) - h0 )))" \
 		test "$(counter queuer.hold_connected)" -ge $((h0 + 1000))
 done
+# a batch verdict past a held packet would take it (or a verdict would name
+# a packet already answered): the kernel refuses the late verdict
+check "no verdict refused while SYNs were held (queuer.verdict_errors $(counter queuer.verdict_errors))" \
+	test "$(counter queuer.verdict_errors)" -eq 0
 
 # ---- SYN retransmissions during a slow dial ------------------------------------
 # the server drops the first two SYNs of the proxy's dial to 8082: it

@@ -18,6 +18,7 @@ PEP_PID=
 # the link rate (PEP_SHAPE=tbf: the modem's buffer never overflows), send
 # buffer of at least a BDP, congestion control (cubic without loss, bbr with).
 PEP_INITCWND=${PEP_INITCWND:-1000}
+# PEP_EXTRA_OPTS: more pepsal options (e.g. --accept-first).
 PEP_CC=${PEP_CC:-cubic}
 PEP_SNDBUF=${PEP_SNDBUF:-4m}
 # PEP_CWND_LOCK N: route metric `cwnd lock N` (snd_cwnd_clamp of the
@@ -93,7 +94,7 @@ pep_on() {
 		'BEGIN { printf "%dk", r * 1e3 * 1448 / 1514 }')"
 	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
 		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-sndbuf "$PEP_SNDBUF" \
-		--server-rcvbuf "$PEP_SNDBUF" $pace >>"$TMP/pepsal.log" 2>&1 &
+		--server-rcvbuf "$PEP_SNDBUF" $pace ${PEP_EXTRA_OPTS:-} >>"$TMP/pepsal.log" 2>&1 &
 	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
 	[ -n "$PEP_PID" ] && on_exit "kill $PEP_PID"
 	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||

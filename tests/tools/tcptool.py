@@ -95,8 +95,11 @@ def srv_serve_peer(port, ident="server"):
     serve(port, h)
 
 
-def srv_echo(port):
+def srv_echo(port, out=None):
     async def h(reader, writer):
+        if out:  # one line per accepted connection
+            with open(out, "a") as f:
+                f.write(f"{unmap(writer.get_extra_info('peername')[0])}\n")
         try:
             while True:
                 data = await reader.read(1 << 16)
@@ -156,23 +159,6 @@ def srv_watch_rst(port, out):
             how = "reset"
         with open(out, "a") as f:
             f.write(f"{how} {n}\n")
-        writer.close()
-    serve(port, h)
-
-
-def srv_count_echo(port, out):
-    async def h(reader, writer):
-        with open(out, "a") as f:
-            f.write(f"{unmap(writer.get_extra_info('peername')[0])}\n")
-        try:
-            while True:
-                data = await reader.read(1 << 16)
-                if not data:
-                    break
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
         writer.close()
     serve(port, h)
 
@@ -405,7 +391,7 @@ def main(argv):
     elif cmd == "hold":
         cli_hold(a[0], int(a[1]), int(a[2]), a[3])
     elif cmd == "count-echo":
-        srv_count_echo(int(a[0]), a[1])
+        srv_echo(int(a[0]), a[1])
     elif cmd == "connect":
         cli_connect(a[0], int(a[1]), float(a[2]), int(a[3], 0) if len(a) > 3 else None)
     elif cmd == "first":
