@@ -26,7 +26,7 @@
 #                             connections minus without, divided
 # Besides (first round only, into setup.md): what a client sees when it
 # connects to a refusing, an ICMP-rejecting and a black-holed destination
-# (tests/tools/tcptool.py connect, 2 s timeout): the outcome and its time.
+# (tests/tools/tcptool.py connect): the outcome and its time.
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
 # BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
@@ -361,7 +361,7 @@ measure_idle() {
 }
 
 # What a client sees at connect: a closed port (the server's RST), an ICMP
-# host-unreachable, a black hole (2 s timeout). One line per case in
+# host-unreachable (5 s timeout for both), a black hole (2 s). One line per case in
 # setup.csv: design,case,outcome,ms.
 SETUP_CSV=$OUT/setup.csv
 PORT_CLOSED=7999 PORT_ICMP=7997 PORT_BLACK=7998
@@ -369,10 +369,10 @@ nsx "$NS_S" iptables -A INPUT -p tcp --dport $PORT_ICMP -j REJECT --reject-with 
 nsx "$NS_S" iptables -A INPUT -p tcp --dport $PORT_BLACK -j DROP
 measure_setup() {
 	[ "$ROUND" = 1 ] || return 0
-	local c p out
-	for c in refused:$PORT_CLOSED icmp:$PORT_ICMP blackhole:$PORT_BLACK; do
-		p=${c#*:}
-		out=$(nsx "$NS_C" python3 "$SRC/tests/tools/tcptool.py" connect $S4 "$p" 2 2>&1 | tail -1)
+	local c p t out
+	for c in refused:$PORT_CLOSED:5 icmp:$PORT_ICMP:5 blackhole:$PORT_BLACK:2; do
+		p=${c#*:} t=${c##*:} p=${p%:*}
+		out=$(nsx "$NS_C" python3 "$SRC/tests/tools/tcptool.py" connect $S4 "$p" "$t" 2>&1 | tail -1)
 		echo "$DESIGN,${c%%:*},${out% *},${out##* }" >>"$SETUP_CSV"
 	done
 	wait_until 10 quiet
@@ -425,7 +425,7 @@ python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
 python3 - "$SETUP_CSV" >"$OUT/setup.md" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-cases = [("refused", "closed port (RST)"), ("icmp", "ICMP host unreachable"),
+cases = [("refused", "closed port (RST)"), ("icmp", "ICMP host unreachable (5 s timeout)"),
          ("blackhole", "black hole (2 s timeout)")]
 designs = list(dict.fromkeys(r["design"] for r in rows))
 print("| destination | " + " | ".join(designs) + " |")

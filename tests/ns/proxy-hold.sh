@@ -32,7 +32,8 @@ nsx "$NS_S" ip6tables -A INPUT -d $S6B -p tcp --dport 8080 -j REJECT --reject-wi
 bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer 8080 server
 bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo 8081
 bg "$NS_S" "$TMP/count.log" python3 "$TOOLS/tcptool.py" count-echo 8082 "$TMP/accepts"
-wait_until 5 listening "$NS_S" 8082 || { echo "# the servers did not start"; exit 1; }
+wait_until 15 listening "$NS_S" 8081 && wait_until 15 listening "$NS_S" 8082 ||
+	{ echo "# the servers did not start"; exit 1; }
 
 # outcome HOST PORT SECONDS: "WHAT MS" of one client connect
 outcome() { nsx "$NS_C" python3 "$TOOLS/tcptool.py" connect "$@" 2>&1; }
