@@ -195,6 +195,7 @@ static void config_defaults(struct proxy_config *c)
 	c->mark = "0x2/0x2";
 	c->transparent = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
+	c->hold_ns = 3 * 1000000000ull;
 	c->log_interval_ns = 10 * 1000000000ull;
 	c->pipe_size = 1u << 20;
 	c->upstream_ports = (32767u << 16) | 20000u;
@@ -269,6 +270,13 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, config_parse_mark },
 	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &c->no_queuer, NULL,
 	  "do not start pepsal-queuer (it runs separately)", 0, 0, NULL },
+	{ "accept-first", 0, PEPSAL_OPT_FLAG, &c->accept_first, NULL,
+	  "accept clients before their server answered (legacy): refusals and "
+	  "unreachable servers become resets", 0, 0, NULL },
+	{ "hold-time", 0, PEPSAL_OPT_DURATION, &c->hold_ns, "DURATION",
+	  "the queuer holds a SYN while the server is dialed at most this long, "
+	  "then lets it through end to end (default 3s)", 100000000ull,
+	  60 * 1000000000ull, NULL },
 	{ "queuer", 0, PEPSAL_OPT_STRING, &c->queuer_path, "PATH",
 	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
 	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &c->transparent, NULL,

@@ -129,7 +129,7 @@ uint16_t dial_choose_port(const struct dial_ctx *d, uint32_t range,
 /* One connect attempt with source port PORT (0: the kernel's choice).
  * Returns the fd, or -errno; -EADDRNOTAVAIL: that 4-tuple is taken. */
 static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *client,
-		     const struct pepsal_endpoint *dst, uint16_t port)
+		     const struct pepsal_endpoint *dst, uint16_t port, int tos)
 {
 	const struct proxy_config *cfg = d->cfg;
 	struct sockaddr_storage ss;
@@ -147,6 +147,8 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 	}
 	if (cfg->fastopen)
 		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
+	if (tos >= 0)
+		sock_set_tos(fd, dst->family, tos);
 	if (cfg->transparent && client->family == dst->family) {
 		struct pepsal_endpoint from = *client;
 
@@ -170,7 +172,8 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 			rc = -errno;
 			goto fail;
 		}
-		rc = wait_connected(fd, cfg->connect_timeout_ns, d->cancel);
+		rc = wait_connected(fd, d->timeout_ns ? d->timeout_ns : cfg->connect_timeout_ns,
+				    d->cancel);
 		if (rc)
 			goto fail;
 	}
@@ -189,6 +192,12 @@ fail:
 int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		  const struct pepsal_endpoint *dst)
 {
+	return dial_upstream_tos(d, client, dst, -1);
+}
+
+int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		      const struct pepsal_endpoint *dst, int tos)
+{
 	uint32_t range = d->cfg->transparent ? d->cfg->upstream_ports : 0;
 	int rc = -EADDRNOTAVAIL;
 
@@ -199,9 +208,9 @@ int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client
 
 		if (!port)
 			break;
-		rc = dial_once(d, client, dst, port);
+		rc = dial_once(d, client, dst, port, tos);
 	}
 	if (rc == -EADDRNOTAVAIL) /* no range, or it is crowded: any port */
-		rc = dial_once(d, client, dst, 0);
+		rc = dial_once(d, client, dst, 0, tos);
 	return rc;
 }

@@ -15,12 +15,18 @@ struct dial_ctx {
 	const struct proxy_config *cfg;
 	struct pepsal_table *table;    /* the source-port check; NULL: none */
 	const atomic_bool *cancel;     /* set: stop waiting (shutdown); may be NULL */
+	uint64_t timeout_ns;           /* 0: cfg's --connect-timeout */
 };
 
 /* Connect to DST, from CLIENT's address if transparent; non-blocking with
  * the configured timeout. Returns the connected (blocking) fd or -errno. */
 int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		  const struct pepsal_endpoint *dst);
+
+/* The same, the SYN and the data carrying TOS (IPv4 TOS / IPv6 traffic
+ * class: the client's DSCP); TOS < 0: the system's. */
+int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		      const struct pepsal_endpoint *dst, int tos);
 
 /* A source port of RANGE ((hi << 16) | lo) for a transparent dial from
  * CLIENT to DST that no client connection in the table holds, or 0 when

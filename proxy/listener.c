@@ -28,6 +28,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
+#include "predial.h"
 #include "relay.h"
 #include "sockopt.h"
 #include "stats.h"
@@ -330,7 +331,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 	struct pepsal_endpoint peer, odst = { 0 };
 	struct pepsal_entry_view entry;
 	char a[PEPSAL_ENDPOINT_STRLEN];
-	int rc;
+	int rc, server_fd = -1, tos;
 
 	if (pepsal_endpoint_from_sockaddr(&peer, (const struct sockaddr *)ss, sl) < 0) {
 		sock_reset_close(fd);
@@ -349,7 +350,12 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		return;
 	}
 	entry.client = peer; /* the dial binds to its address */
-	rc = relay_start(fd, &entry);
+	/* a held SYN: its server answered our dial already */
+	if (entry.slot != UINT32_MAX)
+		server_fd = predial_take(entry.slot, entry.gen, &tos);
+	if (server_fd >= 0)
+		sock_set_tos(fd, peer.family, tos); /* the client leg keeps the DSCP */
+	rc = relay_start_dialed(fd, server_fd, &entry);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot relay the connection from %s: %s",
 			       pepsal_endpoint_format(&peer, a), strerror(-rc));

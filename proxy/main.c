@@ -20,6 +20,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
+#include "predial.h"
 #include "process.h"
 #include "queuer_child.h"
 #include "relay.h"
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 	struct pepsal_table *table = NULL;
 	struct relay_params relay_p;
 	struct listener_params listener_p;
+	struct predial_params predial_p;
 	struct timers_params timers_p;
 	struct adapt_params adapt_p;
 	char dir[PATH_MAX], err[256];
@@ -132,8 +134,11 @@ int main(int argc, char **argv)
 	}
 	if (table_owner_claim(table))
 		goto fail;
+	predial_p = (struct predial_params){ .cfg = &cfg, .table = table };
+	if ((rc = predial_init(&predial_p)))
+		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
 	process_self_dir(dir, sizeof(dir));
-	queuer_init(&cfg, pepsal_table_name(table), dir);
+	queuer_init(&cfg, pepsal_table_name(table), dir, predial_child_fd());
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
 	pr_info("pepsal %s (%s mode) listening on %s port %u (table %s of %u entries, "
@@ -146,6 +151,7 @@ int main(int argc, char **argv)
 	main_loop(sfd, lfds, nl, &cfg);
 
 	listener_fini();
+	predial_fini();
 	all_closed = relay_fini(STOP_WAIT_NS);
 	adapt_fini();
 	timers_conn_log_now(); /* the log does not list connections that are gone */

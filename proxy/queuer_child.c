@@ -7,6 +7,7 @@
  * the queue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +32,9 @@ static struct {
 	bool stopping;            /* queuer_fini: no more restarts */
 	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
 	char queue[16];
-	char *argv[12];
+	char notify_fd[16], hold[32];
+	int child_fd;             /* the hold channel's end it inherits, -1: none */
+	char *argv[16];
 	pid_t pid;                /* running child, 0: none */
 	uint64_t started_ns;
 	uint64_t next_start_ns;   /* when to (re)start it */
@@ -40,7 +43,7 @@ static struct {
 } q;
 
 void queuer_init(const struct proxy_config *cfg, const char *table_name,
-		 const char *self_dir)
+		 const char *self_dir, int hold_fd)
 {
 	int i = 0;
 
@@ -63,6 +66,16 @@ void queuer_init(const struct proxy_config *cfg, const char *table_name,
 	q.argv[i++] = (char *)cfg->mark;
 	if (cfg->verbose)
 		q.argv[i++] = (char *)"-v";
+	q.child_fd = hold_fd;
+	if (hold_fd >= 0) {
+		snprintf(q.notify_fd, sizeof(q.notify_fd), "%d", hold_fd);
+		snprintf(q.hold, sizeof(q.hold), "%llums",
+			 (unsigned long long)(cfg->hold_ns / 1000000));
+		q.argv[i++] = (char *)"--notify-fd";
+		q.argv[i++] = q.notify_fd;
+		q.argv[i++] = (char *)"--hold-time";
+		q.argv[i++] = q.hold;
+	}
 	q.argv[i] = NULL;
 	q.backoff_ns = BACKOFF_MIN_NS;
 	q.next_start_ns = 0;
@@ -84,6 +97,9 @@ static int spawn(uint64_t now_ns)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(0);
+		/* the hold channel is the one descriptor it inherits */
+		if (q.child_fd >= 0)
+			fcntl(q.child_fd, F_SETFD, 0);
 		execvp(q.path, q.argv);
 		_exit(127);
 	}

@@ -9,9 +9,11 @@
 #include "config.h"
 
 /* TABLE_NAME: the segment the child is told to use; SELF_DIR: where to
- * look for pepsal-queuer first. Nothing starts unless CFG wants a queuer. */
+ * look for pepsal-queuer first; HOLD_FD: the hold channel it inherits
+ * (--notify-fd), -1: none (accept-first). Nothing starts unless CFG wants
+ * a queuer. */
 void queuer_init(const struct proxy_config *cfg, const char *table_name,
-		 const char *self_dir);
+		 const char *self_dir, int hold_fd);
 /* Start it if it is due; returns ms until the next restart attempt or -1. */
 int queuer_tick(uint64_t now_ns);
 /* Reap a dead child (SIGCHLD); schedules the restart. */

@@ -190,9 +190,10 @@ static void c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
-	int fd, rc;
+	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
 
-	fd = dial_upstream(&relay.dial, &c->client, &c->dst);
+	if (fd < 0) /* not dialed yet (accept-first) */
+		fd = dial_upstream(&relay.dial, &c->client, &c->dst);
 	if (fd < 0) {
 		stats_count(PC_DIAL_FAILED, 1);
 		pr_ratelimited(LOG_INFO, "connection from %s to %s failed: %s; resetting the client",
@@ -229,6 +230,11 @@ static void c2s_thread(void *arg)
 
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 {
+	return relay_start_dialed(client_fd, -1, entry);
+}
+
+int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry)
+{
 	const struct proxy_config *cfg = relay.p->cfg;
 	unsigned int active;
 	struct conn *c;
@@ -240,15 +246,20 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 	set_timeouts(client_fd, cfg->idle_timeout_ns);
 	c = conn_new(client_fd, entry, pepsal_now_ns());
 	if (!c) {
+		if (server_fd >= 0)
+			sock_reset_close(server_fd);
 		relay_resources_short();
 		return -ENOMEM;
 	}
+	atomic_store(&c->fd[LEG_SERVER], server_fd);
 	active = atomic_fetch_add(&relay.active, 1) + 1;
 	stats_set(PC_ACTIVE, active);
 	publish_room(active);
 	rc = workers_run(c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
+		if (server_fd >= 0)
+			sock_reset_close(server_fd);
 		conn_free(c);
 		relay_resources_short();
 		active = atomic_fetch_sub(&relay.active, 1) - 1;

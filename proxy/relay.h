@@ -24,6 +24,9 @@ void relay_init(const struct relay_params *p);
  * thread pair (dial, then relay). 0 or -errno (then the caller resets the
  * client and frees the entry). */
 int relay_start(int client_fd, const struct pepsal_entry_view *entry);
+/* The same with the upstream connection made already (a held SYN's dial,
+ * predial.c): SERVER_FD is the relay's from here on, even on failure. */
+int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry);
 /* Publish again the room left for new connections (timers: a shortage of
  * threads or memory ends, or a republication the queuer may have missed). */
 void relay_publish_room(void);

@@ -75,6 +75,14 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 
 /* ---- resets ------------------------------------------------------------ */
 
+void sock_set_tos(int fd, int family, int tos)
+{
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+}
+
 void sock_reset_close(int fd)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };

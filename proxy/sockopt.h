@@ -12,6 +12,9 @@
  * FD. 0, or -errno with ERR naming the option that failed. */
 int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 	      char *err, size_t errlen);
+/* IPv4 TOS / IPv6 traffic class of FD (a socket of FAMILY): the DSCP (and
+ * ECN bits, which the kernel manages) of what it sends. */
+void sock_set_tos(int fd, int family, int tos);
 /* Close FD so that the peer gets a RST. */
 void sock_reset_close(int fd);
 /* Abort a socket other threads may block on: RST to the peer, wakes them. */

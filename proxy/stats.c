@@ -20,6 +20,9 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_CC_ADAPTED] = "proxy.cc_adapted",
 	[PC_CC_RESTORED] = "proxy.cc_restored",
 	[PC_CC_STARTED_LOSSY] = "proxy.cc_started_lossy",
+	[PC_PREDIALED] = "proxy.predialed",
+	[PC_PREDIAL_FAILED] = "proxy.predial_failed",
+	[PC_PREDIAL_UNCLAIMED] = "proxy.predial_unclaimed",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

@@ -23,6 +23,9 @@ enum proxy_counter {
 	PC_CC_ADAPTED,      /* client legs switched to --client-cc-lossy */
 	PC_CC_RESTORED,     /* ... and back */
 	PC_CC_STARTED_LOSSY, /* ... from the start: their client's link was lossy */
+	PC_PREDIALED,       /* held SYNs whose server accepted our dial */
+	PC_PREDIAL_FAILED,  /* held SYNs whose server refused or did not answer */
+	PC_PREDIAL_UNCLAIMED, /* of the first, never accepted: reset */
 	PC_COUNT,
 };
 

@@ -36,6 +36,14 @@ static const char *const counter_names[QC_COUNT] = {
 	[QC_ENOBUFS] = "queuer.enobufs",
 	[QC_BAD_MESSAGES] = "queuer.bad_messages",
 	[QC_VERDICT_BATCHES] = "queuer.verdict_batches",
+	[QC_HELD] = "queuer.held",
+	[QC_HOLD_CONNECTED] = "queuer.hold_connected",
+	[QC_HOLD_REFUSED] = "queuer.hold_refused",
+	[QC_HOLD_FAILED] = "queuer.hold_failed",
+	[QC_HOLD_EXPIRED] = "queuer.hold_expired",
+	[QC_HOLD_UNMARKED] = "queuer.hold_unmarked",
+	[QC_HOLD_RETRANSMITS] = "queuer.hold_retransmits",
+	[QC_HOLD_FULL] = "queuer.hold_full",
 };
 
 void queuer_address_limit(struct queuer *qr)
@@ -69,8 +77,8 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 static struct queuer_verdict unmarked(const struct queuer *qr, const struct queuer_pkt *pkt)
 {
 	if (pkt->mark & qr->mark.mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask };
-	return (struct queuer_verdict){ false, 0 };
+		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask, false };
+	return (struct queuer_verdict){ false, 0, false };
 }
 
 static void count_parse_failure(struct queuer *qr, enum queuer_parse_result r,
@@ -99,6 +107,7 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 	enum pepsal_record_how how = PEPSAL_RECORD_INSERTED;
 	struct queuer_parsed p;
 	enum queuer_parse_result r;
+	struct queuer_verdict v;
 	uint64_t now;
 	int slot;
 
@@ -109,6 +118,8 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		return unmarked(qr, pkt);
 	}
 	qr->counts[QC_SYNS]++;
+	if (queuer_hold_known(qr, pkt, &p, &v))
+		return v; /* a retransmission: the same answer */
 	now = pepsal_now_ns();
 	if (!pepsal_table_role_alive(qr->table, PEPSAL_ROLE_PROXY, now, qr->proxy_timeout_ns)) {
 		qr->counts[QC_UNMARKED_PROXY_DOWN]++;
@@ -151,6 +162,8 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		if (how == PEPSAL_RECORD_RECLAIMED)
 			qr->counts[QC_RECLAIMED]++;
 	}
+	if (queuer_hold_start(qr, pkt, &p, slot, now))
+		return (struct queuer_verdict){ false, 0, true };
 	qr->counts[QC_MARKED]++;
 	if (pepsal_log_verbose()) {
 		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
@@ -159,5 +172,5 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 			 pepsal_endpoint_format(&p.client, c), pepsal_endpoint_format(&p.dst, d),
 			 slot);
 	}
-	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value };
+	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value, false };
 }

@@ -47,6 +47,9 @@ struct options {
 	uint64_t proxy_timeout_ns;
 	uint32_t address_share;
 	int32_t nice;
+	int32_t notify_fd;         /* the hold channel from pepsal, -1: none */
+	uint64_t hold_ns;
+	uint32_t hold_max;
 	bool create;
 	uint32_t capacity;
 	const char *pidfile;
@@ -102,6 +105,26 @@ static bool parse_nice(const char *arg, void *dst, char *err, size_t errlen)
 	return true;
 }
 
+/* An open descriptor number (inherited from pepsal). */
+static bool parse_fd(const char *arg, void *dst, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 3 || v > INT32_MAX) {
+		snprintf(err, errlen, "expected a descriptor number, 3 or more");
+		return false;
+	}
+	if (fcntl((int)v, F_GETFD) < 0) {
+		snprintf(err, errlen, "descriptor %ld is not open", v);
+		return false;
+	}
+	*(int32_t *)dst = (int32_t)v;
+	return true;
+}
+
 static struct options opt = {
 	.queue = 0,
 	.shm = PEPSAL_SHM_DEFAULT_NAME,
@@ -113,6 +136,9 @@ static struct options opt = {
 	.proxy_timeout_ns = 3000000000ull,
 	.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
 	.nice = DEFAULT_NICE,
+	.notify_fd = -1,
+	.hold_ns = 3000000000ull,
+	.hold_max = 1024,
 	.capacity = PEPSAL_TABLE_DEFAULT_CAPACITY,
 };
 
@@ -142,6 +168,14 @@ static const struct pepsal_opt options[] = {
 	{ "nice", 0, PEPSAL_OPT_CUSTOM, &opt.nice, "N",
 	  "scheduling priority, so that a busy machine does not starve the SYN path "
 	  "(default -10)", 0, 0, parse_nice },
+	{ "notify-fd", 0, PEPSAL_OPT_CUSTOM, &opt.notify_fd, "FD",
+	  "hold each recorded SYN until the proxy's dial over the channel FD (given by "
+	  "pepsal) answered (default: none, accept-first)", 0, 0, parse_fd },
+	{ "hold-time", 0, PEPSAL_OPT_DURATION, &opt.hold_ns, "DURATION",
+	  "with --notify-fd: a SYN held longer passes unmarked (default 3s)", 1, 0, NULL },
+	{ "hold-max", 0, PEPSAL_OPT_U32, &opt.hold_max, "N",
+	  "with --notify-fd: connections held at once; beyond, accept-first "
+	  "(default 1024)", 1, 2048, NULL },
 	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
 	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
 	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",
@@ -251,15 +285,21 @@ static int make_signalfd(void)
 /* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
 static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ queuer_nfq_fd(nfq), POLLIN, 0 },
 		{ timer_fd, POLLIN, 0 },
 		{ sig_fd, POLLIN, 0 },
+		{ -1, POLLIN, 0 },
 	};
 	pid_t pid = getpid();
 
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
+		int timeout = queuer_hold_expire(qr, pepsal_now_ns());
+
+		queuer_nfq_flush(nfq, NULL);
+		pfd[3].events = queuer_hold_flush(qr) ? POLLIN | POLLOUT : POLLIN;
+		pfd[3].fd = queuer_hold_fd(qr);
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -280,12 +320,17 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 				return n;
 			}
 		}
+		if (pfd[3].revents & ~POLLOUT) {
+			queuer_hold_input(qr);
+			queuer_counters_flush(qr, NULL);
+		}
 		if (pfd[1].revents) {
 			uint64_t expirations;
 
 			if (read(timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				return -errno;
 			queuer_table_follow(qr);
+			queuer_counters_flush(qr, NULL); /* the holds' outcomes */
 			pepsal_table_heartbeat(qr->table, PEPSAL_ROLE_QUEUER, pid, pepsal_now_ns());
 		}
 		if (pfd[2].revents) {
@@ -350,6 +395,11 @@ int main(int argc, char **argv)
 	qr.address_share = opt.address_share;
 	if (queuer_table_open(&qr, opt.shm, opt.create, opt.capacity) < 0)
 		goto out;
+	if (opt.notify_fd >= 0 &&
+	    queuer_hold_init(&qr, opt.notify_fd, opt.hold_ns, opt.hold_max) < 0) {
+		pr_err("out of memory for %u held SYNs", opt.hold_max);
+		goto out;
+	}
 	timer_fd = make_timer();
 	sig_fd = make_signalfd();
 	if (timer_fd < 0 || sig_fd < 0) {
@@ -366,22 +416,29 @@ int main(int argc, char **argv)
 		pr_err("%s", err);
 		goto out;
 	}
+	qr.nfq = nfq;
 	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
 	}
 	pr_info("queue %u, table %s, mark 0x%x/0x%x, proxy timeout %" PRIu64 " ms, "
-		"%u pending SYNs per client address", opt.queue, pepsal_table_name(qr.table),
+		"%u pending SYNs per client address, %s", opt.queue, pepsal_table_name(qr.table),
 		opt.mark.value, opt.mark.mask, opt.proxy_timeout_ns / 1000000,
-		qr.address_limit);
+		qr.address_limit, qr.hold ? "SYNs held until the server answers" :
+		"accept-first");
 	daemon_ready(report_fd, true);
 	report_fd = -1;
 
 	status = run(&qr, nfq, timer_fd, sig_fd) < 0 ? 1 : 0;
 out:
 	daemon_ready(report_fd, false);
-	/* fail-open stop: queued packets are accepted before the queue goes */
+	/* fail-open stop: held SYNs pass unmarked, queued packets are accepted
+	 * before the queue goes */
+	if (nfq)
+		queuer_hold_fini(&qr);
 	queuer_nfq_close(nfq);
+	if (!nfq)
+		queuer_hold_fini(&qr);
 	queuer_table_close(&qr);
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);

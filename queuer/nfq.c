@@ -11,6 +11,11 @@
  * sendto(): a run of packets with consecutive ids and the same verdict
  * becomes a single NFQNL_MSG_VERDICT_BATCH message.
  *
+ * A packet may be held (its verdict given later, out of order). A batch
+ * verdict for id N applies to every packet still queued with an id up to N,
+ * held ones included, so no batch reaches the smallest held id: past it,
+ * verdicts go one message per packet (still in one sendto()).
+ *
  * Shutdown is fail-open too: the queue length is set to 0 first, so new
  * packets bypass us, then what is already queued is accepted, and only then
  * the queue is unbound (unbinding drops whatever is still queued).
@@ -38,6 +43,7 @@
 #define MAX_PENDING 1024          /* verdicts collected before a flush */
 #define VERDICT_MSG_MAX 64        /* bytes of one verdict message, aligned */
 #define ACK_TIMEOUT_MS 2000
+#define MAX_HELD 4096             /* packets whose verdict is deferred */
 
 struct pending_verdict {
 	uint32_t id;
@@ -54,6 +60,9 @@ struct queuer_nfq {
 	struct queuer_nfq_stats own;    /* counts outside process() */
 	unsigned int npending;
 	struct pending_verdict pending[MAX_PENDING];
+	uint32_t later[MAX_PENDING];    /* flush_verdicts' scratch */
+	unsigned int nheld;
+	struct pending_verdict held[MAX_HELD]; /* id and the packet's mark on arrival */
 	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
 	char rbuf[RECV_BUF_SIZE];       /* one big datagram, or RECV_SLOTS slots */
 	size_t slot_size;               /* rbuf / RECV_SLOTS, fits one packet message */
@@ -79,20 +88,54 @@ static bool same_verdict(const struct queuer_verdict *a, const struct queuer_ver
 	return a->set_mark == b->set_mark && (!a->set_mark || a->mark == b->mark);
 }
 
-/* Send the collected verdicts in one message buffer. */
+/* Packet ids wrap: A before B in the kernel's order. */
+static bool id_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* The smallest held id, or false if nothing is held. */
+static bool min_held(const struct queuer_nfq *q, uint32_t *min)
+{
+	if (!q->nheld)
+		return false;
+	*min = q->held[0].id;
+	for (unsigned int i = 1; i < q->nheld; i++)
+		if (id_before(q->held[i].id, *min))
+			*min = q->held[i].id;
+	return true;
+}
+
+/* Send the collected verdicts in one message buffer. A batch for id N may
+ * only cover packets whose verdicts come before it: it stays below every
+ * held id and below every id later in the list (released held packets are
+ * appended out of order). */
 static void flush_verdicts(struct queuer_nfq *q)
 {
 	struct queuer_nfq_stats *st = q->st ? q->st : &q->own;
 	size_t off = 0;
 	unsigned int i = 0;
+	uint32_t held = 0, bound;
+	bool holding = min_held(q, &held), bounded = holding;
 
+	/* later[k]: the smallest id from k on, held ones included */
+	bound = held;
+	for (unsigned int k = q->npending; k-- > 0;) {
+		if (!bounded || id_before(q->pending[k].id, bound))
+			bound = q->pending[k].id;
+		bounded = true;
+		q->later[k] = bound;
+	}
 	while (i < q->npending) {
 		unsigned int j = i;
 
-		/* extend the run while ids are consecutive and verdicts equal */
+		/* extend the run while ids are consecutive and verdicts equal,
+		 * and nothing answered later has a smaller id */
 		while (j + 1 < q->npending &&
 		       q->pending[j + 1].id == q->pending[j].id + 1 &&
-		       same_verdict(&q->pending[j + 1].v, &q->pending[i].v))
+		       same_verdict(&q->pending[j + 1].v, &q->pending[i].v) &&
+		       (j + 2 < q->npending ? id_before(q->pending[j + 1].id, q->later[j + 2]) :
+			!holding || id_before(q->pending[j + 1].id, held)))
 			j++;
 		if (j > i) {
 			off += put_verdict(q->vbuf + off, q->queue, NFQNL_MSG_VERDICT_BATCH,
@@ -130,8 +173,8 @@ static struct queuer_verdict accept_unmarked(void *ctx, const struct queuer_pkt 
 	const struct queuer_nfq *q = ctx;
 
 	if (pkt->mark & q->clear_mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask };
-	return (struct queuer_verdict){ false, 0 };
+		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask, false };
+	return (struct queuer_verdict){ false, 0, false };
 }
 
 /* Handle one packet message. */
@@ -142,6 +185,7 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
 	const struct nfqnl_msg_packet_hdr *ph;
 	struct queuer_pkt pkt = { 0 };
+	struct queuer_verdict v;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
 	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph)) {
@@ -161,7 +205,14 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	/* present only when the copy range cut the packet */
 	if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
 		pkt.wire_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
-	queue_verdict(q, pkt.id, fn(ctx, &pkt));
+	v = fn(ctx, &pkt);
+	if (v.hold && q->nheld < MAX_HELD) {
+		q->held[q->nheld++] = (struct pending_verdict){ pkt.id,
+								 { false, pkt.mark, false } };
+		return 1;
+	}
+	v.hold = false; /* the handler asked without room: answer now */
+	queue_verdict(q, pkt.id, v);
 	return 1;
 }
 
@@ -438,10 +489,46 @@ int queuer_nfq_fd(const struct queuer_nfq *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
+bool queuer_nfq_can_hold(const struct queuer_nfq *q)
+{
+	return q->nheld < MAX_HELD;
+}
+
+unsigned int queuer_nfq_held(const struct queuer_nfq *q)
+{
+	return q->nheld;
+}
+
+void queuer_nfq_release(struct queuer_nfq *q, uint32_t id, struct queuer_verdict v)
+{
+	for (unsigned int i = 0; i < q->nheld; i++) {
+		if (q->held[i].id != id)
+			continue;
+		q->held[i] = q->held[--q->nheld];
+		v.hold = false;
+		queue_verdict(q, id, v);
+		return;
+	}
+}
+
+void queuer_nfq_flush(struct queuer_nfq *q, struct queuer_nfq_stats *st)
+{
+	q->st = st;
+	flush_verdicts(q);
+	q->st = NULL;
+}
+
 void queuer_nfq_close(struct queuer_nfq *q)
 {
 	if (!q)
 		return;
+	/* held packets the caller left: accepted unmarked, never dropped */
+	while (q->nheld) {
+		struct queuer_pkt pkt = { .id = q->held[0].id, .mark = q->held[0].v.mark };
+
+		queuer_nfq_release(q, pkt.id, accept_unmarked(q, &pkt));
+	}
+	flush_verdicts(q);
 	/* queue length 0: from now on the kernel accepts without asking us */
 	config_maxlen(q, 0);
 	while (queuer_nfq_process(q, accept_unmarked, q, 64, NULL) > 0)

@@ -26,10 +26,13 @@ struct queuer_pkt {
 	uint32_t mark;         /* skb mark on arrival (0 if none) */
 };
 
-/* The handler's answer: always ACCEPT; SET_MARK replaces the mark by MARK. */
+/* The handler's answer: always ACCEPT; SET_MARK replaces the mark by MARK.
+ * HOLD: no verdict now; the caller gives it later with queuer_nfq_release
+ * (only after queuer_nfq_can_hold said yes). */
 struct queuer_verdict {
 	bool set_mark;
 	uint32_t mark;
+	bool hold;
 };
 
 /* What went wrong inside the netlink layer, for the caller's counters. */
@@ -54,8 +57,17 @@ int queuer_nfq_fd(const struct queuer_nfq *q);
  * packets handled, or a negative errno when the socket is unusable. */
 int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 		       unsigned int max_reads, struct queuer_nfq_stats *st);
-/* Unbind the queue and close the socket; packets still queued are reinjected
- * by the kernel. */
+/* Room for one more held packet? */
+bool queuer_nfq_can_hold(const struct queuer_nfq *q);
+/* Give the verdict of the held packet ID (sent by the next flush). */
+void queuer_nfq_release(struct queuer_nfq *q, uint32_t id, struct queuer_verdict v);
+/* Send the verdicts collected so far (after releases outside process()). */
+void queuer_nfq_flush(struct queuer_nfq *q, struct queuer_nfq_stats *st);
+/* Packets held now. */
+unsigned int queuer_nfq_held(const struct queuer_nfq *q);
+
+/* Unbind the queue and close the socket; packets still queued, and held
+ * ones the caller did not release, are accepted unmarked first. */
 void queuer_nfq_close(struct queuer_nfq *q);
 
 #endif

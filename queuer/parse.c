@@ -70,6 +70,7 @@ static enum queuer_parse_result parse_tcp(const uint8_t *pkt, size_t len, size_t
 		return fail(out, QP_MALFORMED, "TCP port 0");
 	pepsal_endpoint_set(&out->client, family, saddr, sport);
 	pepsal_endpoint_set(&out->dst, family, daddr, dport);
+	out->isn = (uint32_t)get16(th + 4) << 16 | get16(th + 6);
 	out->why = NULL;
 	return QP_SYN;
 }
@@ -97,6 +98,7 @@ static enum queuer_parse_result parse_ipv4(const uint8_t *pkt, size_t len,
 		return fail(out, QP_FRAGMENT, "IPv4 fragment");
 	if (pkt[9] != IPPROTO_TCP_)
 		return fail(out, QP_NOT_TCP, "IPv4 protocol is not TCP");
+	out->tos = pkt[1];
 	return parse_tcp(pkt, len < tot_len ? len : tot_len, ihl, tot_len - ihl,
 			 AF_INET, pkt + 12, pkt + 16, out);
 }
@@ -117,6 +119,7 @@ static enum queuer_parse_result parse_ipv6(const uint8_t *pkt, size_t len,
 	if (len > end)
 		len = end;
 	nh = pkt[6];
+	out->tos = (uint8_t)(get16(pkt) >> 4);
 	for (int i = 0; i <= QUEUER_PARSE_MAX_EXTHDRS; i++) {
 		const uint8_t *h = pkt + off;
 

@@ -27,6 +27,8 @@ struct queuer_parsed {
 	struct pepsal_endpoint client; /* source address and port of the SYN */
 	struct pepsal_endpoint dst;    /* destination address and port */
 	uint8_t tcp_flags;             /* the TCP flags byte, when TCP was reached */
+	uint8_t tos;                   /* IPv4 TOS / IPv6 traffic class (DSCP and ECN) */
+	uint32_t isn;                  /* for QP_SYN: the initial sequence number */
 	const char *why;               /* for anything but QP_SYN: a short reason */
 };
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "nfq.h"
+#include "parse.h"
 #include "pepsal_counters.h"
 #include "pepsal_table.h"
 
@@ -33,6 +34,14 @@ enum queuer_counter {
 	QC_ENOBUFS,           /* socket overflows (the kernel accepted for us) */
 	QC_BAD_MESSAGES,      /* unusable netlink messages */
 	QC_VERDICT_BATCHES,   /* batch verdict messages sent */
+	QC_HELD,              /* connections whose SYN was held while the proxy dialed */
+	QC_HOLD_CONNECTED,    /* of which the server accepted (then marked) */
+	QC_HOLD_REFUSED,      /* of which the server refused (then unmarked) */
+	QC_HOLD_FAILED,       /* of which the dial failed otherwise (ICMP, timeout) */
+	QC_HOLD_EXPIRED,      /* of which --hold-time ran out first */
+	QC_HOLD_UNMARKED,     /* held connections let through unmarked */
+	QC_HOLD_RETRANSMITS,  /* SYNs of a held or decided connection: same answer */
+	QC_HOLD_FULL,         /* not held (--hold-max, full channel): accept-first */
 	QC_COUNT,
 };
 
@@ -41,8 +50,12 @@ struct queuer_mark {
 	uint32_t mask;   /* bits the queuer owns; others are kept */
 };
 
+struct queuer_hold;
+
 struct queuer {
 	struct pepsal_table *table;
+	struct queuer_nfq *nfq;       /* for the verdicts of held SYNs */
+	struct queuer_hold *hold;     /* NULL: accept-first (no --notify-fd) */
 	ino_t table_ino;              /* inode of the segment we mapped */
 	bool table_gone;              /* its name was removed (warned once) */
 	struct queuer_mark mark;
@@ -69,5 +82,29 @@ void queuer_counters_register(struct queuer *qr);
 void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st);
 /* The packet handler given to queuer_nfq_process (CTX is the struct queuer). */
 struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt);
+
+/* hold.c: SYNs held until the proxy's dial answered (--notify-fd FD). */
+int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max);
+/* The channel to poll for answers, -1: none. */
+int queuer_hold_fd(const struct queuer *qr);
+/* A SYN of a connection held or decided already: true and *V (a hold or
+ * the decided verdict). */
+bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
+		       const struct queuer_parsed *p, struct queuer_verdict *v);
+/* Hold the SYN just recorded in SLOT and ask the proxy to dial: false when
+ * it cannot be held (then the caller marks it, accept-first). */
+bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
+		       const struct queuer_parsed *p, int slot, uint64_t now);
+/* Send the dial requests of the SYNs held since; true if some wait for the
+ * channel to be writable. */
+bool queuer_hold_flush(struct queuer *qr);
+/* The channel is readable: give the answered SYNs their verdicts. */
+void queuer_hold_input(struct queuer *qr);
+/* End holds past --hold-time (unmarked), forget old tombstones; returns
+ * ms until the next hold ends, or -1. */
+int queuer_hold_expire(struct queuer *qr, uint64_t now);
+/* Accept every held SYN unmarked (stopping). */
+void queuer_hold_release_all(struct queuer *qr);
+void queuer_hold_fini(struct queuer *qr);
 
 #endif

@@ -6,7 +6,9 @@
 #
 # Designs (BENCH_DESIGNS, default all of them):
 #   direct          no proxy: the pep namespace only routes
-#   pepsal-nfqueue  pepsal, SYNs through NFQUEUE + REDIRECT (pepsal-iptables)
+#   pepsal-nfqueue  pepsal, SYNs through NFQUEUE + REDIRECT (pepsal-iptables),
+#                   each SYN held until the server answered (the default)
+#   pepsal-acceptfirst  the same with --accept-first (the legacy set-up)
 #   pepsal-tproxy   pepsal --mode tproxy (pepsal-iptables --mode tproxy)
 #   haproxy         HAProxy, full transparent mode (bind ... transparent,
 #                   source 0.0.0.0 usesrc clientip), the same TPROXY rules
@@ -22,9 +24,13 @@
 #   pss_kib_per_conn,         user-space memory per idle connection: PSS and
 #   rss_kib_per_conn          RSS of the proxy's processes with BENCH_IDLE idle
 #                             connections minus without, divided
+# Besides (first round only, into setup.md): what a client sees when it
+# connects to a refusing, an ICMP-rejecting and a black-holed destination
+# (tests/tools/tcptool.py connect): the outcome and its time.
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
 # BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
+# BENCH_MEASURE (groups to run, default "bulk conns idle setup"),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
 . "$(dirname "$0")/../lib.sh"
@@ -46,7 +52,8 @@ else
 fi
 CONC=${BENCH_CONC:-32}
 SOCAT_IDLE_N=${BENCH_SOCAT_IDLE:-$((IDLE_N < 1000 ? IDLE_N : 1000))}
-DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-tproxy haproxy socat}
+DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-acceptfirst pepsal-tproxy haproxy socat}
+MEASURE=" ${BENCH_MEASURE:-bulk conns idle setup} "
 mkdir -p "$OUT"
 RAW=$OUT/raw.csv
 LOG=$OUT/compare.log
@@ -167,6 +174,15 @@ design_pepsal-nfqueue_start() {
 		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"heartbeats\"][\"queuer\"][\"alive\"] else 1)'"
 }
 design_pepsal-nfqueue_stop() { bg_stop $PROXY_PIDS; rules_off; }
+design_pepsal-acceptfirst_start() {
+	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--accept-first' || return 2
+	PEPSAL_OPTS+=(--accept-first)
+	design_pepsal-nfqueue_start
+	local rc=$?
+	unset 'PEPSAL_OPTS[-1]'
+	return $rc
+}
+design_pepsal-acceptfirst_stop() { design_pepsal-nfqueue_stop; }
 
 design_pepsal-tproxy_start() {
 	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--mode' || return 2
@@ -344,8 +360,27 @@ measure_idle() {
 	}
 }
 
+# What a client sees at connect: a closed port (the server's RST), an ICMP
+# host-unreachable (5 s timeout for both), a black hole (2 s). One line per case in
+# setup.csv: design,case,outcome,ms.
+SETUP_CSV=$OUT/setup.csv
+PORT_CLOSED=7999 PORT_ICMP=7997 PORT_BLACK=7998
+nsx "$NS_S" iptables -A INPUT -p tcp --dport $PORT_ICMP -j REJECT --reject-with icmp-host-unreachable
+nsx "$NS_S" iptables -A INPUT -p tcp --dport $PORT_BLACK -j DROP
+measure_setup() {
+	[ "$ROUND" = 1 ] || return 0
+	local c p t out
+	for c in refused:$PORT_CLOSED:5 icmp:$PORT_ICMP:5 blackhole:$PORT_BLACK:2; do
+		p=${c#*:} t=${c##*:} p=${p%:*}
+		out=$(nsx "$NS_C" python3 "$SRC/tests/tools/tcptool.py" connect $S4 "$p" "$t" 2>&1 | tail -1)
+		echo "$DESIGN,${c%%:*},${out% *},${out##* }" >>"$SETUP_CSV"
+	done
+	wait_until 10 quiet
+}
+
 # ---- the run ----------------------------------------------------------------------
 echo "round,design,metric,value" >"$RAW"
+echo "design,case,outcome,ms" >"$SETUP_CSV"
 read -r -a ALL <<<"$DESIGNS"
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -369,9 +404,10 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 			continue
 		fi
 		say "round $ROUND/$ROUNDS: $DESIGN (load $(cut -d' ' -f1 /proc/loadavg))"
-		measure_bulk
-		measure_conns
-		measure_idle
+		case $MEASURE in *" bulk "*) measure_bulk ;; esac
+		case $MEASURE in *" conns "*) measure_conns ;; esac
+		case $MEASURE in *" idle "*) measure_idle ;; esac
+		case $MEASURE in *" setup "*) measure_setup ;; esac
 		"design_${DESIGN}_stop"
 		wait_until 10 quiet
 	done
@@ -386,4 +422,17 @@ REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
+python3 - "$SETUP_CSV" >"$OUT/setup.md" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+cases = [("refused", "closed port (RST)"), ("icmp", "ICMP host unreachable (5 s timeout)"),
+         ("blackhole", "black hole (2 s timeout)")]
+designs = list(dict.fromkeys(r["design"] for r in rows))
+print("| destination | " + " | ".join(designs) + " |")
+print("|---|" + "---|" * len(designs))
+for c, label in cases:
+    cell = {r["design"]: f'{r["outcome"]} ({float(r["ms"]):.0f} ms)' for r in rows if r["case"] == c}
+    print(f"| {label} | " + " | ".join(cell.get(d, "-") for d in designs) + " |")
+PY
+say "set-up outcomes: $OUT/setup.md"
 say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"

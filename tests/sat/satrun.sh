@@ -26,6 +26,8 @@ PEP_CC=${PEP_CC:-cubic}
 PEP_CC_MODE=${PEP_CC_MODE:-adaptive}
 PEP_CC_LOSSY=${PEP_CC_LOSSY:-bbr}
 PEP_SNDBUF=${PEP_SNDBUF:-4m}
+# PEP_ARGS: more pepsal options (e.g. --accept-first).
+PEP_ARGS=${PEP_ARGS:-}
 # PEP_SHAPE: what keeps the satellite leg from overflowing the link's buffer,
 # on the pep's satellite-facing interface (eth0), at PEP_SHAPE_RATE Mbit/s
 # (default: the link rate):

@@ -9,6 +9,8 @@ Servers (run in the background, listen on every address, IPv4 and IPv6):
   mirror PORT M OUT        send M bytes, shut down writing, read until EOF,
                            append "received N from PEER" to OUT, close
   rst PORT                 accept, then close with a RST at once
+  count-echo PORT OUT      echo until EOF; append one line per accepted
+                           connection to OUT
   watch-rst PORT OUT       read until EOF or reset, append "eof N" or
                            "reset N" (N bytes read) to OUT
 
@@ -27,6 +29,14 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
   hold HOST PORT COUNT GOFILE
                            open COUNT echo connections, check each, print
                            "ready", wait for GOFILE to exist, check each again
+  connect HOST PORT SECONDS [TOS]
+                           connect (with IP_TOS / IPV6_TCLASS TOS); print the
+                           outcome (connected, ConnectionRefusedError, timeout,
+                           an errno name) and the milliseconds it took; once
+                           connected, echo 1000 bytes through and verify them
+  first PORT HOST...       connect to each HOST in turn until one accepts (as
+                           socket.create_connection does with a name's
+                           addresses); print which and what the server sent
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
@@ -85,8 +95,11 @@ def srv_serve_peer(port, ident="server"):
     serve(port, h)
 
 
-def srv_echo(port):
+def srv_echo(port, out=None):
     async def h(reader, writer):
+        if out:  # one line per accepted connection
+            with open(out, "a") as f:
+                f.write(f"{unmap(writer.get_extra_info('peername')[0])}\n")
         try:
             while True:
                 data = await reader.read(1 << 16)
@@ -282,6 +295,53 @@ def cli_hold(host, port, count, gofile):
     print(f"ok: {count} connections held and working", flush=True)
 
 
+def cli_connect(host, port, seconds, tos=None):
+    import errno
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if tos is not None:
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
+        else:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+    s.settimeout(seconds)
+    t0 = time.monotonic()
+    try:
+        s.connect((host, port))
+        what = "connected"
+    except socket.timeout:
+        what = "timeout"
+    except ConnectionRefusedError:
+        what = "ConnectionRefusedError"
+    except OSError as e:
+        what = errno.errorcode.get(e.errno, str(e.errno))
+    ms = (time.monotonic() - t0) * 1000
+    if what == "connected":
+        s.settimeout(10)
+        data = pattern(1000)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            got = recv_all(s)
+        except OSError as e:
+            got, what = b"", f"connected-then-{type(e).__name__}"
+        if what == "connected" and got != data:
+            what = f"connected-but-echoed-{len(got)}-of-1000"
+    print(f"{what} {ms:.1f}")
+
+
+def cli_first(port, hosts):
+    for h in hosts:
+        try:
+            s = connect(h, port, timeout=5)
+        except OSError as e:
+            print(f"{h}: {type(e).__name__}")
+            continue
+        print(f"{h}: connected: {recv_all(s).decode(errors='replace').strip()}")
+        return
+    fail("no address accepted")
+
+
 def cli_expect_reset(host, port, seconds):
     t0 = time.monotonic()
     try:
@@ -330,6 +390,12 @@ def main(argv):
         cli_samesrc(a[0], int(a[1]), int(a[2]), a[3:])
     elif cmd == "hold":
         cli_hold(a[0], int(a[1]), int(a[2]), a[3])
+    elif cmd == "count-echo":
+        srv_echo(int(a[0]), a[1])
+    elif cmd == "connect":
+        cli_connect(a[0], int(a[1]), float(a[2]), int(a[3], 0) if len(a) > 3 else None)
+    elif cmd == "first":
+        cli_first(int(a[0]), a[1:])
     elif cmd == "expect-reset":
         cli_expect_reset(a[0], int(a[1]), float(a[2]))
     else:

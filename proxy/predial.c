@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Dials for held SYNs. One thread reads the queuer's requests from the
+ * hold channel; each dial runs on a worker thread (workers.c) with the
+ * usual transparent dial (dial.c), the client's TOS and a timeout just
+ * under the queuer's --hold-time, and its outcome goes back to the queuer.
+ * A connected socket waits here, by table slot, for the client connection
+ * the queuer then lets through marked; listener.c takes it at accept.
+ * Sockets nobody takes within KEEP_NS (the client gave up, the SYN went
+ * elsewhere) are reset and counted.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dial.h"
+#include "pepsal_hold.h"
+#include "pepsal_log.h"
+#include "predial.h"
+#include "sockopt.h"
+#include "stats.h"
+#include "workers.h"
+
+#define KEEP_NS 10000000000ull     /* an unclaimed upstream socket lives this long */
+#define TIMEOUT_MARGIN_NS 200000000ull /* our dial ends before the queuer's hold */
+#define STOP_WAIT_NS 2000000000ull
+#define POLL_MS 500
+#define REQ_BATCH 128              /* requests per datagram at most (the queuer's) */
+
+struct ready {
+	int fd;                   /* -1: none */
+	uint32_t gen;
+	int tos;
+	uint64_t until_ns;
+};
+
+struct job {
+	struct pepsal_hold_req req;
+};
+
+static struct {
+	const struct predial_params *p;
+	struct dial_ctx dial;
+	int fd, child_fd;         /* our end, the queuer's end */
+	pthread_t thread;
+	bool running;
+	atomic_bool stopping;
+	atomic_uint inflight;     /* dials running on workers */
+	pthread_mutex_t lock;     /* ready[] */
+	struct ready *ready;      /* by slot */
+	uint32_t nslots;
+	unsigned int nready;
+} pd = { .fd = -1, .child_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int predial_child_fd(void)
+{
+	return pd.child_fd;
+}
+
+/* Keep FD for SLOT/GEN (an older socket of the slot is dropped). */
+static void keep(uint32_t slot, uint32_t gen, int fd, int tos)
+{
+	int old = -1;
+
+	pthread_mutex_lock(&pd.lock);
+	if (slot < pd.nslots && !atomic_load(&pd.stopping)) {
+		old = pd.ready[slot].fd;
+		if (old < 0)
+			pd.nready++;
+		pd.ready[slot] = (struct ready){ fd, gen, tos, pepsal_now_ns() + KEEP_NS };
+		fd = -1;
+	}
+	pthread_mutex_unlock(&pd.lock);
+	if (old >= 0)
+		sock_reset_close(old);
+	if (fd >= 0)
+		sock_reset_close(fd);
+}
+
+int predial_take(uint32_t slot, uint32_t gen, int *tos)
+{
+	int fd = -1;
+
+	if (pd.fd < 0 || slot >= pd.nslots)
+		return -1;
+	pthread_mutex_lock(&pd.lock);
+	if (pd.ready[slot].fd >= 0 && pd.ready[slot].gen == gen) {
+		fd = pd.ready[slot].fd;
+		*tos = pd.ready[slot].tos;
+		pd.ready[slot].fd = -1;
+		pd.nready--;
+	}
+	pthread_mutex_unlock(&pd.lock);
+	return fd;
+}
+
+/* Reset the sockets past their time (ALL: every one). */
+static void sweep(bool all)
+{
+	uint64_t now = pepsal_now_ns();
+
+	pthread_mutex_lock(&pd.lock);
+	for (uint32_t i = 0; pd.nready && i < pd.nslots; i++) {
+		struct ready *r = &pd.ready[i];
+
+		if (r->fd < 0 || (!all && r->until_ns > now))
+			continue;
+		sock_reset_close(r->fd);
+		r->fd = -1;
+		pd.nready--;
+		if (!all)
+			stats_count(PC_PREDIAL_UNCLAIMED, 1);
+	}
+	pthread_mutex_unlock(&pd.lock);
+}
+
+static void answer(const struct pepsal_hold_req *req, int err)
+{
+	struct pepsal_hold_ans a = { req->slot, req->gen, err, 0 };
+
+	/* a full channel: the queuer's hold time answers for us */
+	if (send(pd.fd, &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
+		pr_ratelimited(LOG_WARNING, "cannot answer the queuer: %s", strerror(errno));
+}
+
+static void dial_job(void *arg)
+{
+	struct job *j = arg;
+	const struct pepsal_hold_req *req = &j->req;
+	struct dial_ctx d = pd.dial;
+	uint64_t hold_ns = (uint64_t)req->timeout_ms * 1000000ull;
+	int fd;
+
+	if (hold_ns > 2 * TIMEOUT_MARGIN_NS)
+		d.timeout_ns = hold_ns - TIMEOUT_MARGIN_NS;
+	if (!d.timeout_ns || d.timeout_ns > pd.p->cfg->connect_timeout_ns)
+		d.timeout_ns = pd.p->cfg->connect_timeout_ns;
+	fd = dial_upstream_tos(&d, &req->client, &req->dst, req->tos);
+	if (fd >= 0) {
+		stats_count(PC_PREDIALED, 1);
+		keep(req->slot, req->gen, fd, req->tos);
+		answer(req, 0);
+	} else {
+		char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
+
+		stats_count(PC_PREDIAL_FAILED, 1);
+		pr_debug("held SYN %s -> %s: the server did not accept (%s), the SYN passes "
+			 "end to end", pepsal_endpoint_format(&req->client, a),
+			 pepsal_endpoint_format(&req->dst, b), strerror(-fd));
+		answer(req, fd);
+	}
+	free(j);
+	atomic_fetch_sub(&pd.inflight, 1);
+}
+
+static void serve_request(const struct pepsal_hold_req *req)
+{
+	struct job *j = malloc(sizeof(*j));
+	int rc = j ? 0 : -ENOMEM;
+
+	if (j) {
+		j->req = *req;
+		atomic_fetch_add(&pd.inflight, 1);
+		rc = workers_run(dial_job, j);
+		if (rc) {
+			atomic_fetch_sub(&pd.inflight, 1);
+			free(j);
+		}
+	}
+	if (rc) {
+		pr_ratelimited(LOG_WARNING, "cannot dial for a held SYN: %s", strerror(-rc));
+		answer(req, rc);
+	}
+}
+
+static void *reader(void *arg)
+{
+	struct pollfd p = { .fd = pd.fd, .events = POLLIN };
+
+	(void)arg;
+	while (!atomic_load(&pd.stopping)) {
+		static struct pepsal_hold_req req[REQ_BATCH];
+		ssize_t n;
+
+		if (poll(&p, 1, POLL_MS) > 0) {
+			while ((n = recv(pd.fd, req, sizeof(req), MSG_DONTWAIT)) > 0)
+				for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
+				     !atomic_load(&pd.stopping); i++)
+					serve_request(&req[i]);
+			if (n == 0 || (p.revents & (POLLHUP | POLLERR)))
+				break; /* shut down by predial_fini */
+		}
+		if (pd.nready)
+			sweep(false);
+	}
+	return NULL;
+}
+
+int predial_init(const struct predial_params *p)
+{
+	int sv[2], rc;
+
+	pd.p = p;
+	/* -f: TCP Fast Open carries the client's first data in the upstream
+	 * SYN, which a dial made before the client is accepted cannot have */
+	if (p->cfg->accept_first || p->cfg->no_queuer || p->cfg->mode != MODE_NFQUEUE ||
+	    p->cfg->fastopen)
+		return 0;
+	pd.nslots = pepsal_table_capacity(p->table);
+	pd.ready = malloc((size_t)pd.nslots * sizeof(*pd.ready));
+	if (!pd.ready)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < pd.nslots; i++)
+		pd.ready[i].fd = -1;
+	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &pd.stopping };
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	pd.fd = sv[0];
+	pd.child_fd = sv[1];
+	rc = -pthread_create(&pd.thread, NULL, reader, NULL);
+	if (rc)
+		goto fail;
+	pd.running = true;
+	return 0;
+fail:
+	if (pd.fd >= 0) {
+		close(pd.fd);
+		close(pd.child_fd);
+	}
+	pd.fd = pd.child_fd = -1;
+	free(pd.ready);
+	pd.ready = NULL;
+	return rc;
+}
+
+void predial_fini(void)
+{
+	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
+
+	if (!pd.running)
+		return;
+	atomic_store(&pd.stopping, true);
+	shutdown(pd.fd, SHUT_RDWR);
+	pthread_join(pd.thread, NULL);
+	pd.running = false;
+	/* the dials poll the stop flag every 200 ms */
+	while (atomic_load(&pd.inflight) && pepsal_now_ns() < deadline)
+		usleep(5000);
+	sweep(true);
+	if (atomic_load(&pd.inflight))
+		return; /* a dial still holds the channel and ready[]: leave them */
+	close(pd.fd);
+	close(pd.child_fd);
+	pd.fd = pd.child_fd = -1;
+	free(pd.ready);
+	pd.ready = NULL;
+}
