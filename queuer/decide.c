@@ -129,6 +129,14 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		qr->counts[QC_UNMARKED_PROXY_FULL]++;
 		return unmarked(qr, pkt);
 	}
+	if (queuer_hold_full(qr)) {
+		/* as many SYNs held as allowed: the rest go end to end, seeing
+		 * exactly what they would without a PEP, until holds end */
+		qr->counts[QC_HOLD_FULL]++;
+		pr_ratelimited(LOG_WARNING, "as many SYNs held as --hold-max allows: new "
+			       "ones pass unaccelerated until their servers answer");
+		return unmarked(qr, pkt);
+	}
 	slot = pepsal_table_record_syn_limited(qr->table, &p.client, &p.dst, now,
 					       qr->address_limit, &how);
 	if (slot < 0) {

@@ -282,6 +282,15 @@ static uint32_t alloc_rec(struct queuer_hold *h)
 	return i;
 }
 
+bool queuer_hold_full(struct queuer *qr)
+{
+	struct queuer_hold *h = qr->hold;
+
+	return h && h->fd >= 0 &&
+	       (h->nheld >= h->max || h->nout >= h->max || !queuer_nfq_can_hold(qr->nfq) ||
+		(h->free.head == NIL && h->tomb.head == NIL));
+}
+
 bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, int slot, uint64_t now)
 {
@@ -293,13 +302,8 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 
 	if (!h || h->fd < 0)
 		return false;
-	if (h->nheld >= h->max || h->nout >= h->max || !queuer_nfq_can_hold(qr->nfq) ||
-	    (h->free.head == NIL && h->tomb.head == NIL)) {
-		qr->counts[QC_HOLD_FULL]++;
-		pr_ratelimited(LOG_WARNING, "%u SYNs held (--hold-max): new ones are "
-			       "accepted before their server answers", h->nheld);
-		return false;
-	}
+	if (queuer_hold_full(qr))
+		return false; /* decide.c asked first: not reached */
 	if (pepsal_table_snapshot(qr->table, (uint32_t)slot, &e) < 0 &&
 	    pepsal_table_snapshot(qr->table, (uint32_t)slot, &e) < 0)
 		return false;

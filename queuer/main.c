@@ -174,7 +174,7 @@ static const struct pepsal_opt options[] = {
 	{ "hold-time", 0, PEPSAL_OPT_DURATION, &opt.hold_ns, "DURATION",
 	  "with --notify-fd: a SYN held longer passes unmarked (default 3s)", 1, 0, NULL },
 	{ "hold-max", 0, PEPSAL_OPT_U32, &opt.hold_max, "N",
-	  "with --notify-fd: connections held at once; beyond, accept-first "
+	  "with --notify-fd: connections held at once; beyond, unmarked "
 	  "(default 1024)", 1, 2048, NULL },
 	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
 	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
