@@ -102,7 +102,10 @@ static const struct pepsal_opt options[] = {
 	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &g_proxy.cfg.keepalive, NULL,
 	  "TCP keepalive on both legs", 0, 0, NULL },
 	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &g_proxy.cfg.nodelay, NULL,
-	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
+	  "TCP_NODELAY on both legs (the default; accepted for compatibility)", 0, 0, NULL },
+	{ "nagle", 0, PEPSAL_OPT_FLAG, &g_proxy.cfg.nodelay, NULL,
+	  "Nagle on both legs, no TCP_NODELAY (fewer small segments; up to 40 ms "
+	  "per request)", 0, 1, NULL },
 	{ "shm", 0, PEPSAL_OPT_CUSTOM, &g_proxy.cfg.shm_name, "NAME",
 	  "shared-memory table name (default /pepsal)", 0, 0, parse_shm },
 	{ "capacity", 0, PEPSAL_OPT_U32, &g_proxy.cfg.capacity, "N",
@@ -162,6 +165,7 @@ static void config_defaults(struct proxy_config *c)
 	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
 	c->mark = "0x2/0x2";
 	c->transparent = true;
+	c->nodelay = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
 	c->log_interval_ns = 10 * 1000000000ull;
 	c->pipe_size = 1u << 20;

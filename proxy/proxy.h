@@ -43,7 +43,7 @@ struct proxy_config {
 	bool no_queuer;           /* do not start pepsal-queuer */
 	bool transparent;         /* dial from the client's address */
 	bool keepalive;           /* -k: SO_KEEPALIVE on both legs */
-	bool nodelay;             /* -n: TCP_NODELAY on both legs */
+	bool nodelay;             /* TCP_NODELAY on both legs (default; --nagle: off) */
 	uint32_t port;            /* -p: listening port */
 	const char *address;      /* -a: listening address, NULL = any */
 	const char *conn_log;     /* -l: file of active connections */
