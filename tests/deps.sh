@@ -7,7 +7,7 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev libnetfilter-queue-dev libnfnetlink-dev \
 libmnl-dev libglib2.0-dev iptables iproute2 ethtool kmod procps psmisc curl \
 iperf3 iputils-ping python3 socat gnuplot-nox clang libclang-rt-14-dev groff-base man-db \
-systemd haproxy"
+systemd haproxy nginx-light wrk"
 
 missing=""
 for p in $PACKAGES; do
