@@ -165,6 +165,34 @@ topo_five() {
 	done
 }
 
+# nginx_conf DIR PORT...: write DIR/nginx.conf, an nginx serving DIR/www
+# on every PORT (IPv4 and IPv6): one worker, no access log, kept-alive
+# connections never closed for their number of requests, its own files in
+# DIR/nginx. Start it with: nginx -p DIR/nginx -c DIR/nginx.conf -g 'daemon off;'
+nginx_conf() {
+	local dir=$1 p listen=
+	shift
+	for p in "$@"; do listen="$listen listen $p backlog=4096; listen [::]:$p backlog=4096;"; done
+	mkdir -p "$dir/www" "$dir/nginx"
+	cat >"$dir/nginx.conf" <<-EOF
+	user root;
+	worker_processes 1;
+	pid $dir/nginx/pid;
+	error_log $dir/nginx/error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log off;
+		client_body_temp_path $dir/nginx;
+		proxy_temp_path $dir/nginx;
+		fastcgi_temp_path $dir/nginx;
+		uwsgi_temp_path $dir/nginx;
+		scgi_temp_path $dir/nginx;
+		keepalive_requests 10000000;
+		server { $listen root $dir/www; }
+	}
+	EOF
+}
+
 # listening NS PORT: true once something listens on TCP PORT in NS.
 listening() { nsx "$1" ss -Hltn "sport = :$2" | grep -q .; }
 

@@ -97,26 +97,9 @@ ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
 on_exit "kill $!"
 ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
 on_exit "kill $!"
-mkdir -p "$TMP/www" "$TMP/nginx"
+nginx_conf "$TMP" $PORT_HTTP
 head -c 100 /dev/zero | tr '\0' x >"$TMP/www/100"
 head -c 4096 /dev/zero | tr '\0' x >"$TMP/www/4k"
-cat >"$TMP/nginx.conf" <<EOF
-user root;
-worker_processes 1;
-pid $TMP/nginx/pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx;
-	proxy_temp_path $TMP/nginx;
-	fastcgi_temp_path $TMP/nginx;
-	uwsgi_temp_path $TMP/nginx;
-	scgi_temp_path $TMP/nginx;
-	keepalive_requests 10000000;
-	server { listen $PORT_HTTP backlog=4096; root $TMP/www; }
-}
-EOF
 ip netns exec "$NS_S" nginx -p "$TMP/nginx" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.log" 2>&1 &
 on_exit "kill $!"
 for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_HTTP; do
@@ -434,7 +417,7 @@ REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--unavailable "${!UNAVAILABLE[*]}" --date "$START_DATE"
 	--load "$LOAD_BEFORE -> $LOAD_AFTER" --rounds "$ROUNDS"
 	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; wrk ${RR_T} s, $CONC connections; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
-	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
+	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}${BENCH_ROUNDS:+ BENCH_ROUNDS=$BENCH_ROUNDS}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
 say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"

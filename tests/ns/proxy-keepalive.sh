@@ -16,31 +16,10 @@ proxy_setup || { show_log; exit 1; }
 PORT=8080 DIRECT=8180 COUNT=300 MARGIN_MS=1
 direct_port $DIRECT || { not_ok "a direct port bypasses the interception"; finish; }
 
-mkdir -p "$TMP/www" "$TMP/nginx"
+nginx_conf "$TMP" $PORT $DIRECT
 head -c 6 /dev/zero | tr '\0' x >"$TMP/www/6"
 head -c 100 /dev/zero | tr '\0' x >"$TMP/www/100"
 head -c 4096 /dev/zero | tr '\0' x >"$TMP/www/4k"
-cat >"$TMP/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-pid $TMP/nginx/pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx;
-	proxy_temp_path $TMP/nginx;
-	fastcgi_temp_path $TMP/nginx;
-	uwsgi_temp_path $TMP/nginx;
-	scgi_temp_path $TMP/nginx;
-	keepalive_requests 100000;
-	server {
-		listen $PORT; listen [::]:$PORT;
-		listen $DIRECT; listen [::]:$DIRECT;
-		root $TMP/www;
-	}
-}
-CONF
 bg "$NS_S" "$TMP/nginx.log" nginx -p "$TMP/nginx" -c "$TMP/nginx.conf" -g 'daemon off;'
 wait_until 5 listening "$NS_S" $PORT && wait_until 5 listening "$NS_S" $DIRECT ||
 	{ not_ok "nginx listens"; cat "$TMP/nginx.log" "$TMP/nginx/error.log" | sed 's/^/# /'; finish; }
