@@ -3,6 +3,7 @@
 #   need_root; need_cmd iptables
 #   topo_three            # client ─ router ─ server, IPv4 and IPv6
 #   topo_five             # the same with a hop on each side of the router
+#   nginx_conf DIR PORT...  # an nginx configuration serving DIR/www
 #   nsx "$NS_R" cmd ...   # run in a namespace
 #   wait_until 5 cmd ...  # poll, never sleep a fixed time
 #   check "what" cmd ...  # prints "ok - what" or "not ok - what"
