@@ -194,6 +194,7 @@ static void config_defaults(struct proxy_config *c)
 	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
 	c->mark = "0x2/0x2";
 	c->transparent = true;
+	c->nodelay = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
 	c->hold_ns = 3 * 1000000000ull;
 	c->log_interval_ns = 10 * 1000000000ull;
@@ -255,7 +256,10 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "reset a leg whose sent data stays unacknowledged this long (default 120s, "
 	  "0: the kernel's retries)", 0, 2147483ull * 1000000000ull, NULL },
 	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &c->nodelay, NULL,
-	  "TCP_NODELAY (no Nagle) on both legs", 0, 0, NULL },
+	  "TCP_NODELAY on both legs (the default; accepted for compatibility)", 0, 0, NULL },
+	{ "nagle", 0, PEPSAL_OPT_FLAG, &c->nodelay, NULL,
+	  "Nagle on both legs, no TCP_NODELAY (fewer small segments; up to 40 ms "
+	  "per request)", 0, 1, NULL },
 	{ "shm", 0, PEPSAL_OPT_CUSTOM, c->shm_name_buf, "NAME",
 	  "shared-memory table name (default /pepsal)", 0, 0, config_parse_shm_name },
 	{ "capacity", 0, PEPSAL_OPT_U32, &c->capacity, "N",

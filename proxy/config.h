@@ -55,7 +55,7 @@ struct proxy_config {
 	uint64_t keepalive_interval_ns; /* TCP_KEEPINTVL */
 	uint32_t keepalive_count;       /* TCP_KEEPCNT */
 	uint64_t user_timeout_ns; /* TCP_USER_TIMEOUT, 0 = the kernel's retries */
-	bool nodelay;             /* -n: TCP_NODELAY on both legs */
+	bool nodelay;             /* TCP_NODELAY on both legs (default; --nagle: off) */
 	uint32_t port;            /* -p: listening port */
 	const char *address;      /* -a: listening address, NULL = any */
 	const char *conn_log;     /* -l: file of active connections */

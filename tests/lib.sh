@@ -2,6 +2,8 @@
 # Helpers for namespace tests. Source it, then:
 #   need_root; need_cmd iptables
 #   topo_three            # client ─ router ─ server, IPv4 and IPv6
+#   topo_five             # the same with a hop on each side of the router
+#   nginx_conf DIR PORT...  # an nginx configuration serving DIR/www
 #   nsx "$NS_R" cmd ...   # run in a namespace
 #   wait_until 5 cmd ...  # poll, never sleep a fixed time
 #   check "what" cmd ...  # prints "ok - what" or "not ok - what"
@@ -113,6 +115,83 @@ topo_three() {
 	ip -n "$NS_S" route add default via $R4S
 	ip -n "$NS_S" -6 route add default via $R6S
 	nsx "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+}
+
+# topo_five: client ─ hop ─ router ─ hop ─ server, for what a router sees
+# only from a hop beyond it (ICMP errors: path MTU, unreachable).
+#   client  eth0 198.18.1.2/24 fd00:1::2/64  via 198.18.1.1 / fd00:1::1
+#   hop_c   eth0 198.18.1.1/24 fd00:1::1/64, eth1 198.18.3.1/24 fd00:3::1/64
+#   router  eth0 198.18.3.2/24 fd00:3::2/64, eth1 198.18.4.1/24 fd00:4::1/64
+#   hop_s   eth0 198.18.4.2/24 fd00:4::2/64, eth1 198.18.2.1/24 fd00:2::1/64
+#   server  eth0 198.18.2.2/24 fd00:2::2/64  via 198.18.2.1 / fd00:2::1
+# Sets NS_C NS_HC NS_R NS_HS NS_S; R4C R4S R6C R6S are the router's own
+# addresses, H4C H4S H6C H6S the hops' toward the router.
+topo_five() {
+	NS_C=$(ns_new pc) && NS_HC=$(ns_new phc) && NS_R=$(ns_new pr) &&
+		NS_HS=$(ns_new phs) && NS_S=$(ns_new ps) || return 1
+	R4C=198.18.3.2 R4S=198.18.4.1 R6C=fd00:3::2 R6S=fd00:4::1
+	H4C=198.18.3.1 H4S=198.18.4.2 H6C=fd00:3::1 H6S=fd00:4::2
+	veth_pair "$NS_C" eth0 "$NS_HC" eth0 || return 1
+	veth_pair "$NS_HC" eth1 "$NS_R" eth0 || return 1
+	veth_pair "$NS_R" eth1 "$NS_HS" eth0 || return 1
+	veth_pair "$NS_HS" eth1 "$NS_S" eth0 || return 1
+	local ns
+	for ns in "$NS_C" "$NS_HC" "$NS_R" "$NS_HS" "$NS_S"; do
+		nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	_addr() { ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" addr add "$4" dev "$2" nodad; }
+	_addr "$NS_C" eth0 $C4/24 $C6/64
+	_addr "$NS_HC" eth0 198.18.1.1/24 fd00:1::1/64
+	_addr "$NS_HC" eth1 $H4C/24 $H6C/64
+	_addr "$NS_R" eth0 $R4C/24 $R6C/64
+	_addr "$NS_R" eth1 $R4S/24 $R6S/64
+	_addr "$NS_HS" eth0 $H4S/24 $H6S/64
+	_addr "$NS_HS" eth1 198.18.2.1/24 fd00:2::1/64
+	_addr "$NS_S" eth0 $S4/24 $S6/64
+	unset -f _addr
+	ip -n "$NS_C" route add default via 198.18.1.1
+	ip -n "$NS_C" -6 route add default via fd00:1::1
+	ip -n "$NS_HC" route add default via $R4C
+	ip -n "$NS_HC" -6 route add default via $R6C
+	ip -n "$NS_R" route add 198.18.1.0/24 via $H4C
+	ip -n "$NS_R" -6 route add fd00:1::/64 via $H6C
+	ip -n "$NS_R" route add default via $H4S
+	ip -n "$NS_R" -6 route add default via $H6S
+	ip -n "$NS_HS" route add default via $R4S
+	ip -n "$NS_HS" -6 route add default via $R6S
+	ip -n "$NS_S" route add default via 198.18.2.1
+	ip -n "$NS_S" -6 route add default via fd00:2::1
+	for ns in "$NS_HC" "$NS_R" "$NS_HS"; do
+		nsx "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	done
+}
+
+# nginx_conf DIR PORT...: write DIR/nginx.conf, an nginx serving DIR/www
+# on every PORT (IPv4 and IPv6): one worker, no access log, kept-alive
+# connections never closed for their number of requests, its own files in
+# DIR/nginx. Start it with: nginx -p DIR/nginx -c DIR/nginx.conf -g 'daemon off;'
+nginx_conf() {
+	local dir=$1 p listen=
+	shift
+	for p in "$@"; do listen="$listen listen $p backlog=4096; listen [::]:$p backlog=4096;"; done
+	mkdir -p "$dir/www" "$dir/nginx"
+	cat >"$dir/nginx.conf" <<-EOF
+	user root;
+	worker_processes 1;
+	pid $dir/nginx/pid;
+	error_log $dir/nginx/error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log off;
+		client_body_temp_path $dir/nginx;
+		proxy_temp_path $dir/nginx;
+		fastcgi_temp_path $dir/nginx;
+		uwsgi_temp_path $dir/nginx;
+		scgi_temp_path $dir/nginx;
+		keepalive_requests 10000000;
+		server { $listen root $dir/www; }
+	}
+	EOF
 }
 
 # listening NS PORT: true once something listens on TCP PORT in NS.

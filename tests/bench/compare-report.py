@@ -25,6 +25,10 @@ METRICS = [  # name, unit, better, label in the table
     ("cps_p99_us", "us", "lower", "connect+first byte p99 under that load"),
     ("lat_p50_us", "us", "lower", "connect+first byte p50, one in flight"),
     ("lat_p99_us", "us", "lower", "connect+first byte p99, one in flight"),
+    ("rr100_rps", "req/s", "higher", "keep-alive requests/s, 100 B ({conc} conns)"),
+    ("rr100_p99_us", "us", "lower", "keep-alive request p99, 100 B"),
+    ("rr4k_rps", "req/s", "higher", "keep-alive requests/s, 4 KiB ({conc} conns)"),
+    ("rr4k_p99_us", "us", "lower", "keep-alive request p99, 4 KiB"),
     ("pss_kib_per_conn", "KiB", "lower", "user-space memory/conn, PSS"),
     ("rss_kib_per_conn", "KiB", "lower", "user-space memory/conn, RSS"),
     ("idle_conns", "conns", "higher", "idle connections held for memory"),
@@ -90,6 +94,10 @@ def goals(med, d):
     if r2 is not None:
         out.append(("  the same p99 under load (informative)", "met" if r2 <= 1.5 else "missed",
                     f"{fmt(r2)}x HAProxy"))
+    for obj, name in (("100", "100 B"), ("4k", "4 KiB")):
+        r = ratio(g(f"rr{obj}_rps", d), g(f"rr{obj}_rps", "haproxy"))
+        check(f"keep-alive requests/s, {name}: at least HAProxy's (issue 10)", r,
+              r is not None and r >= 1.0, f"{fmt(r)}x HAProxy" if r else "")
     a, b = g("lat_p50_us", d), g("lat_p50_us", "direct")
     diff = a - b if a is not None and b is not None else None
     check("connect+first byte p50 at most 100 us above direct routing (issue 4)",
@@ -111,6 +119,7 @@ def plots(med, designs, out):
         ("cps", "New connections per second", ["cps"], ["conn/s"]),
         ("latency", "Connect + first byte (us)", ["lat_p50_us", "lat_p99_us", "cps_p99_us"],
          ["p50, 1 in flight", "p99, 1 in flight", "p99 under load"]),
+        ("rr", "Keep-alive requests per second", ["rr100_rps", "rr4k_rps"], ["100 B", "4 KiB"]),
         ("memory", "User-space memory per idle connection (KiB)",
          ["pss_kib_per_conn", "rss_kib_per_conn"], ["PSS", "RSS"]),
         ("cpu", "Proxy CPU seconds per GB relayed", ["cpu1_s_per_gb", "cpu4_s_per_gb", "cpu8_s_per_gb"],

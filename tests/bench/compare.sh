@@ -21,6 +21,9 @@
 #                             64-byte request and 100-byte answer (connload);
 #                             its connect-to-first-byte p99 under that load
 #   lat_p50_us, lat_p99_us    connect-to-first-byte latency, one in flight
+#   rr{100,4k}_rps,           keep-alive request/response: wrk, BENCH_CONC
+#   rr{100,4k}_p99_us         connections, GETs of a 100-byte / 4 KiB object
+#                             from nginx; requests/s and the p99 latency
 #   pss_kib_per_conn,         user-space memory per idle connection: PSS and
 #   rss_kib_per_conn          RSS of the proxy's processes with BENCH_IDLE idle
 #                             connections minus without, divided
@@ -29,8 +32,8 @@
 # (tests/tools/tcptool.py connect): the outcome and its time.
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
-# BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
-# BENCH_MEASURE (groups to run, default "bulk conns idle setup"),
+# BENCH_RR_TIME, BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
+# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
 . "$(dirname "$0")/../lib.sh"
@@ -39,21 +42,23 @@ BENCH_DIR=$SRC/tests/bench
 CONNLOAD=$BUILD/tests/connload
 
 need_root
-need_cmd iptables ip6tables iperf3 python3 ss
+need_cmd iptables ip6tables iperf3 python3 ss nginx wrk
 [ -x "$BUILD/pepsal" ] && [ -x "$CONNLOAD" ] || skip_all "build pepsal and tests/connload into $BUILD first"
 
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-1} IPERF_T=${BENCH_IPERF_TIME:-1} RATE_T=${BENCH_RATE_TIME:-1}
+	RR_T=${BENCH_RR_TIME:-1}
 	IDLE_N=${BENCH_IDLE:-300} OUT=${BENCH_OUT:-$BUILD/bench} DOC=${BENCH_DOC:-0}
 else
 	ROUNDS=${BENCH_ROUNDS:-5} IPERF_T=${BENCH_IPERF_TIME:-5} RATE_T=${BENCH_RATE_TIME:-3}
+	RR_T=${BENCH_RR_TIME:-3}
 	IDLE_N=${BENCH_IDLE:-3000} OUT=${BENCH_OUT:-$SRC/doc/bench} DOC=${BENCH_DOC:-1}
 fi
 CONC=${BENCH_CONC:-32}
 SOCAT_IDLE_N=${BENCH_SOCAT_IDLE:-$((IDLE_N < 1000 ? IDLE_N : 1000))}
 DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-acceptfirst pepsal-tproxy haproxy socat}
-MEASURE=" ${BENCH_MEASURE:-bulk conns idle setup} "
+MEASURE=" ${BENCH_MEASURE:-bulk conns rr idle setup} "
 mkdir -p "$OUT"
 RAW=$OUT/raw.csv
 LOG=$OUT/compare.log
@@ -69,7 +74,7 @@ say() { echo "bench: $*" | tee -a "$LOG" >&2; }
 # metrics, neighbours resolved before any measurement.
 topo_three || { say "cannot build the namespaces"; exit 1; }
 # The pep namespace's own ports (the proxies' dials) start above the proxies'
-# listening ports (5000, 5002, 15201, 18080, 18081), so no dial holds one.
+# listening ports (5000, 5002, 15201, 18080-18082), so no dial holds one.
 for ns in "$NS_C" "$NS_R" "$NS_S"; do
 	nsx "$ns" sysctl -qw net.ipv4.ip_local_port_range="20000 65000" \
 		net.ipv4.tcp_no_metrics_save=1 net.core.somaxconn=8192 \
@@ -90,15 +95,21 @@ fi
 for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
 
-# Servers: iperf3, connload (answer and close), connload --hold (idle).
-PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081
+# Servers: iperf3, connload (answer and close), connload --hold (idle),
+# nginx (keep-alive request/response).
+PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081 PORT_HTTP=8082
 ip netns exec "$NS_S" iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
 on_exit "kill $!"
 ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
 on_exit "kill $!"
 ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
 on_exit "kill $!"
-for p in $PORT_IPERF $PORT_RATE $PORT_HOLD; do
+nginx_conf "$TMP" $PORT_HTTP
+head -c 100 /dev/zero | tr '\0' x >"$TMP/www/100"
+head -c 4096 /dev/zero | tr '\0' x >"$TMP/www/4k"
+ip netns exec "$NS_S" nginx -p "$TMP/nginx" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.log" 2>&1 &
+on_exit "kill $!"
+for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_HTTP; do
 	wait_until 5 listening "$NS_S" $p || { say "server on port $p did not start"; exit 1; }
 done
 
@@ -224,7 +235,7 @@ design_haproxy_stop() { bg_stop $PROXY_PIDS; rules_off --mode tproxy --port 5002
 
 # socat: a fixed destination per port, behind REDIRECT (it cannot learn the
 # original destination); its own rules, no socket match.
-SOCAT_PORTS="$PORT_IPERF $PORT_RATE $PORT_HOLD"
+SOCAT_PORTS="$PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_HTTP"
 socat_rules() { # socat_rules -A|-D
 	local p
 	for p in $SOCAT_PORTS; do
@@ -328,6 +339,28 @@ measure_conns() {
 	diag "after connload"
 }
 
+# keep-alive request/response: wrk, BENCH_CONC connections on 2 threads,
+# each connection one request at a time
+measure_rr() {
+	local obj out rps p99
+	for obj in 100 4k; do
+		out=$(nsx "$NS_C" timeout $((RR_T + 20)) wrk -t 2 -c "$CONC" -d "${RR_T}s" --latency \
+			"http://$S4:$PORT_HTTP/$obj" 2>&1)
+		echo "$DESIGN rr $obj: $(tr '\n' ' ' <<<"$out")" >>"$LOG"
+		rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+		# "99%  1.23ms": to microseconds
+		p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+			f = u == "us" ? 1 : u == "ms" ? 1000 : u == "s" ? 1000000 : 0
+			if (f) printf "%.0f\n", v * f }' <<<"$out")
+		if [ -z "$rps" ] || [ -z "$p99" ] || grep -q "Non-2xx\|Socket errors" <<<"$out"; then
+			say "$DESIGN: wrk /$obj failed or saw errors: $(grep -E 'Non-2xx|Socket errors|rror' <<<"$out" | head -2)"
+		fi
+		[ -n "$rps" ] && record rr${obj}_rps "$rps"
+		[ -n "$p99" ] && record rr${obj}_p99_us "$p99"
+		wait_until 10 quiet
+	done
+}
+
 measure_idle() {
 	[ -n "$PROXY_PIDS" ] || return 0
 	local n=$IDLE_N m0 m1 held hp
@@ -406,6 +439,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		say "round $ROUND/$ROUNDS: $DESIGN (load $(cut -d' ' -f1 /proc/loadavg))"
 		case $MEASURE in *" bulk "*) measure_bulk ;; esac
 		case $MEASURE in *" conns "*) measure_conns ;; esac
+		case $MEASURE in *" rr "*) measure_rr ;; esac
 		case $MEASURE in *" idle "*) measure_idle ;; esac
 		case $MEASURE in *" setup "*) measure_setup ;; esac
 		"design_${DESIGN}_stop"
@@ -418,8 +452,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--unavailable "${!UNAVAILABLE[*]}" --date "$START_DATE"
 	--load "$LOAD_BEFORE -> $LOAD_AFTER" --rounds "$ROUNDS"
-	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
-	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
+	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; wrk ${RR_T} s, $CONC connections; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
+	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}${BENCH_ROUNDS:+ BENCH_ROUNDS=$BENCH_ROUNDS}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
 python3 - "$SETUP_CSV" >"$OUT/setup.md" <<'PY'

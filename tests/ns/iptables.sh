@@ -49,8 +49,8 @@ same() {
 chain_text() { nsx "$NS" "$2-$1" -w 5 -t "$3" -S; }
 
 expected_mangle() { # MODE FAMILY
-	local any=0.0.0.0 src=198.18.0.0/15 target
-	[ "$2" = ip6tables ] && any=:: src=fd00::/8
+	local any=0.0.0.0 src=198.18.0.0/15 icmp=icmp target
+	[ "$2" = ip6tables ] && any=:: src=fd00::/8 icmp=ipv6-icmp
 	if [ "$1" = nfqueue ]; then target="-j NFQUEUE --queue-num 0 --queue-bypass"
 	else target="-j TPROXY --on-port 5000 --on-ip $any --tproxy-mark 0x1/0x1"; fi
 	cat <<EOF
@@ -63,6 +63,7 @@ expected_mangle() { # MODE FAMILY
 -A PREROUTING -m comment --comment pepsal -j PEPSAL
 -A PREROUTING -p udp -j MARK --set-xmark 0x10/0xffffffff
 -A PEPSAL -p tcp -m socket --transparent -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -j MARK --set-xmark 0x1/0x1
+-A PEPSAL -p $icmp -m socket --transparent -j MARK --set-xmark 0x1/0x1
 -A PEPSAL -s $src -i eth0 -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m addrtype ! --dst-type LOCAL $target
 -A PEPSAL -s $src -i eth1 -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m addrtype ! --dst-type LOCAL $target
 EOF

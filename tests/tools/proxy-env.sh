@@ -9,6 +9,7 @@
 #   tcptool ARGS...                tests/tools/tcptool.py
 # PROXY_MODE=tproxy (environment): rules and pepsal in tproxy mode (TPROXY
 # rules, pepsal --mode tproxy, no queuer); default nfqueue.
+# PROXY_TOPO=topo_five: a hop on each side of the router (default topo_three).
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$TOOLS/../.." && pwd)
 PEPSAL_PID=
@@ -97,13 +98,38 @@ proxy_setup() {
 	need_cmd iptables ip6tables python3 curl
 	[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
 		skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
-	topo_three || return 1
+	${PROXY_TOPO:-topo_three} || return 1
 	# resolve the neighbours first: the router's first transparent IPv6 SYN
 	# otherwise waits for neighbour discovery and is retransmitted after 1 s
 	local a
 	for a in $C4 $S4 $C6 $S6; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 	proxy_rules || return 1
 	proxy_start "$@"
+}
+
+# direct_port PORT: connections to TCP PORT cross the router unintercepted
+# (a mangle ACCEPT ahead of pepsal's jump), the reference of a comparison
+# in the same run. Again after rules are reinstalled.
+direct_port() {
+	nsx "$NS_R" iptables -w 5 -t mangle -I PREROUTING 1 -p tcp --dport "$1" -j ACCEPT &&
+		nsx "$NS_R" ip6tables -w 5 -t mangle -I PREROUTING 1 -p tcp --dport "$1" -j ACCEPT
+}
+
+# finish_both_modes: finish, after running this test once more in tproxy
+# mode (a child with PROXY_MODE=tproxy, its lines prefixed "tproxy: ") when
+# this run was nfqueue's.
+finish_both_modes() {
+	if [ "$PROXY_MODE" = nfqueue ] && [ -z "${PROXY_MODE_CHILD:-}" ]; then
+		PROXY_MODE_CHILD=1 PROXY_MODE=tproxy bash "$0" >"$TMP/tproxy.out" 2>&1
+		local rc=$? n
+		sed -n -e 's/^ok - /ok - tproxy: /p' -e 's/^not ok - /not ok - tproxy: /p' \
+			-e '/^#/p' "$TMP/tproxy.out"
+		n=$(grep -c '^not ok ' "$TMP/tproxy.out")
+		FAILS=$((FAILS + n))
+		[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || [ "$n" -gt 0 ] ||
+			not_ok "tproxy: $(basename "$0") exited with status $rc"
+	fi
+	finish
 }
 
 # show_log: the end of pepsal's log, as TAP comments (on failure).

@@ -40,6 +40,11 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
+  http-keepalive HOST PORT PATH COUNT
+                           COUNT HTTP/1.1 GETs of PATH on one connection, each
+                           request written in two pieces back to back (the
+                           request line, then the rest); print the latency
+                           percentiles in ms: "p50 X p99 Y max Z"
 """
 import asyncio
 import hashlib
@@ -359,6 +364,52 @@ def cli_expect_reset(host, port, seconds):
         fail(f"no reset within {time.monotonic() - t0:.3f} s")
 
 
+def http_response(s, buf):
+    """Read one HTTP/1.1 response with a Content-Length; return (status
+    line, body, what is left in BUF after it)."""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(1 << 16)
+        if not d:
+            fail("EOF before a response's headers")
+        buf += d
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = None
+    for h in lines[1:]:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    if length is None:
+        fail(f"no Content-Length in {lines[0]!r}")
+    while len(buf) < length:
+        d = s.recv(1 << 16)
+        if not d:
+            fail("EOF inside a response's body")
+        buf += d
+    return lines[0], buf[:length], buf[length:]
+
+
+def cli_http_keepalive(host, port, path, count):
+    s = connect(host, port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as curl does
+    first = f"GET {path} HTTP/1.1\r\n".encode()
+    name = f"[{host}]" if ":" in host else host
+    rest = f"Host: {name}\r\nUser-Agent: tcptool\r\n\r\n".encode()
+    lat, buf = [], b""
+    for _ in range(count):
+        t0 = time.perf_counter()
+        s.sendall(first)
+        s.sendall(rest)
+        status, _, buf = http_response(s, buf)
+        lat.append((time.perf_counter() - t0) * 1000)
+        if b" 200 " not in status:
+            fail(f"response {status!r}")
+    s.close()
+    lat.sort()
+    pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+    print(f"p50 {pick(0.5):.3f} p99 {pick(0.99):.3f} max {lat[-1]:.3f}")
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -398,6 +449,8 @@ def main(argv):
         cli_first(int(a[0]), a[1:])
     elif cmd == "expect-reset":
         cli_expect_reset(a[0], int(a[1]), float(a[2]))
+    elif cmd == "http-keepalive":
+        cli_http_keepalive(a[0], int(a[1]), a[2], int(a[3]))
     else:
         print(__doc__)
         return 2

@@ -31,6 +31,8 @@ static void test_defaults(void)
 	g_assert_cmpuint(c.port, ==, 5000);
 	g_assert_cmpuint(c.max_conns, ==, 2112);
 	g_assert_true(c.transparent);
+	g_assert_true(c.nodelay);
+	g_assert_true(c.keepalive);
 	g_assert_cmpstr(c.shm_name, ==, "/pepsal");
 	g_assert_cmpstr(c.mark, ==, "0x2/0x2");
 	g_assert_cmpuint(c.upstream_ports, ==, (32767u << 16) | 20000u);
@@ -68,6 +70,11 @@ static void test_durations_sizes(void)
 	g_assert_cmpint(parse(&c, "-V", NULL), ==, -1);
 	g_assert_cmpint(parse(&c, "--no-transparent", NULL), ==, 0);
 	g_assert_false(c.transparent);
+	g_assert_cmpint(parse(&c, "--nagle", "--no-keepalive", NULL), ==, 0);
+	g_assert_false(c.nodelay);
+	g_assert_false(c.keepalive);
+	g_assert_cmpint(parse(&c, "--nagle", "-n", NULL), ==, 0); /* the last wins */
+	g_assert_true(c.nodelay);
 }
 
 static void test_mode(void)
