@@ -13,8 +13,11 @@
  * served now (two pipes each) cover it.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -35,7 +38,13 @@ static struct {
 	struct dial_ctx dial;
 	atomic_uint active;       /* connections held */
 	atomic_bool stopping;     /* relay_fini began */
-} relay;
+	/* the hand-over: pause asked, and its outcome for the paused threads */
+	atomic_bool pause;
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	enum { OUTCOME_NONE, OUTCOME_RESUME, OUTCOME_RELEASE } outcome;
+	unsigned int pause_round;    /* bumped by each outcome */
+} relay = { .pause_lock = PTHREAD_MUTEX_INITIALIZER, .pause_cond = PTHREAD_COND_INITIALIZER };
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
@@ -95,31 +104,91 @@ static void conn_abort(struct conn *c)
 static void conn_put(struct conn *c)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
-	bool aborted;
+	bool aborted, handed;
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	aborted = atomic_load(&c->aborted);
-	pepsal_table_remove(relay.p->table, c->slot, c->gen);
+	handed = c->handed;
+	if (!c->handed) /* else the entry is the new process's now */
+		pepsal_table_remove(relay.p->table, c->slot, c->gen);
+	for (int dir = 0; dir < 2; dir++)
+		pipe_drop(&c->held[dir]);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
 
 		if (fd < 0)
 			continue;
-		if (aborted)
+		if (aborted && !c->handed)
 			sock_reset_close(fd);
 		else
 			close(fd);
 	}
-	pr_debug("closed %s -> %s: %llu bytes up, %llu down%s",
+	pr_debug("%s %s -> %s: %llu bytes up, %llu down%s", handed ? "handed over" : "closed",
 		 pepsal_endpoint_format(&c->client, a), pepsal_endpoint_format(&c->dst, b),
 		 (unsigned long long)atomic_load(&c->bytes[PEPSAL_DIR_C2S]),
 		 (unsigned long long)atomic_load(&c->bytes[PEPSAL_DIR_S2C]),
 		 aborted ? " (reset)" : "");
 	conn_free(c);
-	stats_count(PC_CLOSED, 1);
+	if (!handed)
+		stats_count(PC_CLOSED, 1);
 	stats_set(PC_ACTIVE, atomic_load(&relay.active) - 1);
 	atomic_fetch_sub(&relay.active, 1); /* the last touch: see above */
+}
+
+/* A held pipe of C's direction DIR (paused, or imported) becomes the
+ * thread's: returns the bytes it holds, to be written out first. */
+static size_t take_held(struct conn *c, enum pepsal_dir dir)
+{
+	int inq = 0;
+
+	if (c->held[dir].fd[0] < 0)
+		return 0;
+	pipe_drop(&tl_pipe);
+	tl_pipe = c->held[dir];
+	c->held[dir] = (struct relay_pipe)RELAY_PIPE_INIT;
+	if (ioctl(tl_pipe.fd[0], FIONREAD, &inq) < 0 || inq < 0)
+		inq = 0;
+	return (size_t)inq;
+}
+
+/* ---- pausing a direction for the hand-over ------------------------------ */
+
+static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_state st)
+{
+	pthread_mutex_lock(&relay.pause_lock);
+	if (st == DIR_RUN)
+		c->th[dir] = pthread_self();
+	atomic_store(&c->dir_state[dir], st);
+	pthread_mutex_unlock(&relay.pause_lock);
+}
+
+/* The pump stopped at a pause: keep the pipe's bytes with the connection
+ * (the thread's pipe is its own) and wait for the outcome. True: resume
+ * (*PENDING bytes to write first), false: another process took it. */
+static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
+{
+	int inq = 0;
+	unsigned int round;
+	bool resume;
+
+	if (tl_pipe.fd[0] >= 0 && ioctl(tl_pipe.fd[0], FIONREAD, &inq) == 0 && inq > 0) {
+		c->held[dir] = tl_pipe;
+		tl_pipe = (struct relay_pipe)RELAY_PIPE_INIT;
+	}
+	pthread_mutex_lock(&relay.pause_lock);
+	round = relay.pause_round;
+	atomic_store(&c->dir_state[dir], DIR_PAUSED);
+	pthread_cond_broadcast(&relay.pause_cond);
+	while (relay.pause_round == round)
+		pthread_cond_wait(&relay.pause_cond, &relay.pause_lock);
+	resume = relay.outcome == OUTCOME_RESUME;
+	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
+	pthread_mutex_unlock(&relay.pause_lock);
+	*pending = 0;
+	if (resume)
+		*pending = take_held(c, dir);
+	return resume;
 }
 
 static void relay_dir(struct conn *c, enum pepsal_dir dir)
@@ -128,13 +197,22 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
 		.pipe = &tl_pipe, .idle_ns = relay.p->cfg->idle_timeout_ns,
-		.table = relay.p->table,
+		.table = relay.p->table, .pause = &relay.pause,
 	};
-	int rc = pump_run(&p);
+	int rc;
 
+	dir_set_state(c, dir, DIR_RUN);
+	p.pending = take_held(c, dir); /* an imported direction's bytes */
+	while ((rc = pump_run(&p)) == -EINTR && dir_pause(c, dir, &p.pending))
+		;
+	if (rc == -EINTR) { /* handed over */
+		dir_set_state(c, dir, DIR_DONE);
+		return;
+	}
 	if (rc == 0 && !atomic_load(&c->aborted)) {
 		/* EOF: pass it on, the other direction goes on */
 		shutdown(out, SHUT_WR);
+		c->eof[dir] = true;
 		if (atomic_fetch_add(&c->dirs_done, 1) == 0)
 			pepsal_table_set_state(relay.p->table, c->slot, c->gen,
 					       PEPSAL_STATE_CLOSING);
@@ -143,6 +221,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 			stats_count(PC_IDLE_TIMEOUTS, 1);
 		conn_abort(c);
 	}
+	dir_set_state(c, dir, DIR_DONE);
 }
 
 static void s2c_thread(void *arg)
@@ -213,6 +292,176 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 	return rc;
 }
 
+/* ---- the hand-over (upgrade.c) ------------------------------------------------ */
+
+static void pause_handler(int sig)
+{
+	(void)sig; /* only to interrupt a blocking call (no SA_RESTART) */
+}
+
+struct scan {
+	unsigned int waiting;     /* directions not paused yet */
+	unsigned int n;           /* exportable connections */
+	struct relay_conn_state *out;
+};
+
+/* Interrupt every running direction; count what is not paused yet. */
+static void scan_pause(struct conn *c, void *arg)
+{
+	struct scan *sc = arg;
+
+	for (int dir = 0; dir < 2; dir++) {
+		int st = atomic_load(&c->dir_state[dir]);
+
+		if (st == DIR_RUN)
+			pthread_kill(c->th[dir], RELAY_PAUSE_SIGNAL);
+		if (st == DIR_RUN || st == DIR_IDLE)
+			sc->waiting++;
+	}
+}
+
+static bool exportable(const struct conn *c)
+{
+	return !atomic_load(&c->aborted) &&
+	       (atomic_load(&c->dir_state[0]) == DIR_PAUSED ||
+		atomic_load(&c->dir_state[1]) == DIR_PAUSED);
+}
+
+int relay_quiesce(uint64_t wait_ns)
+{
+	uint64_t deadline = pepsal_now_ns() + wait_ns;
+	struct timespec ts = { 0, 1000000 };
+	struct scan sc;
+
+	atomic_store(&relay.pause, true);
+	for (;;) {
+		sc = (struct scan){ 0 };
+		pthread_mutex_lock(&relay.pause_lock);
+		conns_for_each(scan_pause, &sc);
+		pthread_mutex_unlock(&relay.pause_lock);
+		if (!sc.waiting)
+			return 0;
+		if (pepsal_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void scan_export(struct conn *c, void *arg)
+{
+	struct scan *sc = arg;
+	struct relay_conn_state *st;
+
+	if (!exportable(c))
+		return;
+	if (!sc->out) {
+		sc->n++;
+		return;
+	}
+	st = &sc->out[sc->n++];
+	c->handed = true; /* until relay_resume says otherwise */
+	*st = (struct relay_conn_state){
+		.fd = { atomic_load(&c->fd[LEG_CLIENT]), atomic_load(&c->fd[LEG_SERVER]) },
+		.pipe = { c->held[0], c->held[1] },
+		.eof = { c->eof[0], c->eof[1] },
+		.bytes = { atomic_load(&c->bytes[0]), atomic_load(&c->bytes[1]) },
+		.slot = c->slot, .gen = c->gen, .client = c->client, .dst = c->dst,
+		.age_ns = pepsal_now_ns() - c->start_ns,
+	};
+}
+
+int relay_export(struct relay_conn_state **out)
+{
+	struct scan sc = { 0 };
+
+	conns_for_each(scan_export, &sc); /* nothing moves while paused */
+	sc.out = calloc(sc.n ? sc.n : 1, sizeof(*sc.out));
+	if (!sc.out)
+		return -ENOMEM;
+	sc.n = 0;
+	conns_for_each(scan_export, &sc);
+	*out = sc.out;
+	return (int)sc.n;
+}
+
+static void unmark(struct conn *c, void *arg)
+{
+	(void)arg;
+	c->handed = false;
+}
+
+static void pause_end(int outcome)
+{
+	if (outcome == OUTCOME_RESUME)
+		conns_for_each(unmark, NULL);
+	atomic_store(&relay.pause, false);
+	pthread_mutex_lock(&relay.pause_lock);
+	relay.outcome = outcome;
+	relay.pause_round++;
+	pthread_cond_broadcast(&relay.pause_cond);
+	pthread_mutex_unlock(&relay.pause_lock);
+}
+
+void relay_resume(void)
+{
+	pause_end(OUTCOME_RESUME);
+}
+
+void relay_release(void)
+{
+	pause_end(OUTCOME_RELEASE);
+}
+
+static void resumed_c2s_thread(void *arg)
+{
+	relay_dir(arg, PEPSAL_DIR_C2S);
+	conn_put(arg);
+}
+
+int relay_import(const struct relay_conn_state *st)
+{
+	struct pepsal_entry_view entry = { .slot = st->slot, .gen = st->gen,
+					   .client = st->client, .dst = st->dst };
+	uint64_t now = pepsal_now_ns();
+	struct conn *c = conn_new(st->fd[LEG_CLIENT], &entry, now);
+	int live = !st->eof[0] + !st->eof[1], rc = 0;
+
+	if (!c)
+		return -ENOMEM;
+	if (!live) {
+		conn_free(c);
+		return -EINVAL;
+	}
+	c->start_ns = now - st->age_ns;
+	atomic_store(&c->fd[LEG_SERVER], st->fd[LEG_SERVER]);
+	for (int dir = 0; dir < 2; dir++) {
+		atomic_store(&c->bytes[dir], st->bytes[dir]);
+		c->eof[dir] = st->eof[dir];
+		c->held[dir] = st->pipe[dir];
+		if (st->eof[dir])
+			atomic_store(&c->dir_state[dir], DIR_DONE);
+	}
+	atomic_store(&c->dirs_done, (unsigned int)(2 - live));
+	atomic_store(&c->refs, live);
+	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
+	if (!st->eof[PEPSAL_DIR_C2S] && (rc = workers_run(resumed_c2s_thread, c))) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
+	}
+	if (!st->eof[PEPSAL_DIR_S2C] && (rc || (rc = workers_run(s2c_thread, c)))) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_DONE);
+	}
+	if (rc) {
+		/* a thread could not start: the connection is lost, as on accept */
+		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
+		atomic_fetch_add(&c->refs, 1);
+		conn_abort(c);
+		conn_put(c);
+	}
+	return 0;
+}
+
 /* ---- start and stop --------------------------------------------------------- */
 
 void relay_init(const struct relay_params *p)
@@ -222,6 +471,8 @@ void relay_init(const struct relay_params *p)
 					.cancel = &relay.stopping };
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
+	/* the pause signal only interrupts: no SA_RESTART */
+	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
 }
 
 unsigned int relay_active(void)
@@ -232,6 +483,15 @@ unsigned int relay_active(void)
 bool relay_stopping(void)
 {
 	return atomic_load(&relay.stopping);
+}
+
+void relay_wait_released(uint64_t wait_ns)
+{
+	uint64_t deadline = pepsal_now_ns() + wait_ns;
+	struct timespec ts = { 0, 1000000 };
+
+	while (atomic_load(&relay.active) && pepsal_now_ns() < deadline)
+		nanosleep(&ts, NULL);
 }
 
 bool relay_fini(uint64_t wait_ns)

@@ -15,6 +15,8 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_IDLE_TIMEOUTS] = "proxy.idle_timeouts",
 	[PC_ACCEPT_ERRORS] = "proxy.accept_errors",
 	[PC_QUEUER_RESTARTS] = "proxy.queuer_restarts",
+	[PC_UPGRADES] = "proxy.upgrades",
+	[PC_UPGRADES_FAILED] = "proxy.upgrades_failed",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

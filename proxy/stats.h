@@ -18,6 +18,8 @@ enum proxy_counter {
 	PC_IDLE_TIMEOUTS,
 	PC_ACCEPT_ERRORS,
 	PC_QUEUER_RESTARTS,
+	PC_UPGRADES,        /* take-overs by a new process (SIGUSR2) */
+	PC_UPGRADES_FAILED, /* the old process kept serving */
 	PC_COUNT,
 };
 
