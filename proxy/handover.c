@@ -21,6 +21,10 @@
 #define MAX_PAYLOAD (64 * 1024)
 #define FDS_PER_CONN 6            /* 2 sockets, 2 pipes of 2 ends */
 #define CONNS_PER_BATCH (HANDOVER_MAX_FDS / FDS_PER_CONN)
+/* Batches sent before their ACK is awaited: descriptors in flight count
+ * against the sender's RLIMIT_NOFILE (ETOOMANYREFS), so they stay below
+ * WINDOW * HANDOVER_MAX_FDS; and the receiver works while we send. */
+#define WINDOW 8
 
 struct header {
 	char magic[8];
@@ -211,11 +215,11 @@ int handover_send_conns(int sock, const struct relay_conn_state *st, unsigned in
 {
 	static struct wire_conn w[CONNS_PER_BATCH];
 	int fds[HANDOVER_MAX_FDS];
+	unsigned int unacked = 0, none;
+	int rc;
 
 	for (unsigned int i = 0; i < n; i += CONNS_PER_BATCH) {
 		unsigned int k = n - i < CONNS_PER_BATCH ? n - i : CONNS_PER_BATCH, nf = 0;
-		unsigned int none;
-		int rc;
 
 		for (unsigned int j = 0; j < k; j++) {
 			const struct relay_conn_state *s = &st[i + j];
@@ -235,6 +239,15 @@ int handover_send_conns(int sock, const struct relay_conn_state *st, unsigned in
 			snprintf(err, errlen, "cannot send connections: %s", strerror(-rc));
 			return rc;
 		}
+		if (++unacked < WINDOW)
+			continue;
+		rc = handover_recv(sock, HO_ACK, NULL, 0, NULL, NULL, 0, &none, timeout_ms,
+				   err, errlen);
+		if (rc)
+			return rc;
+		unacked--;
+	}
+	for (; unacked; unacked--) {
 		rc = handover_recv(sock, HO_ACK, NULL, 0, NULL, NULL, 0, &none, timeout_ms,
 				   err, errlen);
 		if (rc)

@@ -135,7 +135,7 @@ int pump_run(const struct pump *p)
 {
 	int rc;
 
-	if (p->pending && (rc = drain(p, (ssize_t)p->pending)))
+	if ((rc = paused(p)) || (p->pending && (rc = drain(p, (ssize_t)p->pending))))
 		return rc;
 	/* an idle connection takes no new pipe */
 	if (p->pipe->fd[0] < 0) {

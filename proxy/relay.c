@@ -179,10 +179,11 @@ static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
 	pthread_mutex_lock(&relay.pause_lock);
 	round = relay.pause_round;
 	atomic_store(&c->dir_state[dir], DIR_PAUSED);
-	pthread_cond_broadcast(&relay.pause_cond);
-	while (relay.pause_round == round)
+	/* the outcome may be in already (an imported direction pauses
+	 * itself): the flag and the outcome change together, under the lock */
+	while (atomic_load(&relay.pause) && relay.pause_round == round)
 		pthread_cond_wait(&relay.pause_cond, &relay.pause_lock);
-	resume = relay.outcome == OUTCOME_RESUME;
+	resume = relay.outcome != OUTCOME_RELEASE;
 	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
 	pthread_mutex_unlock(&relay.pause_lock);
 	*pending = 0;
@@ -394,8 +395,8 @@ static void pause_end(int outcome)
 {
 	if (outcome == OUTCOME_RESUME)
 		conns_for_each(unmark, NULL);
-	atomic_store(&relay.pause, false);
 	pthread_mutex_lock(&relay.pause_lock);
+	atomic_store(&relay.pause, false);
 	relay.outcome = outcome;
 	relay.pause_round++;
 	pthread_cond_broadcast(&relay.pause_cond);
@@ -418,6 +419,11 @@ static void resumed_c2s_thread(void *arg)
 	conn_put(arg);
 }
 
+void relay_hold(void)
+{
+	atomic_store(&relay.pause, true);
+}
+
 int relay_import(const struct relay_conn_state *st)
 {
 	struct pepsal_entry_view entry = { .slot = st->slot, .gen = st->gen,
@@ -426,13 +432,20 @@ int relay_import(const struct relay_conn_state *st)
 	struct conn *c = conn_new(st->fd[LEG_CLIENT], &entry, now);
 	int live = !st->eof[0] + !st->eof[1], rc = 0;
 
-	if (!c)
-		return -ENOMEM;
-	if (!live) {
-		conn_free(c);
-		return -EINVAL;
+	if (!c || !live) {
+		close(st->fd[LEG_CLIENT]);
+		close(st->fd[LEG_SERVER]);
+		for (int dir = 0; dir < 2; dir++) {
+			struct relay_pipe pp = st->pipe[dir];
+
+			pipe_drop(&pp);
+		}
+		if (c)
+			conn_free(c);
+		return c ? -EINVAL : -ENOMEM;
 	}
 	c->start_ns = now - st->age_ns;
+	c->handed = true; /* until relay_resume: the sockets are not ours yet */
 	atomic_store(&c->fd[LEG_SERVER], st->fd[LEG_SERVER]);
 	for (int dir = 0; dir < 2; dir++) {
 		atomic_store(&c->bytes[dir], st->bytes[dir]);
@@ -453,13 +466,13 @@ int relay_import(const struct relay_conn_state *st)
 		atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_DONE);
 	}
 	if (rc) {
-		/* a thread could not start: the connection is lost, as on accept */
+		/* the hand-over fails (relay_release lets go of what started);
+		 * ours goes quietly, the sockets still being the old process's */
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		atomic_fetch_add(&c->refs, 1);
-		conn_abort(c);
 		conn_put(c);
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- start and stop --------------------------------------------------------- */

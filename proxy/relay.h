@@ -62,9 +62,14 @@ int relay_quiesce(uint64_t wait_ns);
 int relay_export(struct relay_conn_state **out);
 void relay_resume(void);
 void relay_release(void);
-/* Take over a connection another process exported (ST's descriptors become
- * ours): start a thread for each direction not ended. 0 or -errno (then the
- * caller closes the descriptors). */
+/* The importing side: from now on connections pause as they start (their
+ * threads ready, nothing read or written) until relay_resume (they are
+ * ours) or relay_release (the hand-over failed: let go of them quietly). */
+void relay_hold(void);
+/* Take over a connection another process exported: start a thread for
+ * each direction not ended, held (relay_hold). ST's descriptors are ours
+ * whatever happens. 0 or -errno (then the hand-over must fail:
+ * relay_release). */
 int relay_import(const struct relay_conn_state *st);
 
 /* After relay_release: wait at most WAIT_NS for the threads to let go of

@@ -171,10 +171,11 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 {
 	struct handover_offer offer = { .pid = (uint32_t)getpid() };
 	struct relay_conn_state *st = NULL;
-	uint64_t t0 = pepsal_now_ns();
+	uint64_t t0 = pepsal_now_ns(), t1, t2;
 	int lfds[2], nl = 0, n, rc;
 
 	rc = relay_quiesce(QUIESCE_NS);
+	t1 = pepsal_now_ns();
 	if (rc) {
 		snprintf(err, errlen, "some connections did not pause within %llu ms "
 			 "(a dial in progress?)", QUIESCE_NS / 1000000);
@@ -202,6 +203,7 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 	rc = recv_beating(sock, HO_ACK, NULL, 0, STEP_WAIT_MS, err, errlen);
 	if (!rc)
 		rc = handover_send_conns(sock, st, (unsigned int)n, STEP_WAIT_MS, err, errlen);
+	t2 = pepsal_now_ns();
 	if (!rc)
 		rc = recv_beating(sock, HO_READY, NULL, 0, STEP_WAIT_MS, err, errlen);
 	if (!rc && (rc = handover_send(sock, HO_GO, NULL, 0, NULL, 0)))
@@ -212,8 +214,10 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 	stats_fini();
 	relay_release();
 	free(st);
-	pr_info("handed %d connections and %d listeners over to pid %d in %.1f ms",
-		n, nl, (int)pid, (double)(pepsal_now_ns() - t0) / 1e6);
+	pr_info("handed %d connections and %d listeners over to pid %d: paused %.1f ms "
+		"(pausing %.1f, sending %.1f, the new one ready %.1f)", n, nl, (int)pid,
+		(double)(pepsal_now_ns() - t0) / 1e6, (double)(t1 - t0) / 1e6,
+		(double)(t2 - t1) / 1e6, (double)(pepsal_now_ns() - t2) / 1e6);
 	return 0;
 resume:
 	handover_nak(sock, err);
@@ -309,19 +313,33 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 		rc = handover_recv_conns(sock, st, offer.nconns, STEP_WAIT_MS, err, errlen);
 	if (rc)
 		goto nak;
-	rc = handover_send(sock, HO_READY, NULL, 0, NULL, 0);
+	/* threads started now, held: GO only has to let them go */
+	relay_hold();
+	for (unsigned int i = 0; i < offer.nconns; i++) {
+		int r = relay_import(&st[i]);
+
+		if (r && !rc) {
+			rc = r;
+			snprintf(err, errlen, "cannot start connection %u of %u: %s", i + 1,
+				 offer.nconns, strerror(-r));
+		}
+	}
+	if (rc)
+		handover_nak(sock, err);
+	else
+		rc = handover_send(sock, HO_READY, NULL, 0, NULL, 0);
 	if (!rc)
 		rc = handover_recv(sock, HO_GO, NULL, 0, NULL, NULL, 0, &none, STEP_WAIT_MS,
 				   err, errlen);
 	if (rc) {
-		handover_close_conns(st, offer.nconns);
+		stats_fini(); /* the counters stay the old process's */
+		relay_release();
+		relay_wait_released(STEP_WAIT_MS * 1000000ull);
 		goto out_fds;
 	}
 	/* ours now: the role first, so the queuer keeps marking SYNs */
 	pepsal_table_heartbeat(up.p->table, PEPSAL_ROLE_PROXY, getpid(), pepsal_now_ns());
-	for (unsigned int i = 0; i < offer.nconns; i++)
-		if (relay_import(&st[i]))
-			handover_close_conns(&st[i], 1);
+	relay_resume();
 	stats_count(PC_UPGRADES, 1);
 	nl = offer.nlisteners;
 	lfds[0] = fds[0];

@@ -32,9 +32,10 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
                            "ready", wait for GOFILE to exist, check each again
   fetch HOST PORT SIZE SEED
                            ask a source server for SIZE bytes, verify their sha256
-  stream HOST PORT COUNT SECONDS INTERVAL_MS
+  stream HOST PORT COUNT STOPFILE INTERVAL_MS
                            COUNT echo connections, each sending a numbered message
-                           every INTERVAL_MS for SECONDS, every echo verified; print
+                           every INTERVAL_MS until STOPFILE exists, every echo
+                           verified; print
                            the longest gap between two echoes of one connection
   mirror-wait HOST PORT N M GOFILE
                            like mirror, but send the N bytes only once GOFILE exists
@@ -353,12 +354,14 @@ def cli_fetch(host, port, size, seed):
     print(f"ok: {n} bytes, sha256 {got.hexdigest()} exact")
 
 
-def cli_stream(host, port, count, seconds, interval_ms):
+def cli_stream(host, port, count, stopfile, interval_ms):
+    import os
+
     async def one(i, res):
         reader, writer = await asyncio.open_connection(host, port)
-        end, seq, last, gap = time.monotonic() + seconds, 0, None, 0.0
+        end, seq, last, gap = time.monotonic() + 300, 0, None, 0.0
         tail = pattern(44, i)
-        while time.monotonic() < end:
+        while time.monotonic() < end and not os.path.exists(stopfile):
             msg = f"{i:06d} {seq:09d} ".encode() + tail
             writer.write(msg)
             await writer.drain()
@@ -465,7 +468,7 @@ def main(argv):
     elif cmd == "fetch":
         cli_fetch(a[0], int(a[1]), int(a[2]), int(a[3]))
     elif cmd == "stream":
-        cli_stream(a[0], int(a[1]), int(a[2]), float(a[3]), float(a[4]))
+        cli_stream(a[0], int(a[1]), int(a[2]), a[3], float(a[4]))
     elif cmd == "mirror-wait":
         cli_mirror_wait(a[0], int(a[1]), int(a[2]), int(a[3]), a[4])
     elif cmd == "connect-loop":
