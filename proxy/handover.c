@@ -98,7 +98,7 @@ static void close_fds(const int *fds, unsigned int n)
 static const char *type_name(uint32_t t)
 {
 	static const char *const names[] = { "?", "HELLO", "OFFER", "ACK", "CONNS", "READY",
-					     "GO", "QUEUER_GONE", "NAK" };
+					     "GO", "QUEUER_GONE", "NAK", "BEGIN" };
 
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }

@@ -7,8 +7,10 @@
  * and the old process keeps everything.
  *
  *   new -> old  HELLO    its pid and build; sent once it can take over
- *   old -> new  OFFER    listeners (fds), connection count, table name
- *   new -> old  ACK      the offer is readable
+ *   old -> new  OFFER    listeners (fds), about how many connections, table
+ *   new -> old  ACK      the offer is readable, threads are ready
+ *               (the old process pauses its connections)
+ *   old -> new  BEGIN    how many connections exactly
  *   old -> new  CONNS    a batch of connections with their fds
  *   new -> old  ACK      after each batch (fds in flight stay bounded)
  *   new -> old  READY    everything received, nothing started yet
@@ -37,6 +39,7 @@ enum handover_type {
 	HO_GO,
 	HO_QUEUER_GONE,
 	HO_NAK,
+	HO_BEGIN,
 };
 
 struct handover_hello {
@@ -44,11 +47,15 @@ struct handover_hello {
 	char build[32];             /* PEPSAL_VERSION */
 };
 
+struct handover_begin {
+	uint32_t nconns;            /* in the CONNS batches that follow */
+	uint32_t pad;
+};
+
 struct handover_offer {
 	uint32_t pid;
 	uint32_t nlisteners;        /* the fds of the message */
-	uint32_t nconns;            /* in CONNS batches that follow */
-	uint32_t queuer_pid;        /* 0: none */
+	uint32_t nconns;            /* about how many connections (BEGIN says) */
 	char build[32];
 	char table[NAME_MAX + 2];
 };

@@ -40,11 +40,13 @@ static struct {
 	atomic_bool stopping;     /* relay_fini began */
 	/* the hand-over: pause asked, and its outcome for the paused threads */
 	atomic_bool pause;
-	pthread_mutex_t pause_lock;
+	pthread_mutex_t pause_lock;  /* RUN/DONE changes and the pause signals */
+	pthread_mutex_t outcome_lock; /* the paused threads' wait */
 	pthread_cond_t pause_cond;
 	enum { OUTCOME_NONE, OUTCOME_RESUME, OUTCOME_RELEASE } outcome;
 	unsigned int pause_round;    /* bumped by each outcome */
-} relay = { .pause_lock = PTHREAD_MUTEX_INITIALIZER, .pause_cond = PTHREAD_COND_INITIALIZER };
+} relay = { .pause_lock = PTHREAD_MUTEX_INITIALIZER, .outcome_lock = PTHREAD_MUTEX_INITIALIZER,
+	    .pause_cond = PTHREAD_COND_INITIALIZER };
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
@@ -176,16 +178,16 @@ static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
 		c->held[dir] = tl_pipe;
 		tl_pipe = (struct relay_pipe)RELAY_PIPE_INIT;
 	}
-	pthread_mutex_lock(&relay.pause_lock);
+	pthread_mutex_lock(&relay.outcome_lock);
 	round = relay.pause_round;
 	atomic_store(&c->dir_state[dir], DIR_PAUSED);
 	/* the outcome may be in already (an imported direction pauses
 	 * itself): the flag and the outcome change together, under the lock */
 	while (atomic_load(&relay.pause) && relay.pause_round == round)
-		pthread_cond_wait(&relay.pause_cond, &relay.pause_lock);
+		pthread_cond_wait(&relay.pause_cond, &relay.outcome_lock);
 	resume = relay.outcome != OUTCOME_RELEASE;
 	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
-	pthread_mutex_unlock(&relay.pause_lock);
+	pthread_mutex_unlock(&relay.outcome_lock);
 	*pending = 0;
 	if (resume)
 		*pending = take_held(c, dir);
@@ -301,6 +303,7 @@ static void pause_handler(int sig)
 }
 
 struct scan {
+	bool kick;                /* signal the running directions */
 	unsigned int waiting;     /* directions not paused yet */
 	unsigned int n;           /* exportable connections */
 	struct relay_conn_state *out;
@@ -314,7 +317,7 @@ static void scan_pause(struct conn *c, void *arg)
 	for (int dir = 0; dir < 2; dir++) {
 		int st = atomic_load(&c->dir_state[dir]);
 
-		if (st == DIR_RUN)
+		if (st == DIR_RUN && sc->kick)
 			pthread_kill(c->th[dir], RELAY_PAUSE_SIGNAL);
 		if (st == DIR_RUN || st == DIR_IDLE)
 			sc->waiting++;
@@ -335,8 +338,10 @@ int relay_quiesce(uint64_t wait_ns)
 	struct scan sc;
 
 	atomic_store(&relay.pause, true);
-	for (;;) {
-		sc = (struct scan){ 0 };
+	for (unsigned int round = 0;; round++) {
+		/* one signal each; again every 10 ms for one that checked the
+		 * flag just before it blocked */
+		sc = (struct scan){ .kick = round % 10 == 0 };
 		pthread_mutex_lock(&relay.pause_lock);
 		conns_for_each(scan_pause, &sc);
 		pthread_mutex_unlock(&relay.pause_lock);
@@ -346,6 +351,11 @@ int relay_quiesce(uint64_t wait_ns)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
+}
+
+void relay_expect(unsigned int n)
+{
+	workers_reserve(2 * n);
 }
 
 static void scan_export(struct conn *c, void *arg)
@@ -391,16 +401,19 @@ static void unmark(struct conn *c, void *arg)
 	c->handed = false;
 }
 
+static void imported_end(int outcome);
+
 static void pause_end(int outcome)
 {
+	imported_end(outcome);
 	if (outcome == OUTCOME_RESUME)
 		conns_for_each(unmark, NULL);
-	pthread_mutex_lock(&relay.pause_lock);
+	pthread_mutex_lock(&relay.outcome_lock);
 	atomic_store(&relay.pause, false);
 	relay.outcome = outcome;
 	relay.pause_round++;
 	pthread_cond_broadcast(&relay.pause_cond);
-	pthread_mutex_unlock(&relay.pause_lock);
+	pthread_mutex_unlock(&relay.outcome_lock);
 }
 
 void relay_resume(void)
@@ -419,9 +432,50 @@ static void resumed_c2s_thread(void *arg)
 	conn_put(arg);
 }
 
-void relay_hold(void)
+/* Imported connections wait here for the outcome (relay_resume/release). */
+static struct {
+	struct conn **c;
+	unsigned int n, cap;
+} imported;
+
+/* Start the threads of an imported connection (after GO: it is ours). */
+static void start_imported(struct conn *c)
 {
-	atomic_store(&relay.pause, true);
+	int rc = 0;
+
+	c->handed = false;
+	if (!c->eof[PEPSAL_DIR_C2S] && (rc = workers_run(resumed_c2s_thread, c))) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
+	}
+	if (!c->eof[PEPSAL_DIR_S2C] && (rc || (rc = workers_run(s2c_thread, c)))) {
+		atomic_fetch_sub(&c->refs, 1);
+		atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_DONE);
+	}
+	if (rc) {
+		/* lost, as a connection whose threads cannot start on accept */
+		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
+		atomic_fetch_add(&c->refs, 1);
+		conn_abort(c);
+		conn_put(c);
+	}
+}
+
+static void imported_end(int outcome)
+{
+	for (unsigned int i = 0; i < imported.n; i++) {
+		struct conn *c = imported.c[i];
+
+		if (outcome == OUTCOME_RESUME) {
+			start_imported(c);
+		} else { /* the sockets stay the old process's: close quietly */
+			atomic_store(&c->refs, 1);
+			conn_put(c);
+		}
+	}
+	free(imported.c);
+	imported.c = NULL;
+	imported.n = imported.cap = 0;
 }
 
 int relay_import(const struct relay_conn_state *st)
@@ -429,10 +483,21 @@ int relay_import(const struct relay_conn_state *st)
 	struct pepsal_entry_view entry = { .slot = st->slot, .gen = st->gen,
 					   .client = st->client, .dst = st->dst };
 	uint64_t now = pepsal_now_ns();
-	struct conn *c = conn_new(st->fd[LEG_CLIENT], &entry, now);
-	int live = !st->eof[0] + !st->eof[1], rc = 0;
+	struct conn *c = NULL;
+	int live = !st->eof[0] + !st->eof[1];
 
-	if (!c || !live) {
+	if (imported.n == imported.cap) {
+		unsigned int cap = imported.cap ? 2 * imported.cap : 256;
+		struct conn **a = realloc(imported.c, cap * sizeof(*a));
+
+		if (a) {
+			imported.c = a;
+			imported.cap = cap;
+		}
+	}
+	if (imported.n < imported.cap && live)
+		c = conn_new(st->fd[LEG_CLIENT], &entry, now);
+	if (!c) {
 		close(st->fd[LEG_CLIENT]);
 		close(st->fd[LEG_SERVER]);
 		for (int dir = 0; dir < 2; dir++) {
@@ -440,9 +505,7 @@ int relay_import(const struct relay_conn_state *st)
 
 			pipe_drop(&pp);
 		}
-		if (c)
-			conn_free(c);
-		return c ? -EINVAL : -ENOMEM;
+		return live ? -ENOMEM : -EINVAL;
 	}
 	c->start_ns = now - st->age_ns;
 	c->handed = true; /* until relay_resume: the sockets are not ours yet */
@@ -457,22 +520,8 @@ int relay_import(const struct relay_conn_state *st)
 	atomic_store(&c->dirs_done, (unsigned int)(2 - live));
 	atomic_store(&c->refs, live);
 	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
-	if (!st->eof[PEPSAL_DIR_C2S] && (rc = workers_run(resumed_c2s_thread, c))) {
-		atomic_fetch_sub(&c->refs, 1);
-		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
-	}
-	if (!st->eof[PEPSAL_DIR_S2C] && (rc || (rc = workers_run(s2c_thread, c)))) {
-		atomic_fetch_sub(&c->refs, 1);
-		atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_DONE);
-	}
-	if (rc) {
-		/* the hand-over fails (relay_release lets go of what started);
-		 * ours goes quietly, the sockets still being the old process's */
-		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
-		atomic_fetch_add(&c->refs, 1);
-		conn_put(c);
-	}
-	return rc;
+	imported.c[imported.n++] = c;
+	return 0;
 }
 
 /* ---- start and stop --------------------------------------------------------- */

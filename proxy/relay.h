@@ -62,14 +62,14 @@ int relay_quiesce(uint64_t wait_ns);
 int relay_export(struct relay_conn_state **out);
 void relay_resume(void);
 void relay_release(void);
-/* The importing side: from now on connections pause as they start (their
- * threads ready, nothing read or written) until relay_resume (they are
- * ours) or relay_release (the hand-over failed: let go of them quietly). */
-void relay_hold(void);
-/* Take over a connection another process exported: start a thread for
- * each direction not ended, held (relay_hold). ST's descriptors are ours
- * whatever happens. 0 or -errno (then the hand-over must fail:
- * relay_release). */
+/* The importing side: about N connections are coming, their threads are
+ * started now (0: back to the usual number of parked threads). */
+void relay_expect(unsigned int n);
+/* Take over a connection another process exported. ST's descriptors are
+ * ours whatever happens. Nothing is read or written until relay_resume
+ * (then its threads start: it is ours) or relay_release (the hand-over
+ * failed: it is let go of quietly). 0 or -errno (then the hand-over must
+ * fail). */
 int relay_import(const struct relay_conn_state *st);
 
 /* After relay_release: wait at most WAIT_NS for the threads to let go of

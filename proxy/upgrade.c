@@ -171,9 +171,26 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 {
 	struct handover_offer offer = { .pid = (uint32_t)getpid() };
 	struct relay_conn_state *st = NULL;
-	uint64_t t0 = pepsal_now_ns(), t1, t2;
+	struct handover_begin begin = { 0 };
+	uint64_t t0, t1, t2;
 	int lfds[2], nl = 0, n, rc;
 
+	for (int i = 0; i < 2; i++)
+		if (up.p->lfds[i] >= 0)
+			lfds[nl++] = up.p->lfds[i];
+	offer.nlisteners = (uint32_t)nl;
+	offer.nconns = relay_active();
+	snprintf(offer.build, sizeof(offer.build), "%s", PEPSAL_VERSION);
+	snprintf(offer.table, sizeof(offer.table), "%s", pepsal_table_name(up.p->table));
+	rc = handover_send(sock, HO_OFFER, &offer, sizeof(offer), lfds, (unsigned int)nl);
+	if (rc) {
+		snprintf(err, errlen, "cannot send the offer: %s", strerror(-rc));
+		goto resume;
+	}
+	rc = recv_beating(sock, HO_ACK, NULL, 0, HELLO_WAIT_MS, err, errlen);
+	if (rc)
+		goto resume;
+	t0 = pepsal_now_ns();
 	rc = relay_quiesce(QUIESCE_NS);
 	t1 = pepsal_now_ns();
 	if (rc) {
@@ -187,21 +204,11 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot list the connections: %s", strerror(-rc));
 		goto resume;
 	}
-	for (int i = 0; i < 2; i++)
-		if (up.p->lfds[i] >= 0)
-			lfds[nl++] = up.p->lfds[i];
-	offer.nlisteners = (uint32_t)nl;
-	offer.nconns = (uint32_t)n;
-	offer.queuer_pid = 0;
-	snprintf(offer.build, sizeof(offer.build), "%s", PEPSAL_VERSION);
-	snprintf(offer.table, sizeof(offer.table), "%s", pepsal_table_name(up.p->table));
-	rc = handover_send(sock, HO_OFFER, &offer, sizeof(offer), lfds, (unsigned int)nl);
-	if (rc) {
-		snprintf(err, errlen, "cannot send the offer: %s", strerror(-rc));
-		goto resume;
-	}
-	rc = recv_beating(sock, HO_ACK, NULL, 0, STEP_WAIT_MS, err, errlen);
-	if (!rc)
+	begin.nconns = (uint32_t)n;
+	rc = handover_send(sock, HO_BEGIN, &begin, sizeof(begin), NULL, 0);
+	if (rc)
+		snprintf(err, errlen, "cannot send the count: %s", strerror(-rc));
+	else
 		rc = handover_send_conns(sock, st, (unsigned int)n, STEP_WAIT_MS, err, errlen);
 	t2 = pepsal_now_ns();
 	if (!rc)
@@ -278,6 +285,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 	const struct proxy_config *cfg = up.p->cfg;
 	struct handover_hello hello = { .pid = (uint32_t)getpid() };
 	struct handover_offer offer;
+	struct handover_begin begin;
 	struct relay_conn_state *st = NULL;
 	int sock = (int)cfg->handover_fd, fds[2], rc;
 	unsigned int nl = 0, none;
@@ -302,19 +310,24 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 		rc = -EPROTO;
 		goto nak;
 	}
+	relay_expect(offer.nconns);
+	rc = handover_send(sock, HO_ACK, NULL, 0, NULL, 0);
+	if (!rc)
+		rc = handover_recv(sock, HO_BEGIN, &begin, sizeof(begin), NULL, NULL, 0, &none,
+				   STEP_WAIT_MS, err, errlen);
+	if (rc)
+		goto nak;
+	offer.nconns = begin.nconns;
 	st = calloc(offer.nconns ? offer.nconns : 1, sizeof(*st));
 	if (!st) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory for %u connections", offer.nconns);
 		goto nak;
 	}
-	rc = handover_send(sock, HO_ACK, NULL, 0, NULL, 0);
-	if (!rc)
-		rc = handover_recv_conns(sock, st, offer.nconns, STEP_WAIT_MS, err, errlen);
+	rc = handover_recv_conns(sock, st, offer.nconns, STEP_WAIT_MS, err, errlen);
 	if (rc)
 		goto nak;
-	/* threads started now, held: GO only has to let them go */
-	relay_hold();
+	/* ready to start, threads waiting (relay_expect): GO only starts them */
 	for (unsigned int i = 0; i < offer.nconns; i++) {
 		int r = relay_import(&st[i]);
 
@@ -324,6 +337,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 				 offer.nconns, strerror(-r));
 		}
 	}
+	relay_expect(0);
 	if (rc)
 		handover_nak(sock, err);
 	else
