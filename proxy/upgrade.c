@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handover.h"
@@ -146,12 +147,17 @@ static int recv_beating(int sock, uint32_t want, void *payload, size_t len, int 
 	}
 }
 
-/* How the new process ended, for the log (killed first if still there). */
+/* How the new process ended, for the log (killed if still there after a
+ * second: it may be closing its descriptors on its way out). */
 static void child_end(pid_t pid, char *how, size_t len)
 {
+	struct timespec ts = { 0, 5000000 };
+	pid_t r;
 	int status;
 
-	if (waitpid(pid, &status, WNOHANG) == 0) {
+	for (int i = 0; (r = waitpid(pid, &status, WNOHANG)) == 0 && i < 200; i++)
+		nanosleep(&ts, NULL);
+	if (r == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		snprintf(how, len, "killed");
