@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,8 +24,17 @@
 #define CONNS_PER_BATCH (HANDOVER_MAX_FDS / FDS_PER_CONN)
 /* Batches sent before their ACK is awaited: descriptors in flight count
  * against the sender's RLIMIT_NOFILE (ETOOMANYREFS), so they stay below
- * WINDOW * HANDOVER_MAX_FDS; and the receiver works while we send. */
-#define WINDOW 8
+ * half of it; and each wait for the receiver costs a scheduling round. */
+static unsigned int window(void)
+{
+	struct rlimit rl;
+	rlim_t w;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1;
+	w = rl.rlim_cur / 2 / HANDOVER_MAX_FDS;
+	return w < 1 ? 1 : w > 1024 ? 1024 : (unsigned int)w;
+}
 
 struct header {
 	char magic[8];
@@ -215,7 +225,7 @@ int handover_send_conns(int sock, const struct relay_conn_state *st, unsigned in
 {
 	static struct wire_conn w[CONNS_PER_BATCH];
 	int fds[HANDOVER_MAX_FDS];
-	unsigned int unacked = 0, none;
+	unsigned int unacked = 0, none, max = window();
 	int rc;
 
 	for (unsigned int i = 0; i < n; i += CONNS_PER_BATCH) {
@@ -239,7 +249,7 @@ int handover_send_conns(int sock, const struct relay_conn_state *st, unsigned in
 			snprintf(err, errlen, "cannot send connections: %s", strerror(-rc));
 			return rc;
 		}
-		if (++unacked < WINDOW)
+		if (++unacked < max)
 			continue;
 		rc = handover_recv(sock, HO_ACK, NULL, 0, NULL, NULL, 0, &none, timeout_ms,
 				   err, errlen);

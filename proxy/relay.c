@@ -334,14 +334,14 @@ static bool exportable(const struct conn *c)
 int relay_quiesce(uint64_t wait_ns)
 {
 	uint64_t deadline = pepsal_now_ns() + wait_ns;
-	struct timespec ts = { 0, 1000000 };
+	struct timespec ts = { 0, 200000 };
 	struct scan sc;
 
 	atomic_store(&relay.pause, true);
 	for (unsigned int round = 0;; round++) {
-		/* one signal each; again every 10 ms for one that checked the
-		 * flag just before it blocked */
-		sc = (struct scan){ .kick = round % 10 == 0 };
+		/* one signal each; again every 10 ms or so for one that checked
+		 * the flag just before it blocked */
+		sc = (struct scan){ .kick = round % 50 == 0 };
 		pthread_mutex_lock(&relay.pause_lock);
 		conns_for_each(scan_pause, &sc);
 		pthread_mutex_unlock(&relay.pause_lock);

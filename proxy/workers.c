@@ -12,6 +12,7 @@
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "workers.h"
 
@@ -146,6 +147,10 @@ void workers_reserve(unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		if (spawn(nothing, NULL))
 			break;
+	/* until they are parked: a new thread's first run costs a scheduling
+	 * round, better spent now than when the jobs come */
+	for (int i = 0; i < 5000 && n && workers_parked() < n; i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 }
 
 unsigned int workers_parked(void)

@@ -14,3 +14,7 @@ $(BUILD)/tests/syn-heartbeat: $(BUILD)/tests/bench/syn-heartbeat.o $(BUILD)/libp
 # a SYN generator (scans, floods): make bench-queuer, the flood tests
 TEST_TOOLS += $(BUILD)/tests/synflood
 $(BUILD)/tests/synflood: $(BUILD)/tests/bench/synflood.o $(BUILD)/libpepsal.a
+
+# one steady echo stream, its longest gap (the upgrade's stall, doc/benchmarks.md)
+TEST_TOOLS += $(BUILD)/tests/gap-probe
+$(BUILD)/tests/gap-probe: $(BUILD)/tests/tools/gap-probe.o $(BUILD)/libpepsal.a
