@@ -293,6 +293,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 	struct handover_offer offer;
 	struct handover_begin begin;
 	struct relay_conn_state *st = NULL;
+	uint64_t t[4];
 	int sock = (int)cfg->handover_fd, fds[2], rc;
 	unsigned int nl = 0, none;
 
@@ -324,6 +325,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 	if (rc)
 		goto nak;
 	offer.nconns = begin.nconns;
+	t[0] = pepsal_now_ns();
 	st = calloc(offer.nconns ? offer.nconns : 1, sizeof(*st));
 	if (!st) {
 		rc = -ENOMEM;
@@ -333,6 +335,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 	rc = handover_recv_conns(sock, st, offer.nconns, STEP_WAIT_MS, err, errlen);
 	if (rc)
 		goto nak;
+	t[1] = pepsal_now_ns();
 	/* ready to start, threads waiting (relay_expect): GO only starts them */
 	for (unsigned int i = 0; i < offer.nconns; i++) {
 		int r = relay_import(&st[i]);
@@ -344,6 +347,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 		}
 	}
 	relay_expect(0);
+	t[2] = pepsal_now_ns();
 	if (rc)
 		handover_nak(sock, err);
 	else
@@ -357,6 +361,7 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 		relay_wait_released(STEP_WAIT_MS * 1000000ull);
 		goto out_fds;
 	}
+	t[3] = pepsal_now_ns();
 	/* ours now: the role first, so the queuer keeps marking SYNs */
 	pepsal_table_heartbeat(up.p->table, PEPSAL_ROLE_PROXY, getpid(), pepsal_now_ns());
 	relay_resume();
@@ -364,8 +369,11 @@ int upgrade_take_over(int lfds[2], char *err, size_t errlen)
 	nl = offer.nlisteners;
 	lfds[0] = fds[0];
 	lfds[1] = nl > 1 ? fds[1] : -1;
-	pr_info("took over %u connections and %u listeners from pepsal %s (pid %u)",
-		offer.nconns, nl, offer.build, offer.pid);
+	pr_info("took over %u connections and %u listeners from pepsal %s (pid %u): "
+		"received in %.1f ms, ready in %.1f, GO after %.1f, started in %.1f",
+		offer.nconns, nl, offer.build, offer.pid, (double)(t[1] - t[0]) / 1e6,
+		(double)(t[2] - t[1]) / 1e6, (double)(t[3] - t[2]) / 1e6,
+		(double)(pepsal_now_ns() - t[3]) / 1e6);
 	free(st);
 	up.queuer_sock = sock;
 	queuer_hold(true);

@@ -44,7 +44,7 @@ probe() {
 echo "$(date -u +%F) $CONNS connections held, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "with $UPS upgrades: $(probe $((UPS * 2 + 3)) up)"
 echo "no upgrade (peer):  $(probe $((UPS * 2 + 3)))"
-grep -o 'paused .*' "$TMP/pepsal.log"
+grep -o 'paused .*\|received in .*' "$TMP/pepsal.log"
 touch "$TMP/go"
 wait $HOLD
 tail -n1 "$TMP/hold.out"
