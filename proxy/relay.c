@@ -213,12 +213,13 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 		return;
 	}
 	if (rc == 0 && !atomic_load(&c->aborted)) {
-		/* EOF: pass it on, the other direction goes on */
-		shutdown(out, SHUT_WR);
+		/* EOF: pass it on, the other direction goes on (the entry says
+		 * CLOSING before the peer can see the EOF) */
 		c->eof[dir] = true;
 		if (atomic_fetch_add(&c->dirs_done, 1) == 0)
 			pepsal_table_set_state(relay.p->table, c->slot, c->gen,
 					       PEPSAL_STATE_CLOSING);
+		shutdown(out, SHUT_WR);
 	} else if (rc) {
 		if (rc == -ETIMEDOUT)
 			stats_count(PC_IDLE_TIMEOUTS, 1);

@@ -44,25 +44,25 @@ wait_until 20 grep -q ready "$TMP/hold.out" || not_ok "20 connections open"
 P0=$(proxy_pid)
 check "the service manager heard MAINPID=$P0 READY=1" grep -q "^MAINPID=$P0 READY=1" "$TMP/notify.log"
 
-# ---- a binary that exits at once -------------------------------------------------
+# failed_upgrade WHAT BINARY REASON N: upgrading to BINARY fails with
+# "upgrade failed: REASON", the N-th failure counted, the old process serves
+failed_upgrade() {
+	install_bin "$2"
+	kill -USR2 "$P0"
+	check "upgrade to $1: logged" \
+		wait_until 20 logged "upgrade failed: $3.*keeps serving everything"
+	check "... counted (proxy.upgrades_failed $4)" wait_until 5 counter_is proxy.upgrades_failed "$4"
+	check "... and the old process still serves" [ "$(proxy_pid)" = "$P0" ]
+}
+
 printf '#!/bin/sh\nexit 3\n' >"$TMP/exit3"
-install_bin "$TMP/exit3"
-kill -USR2 "$P0"
-check "upgrade to a binary that exits at once: logged" \
-	wait_until 20 logged "upgrade failed: .*exited with status 3.*keeps serving everything"
-check "... counted (proxy.upgrades_failed)" wait_until 5 counter_is proxy.upgrades_failed 1
-check "... and the old process still serves" [ "$(proxy_pid)" = "$P0" ]
+failed_upgrade "a binary that exits at once" "$TMP/exit3" ".*exited with status 3" 1
 out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7001 10 10000 2>&1)
 check "... new connections too ($out)" [ "${out#10/10}" != "$out" ]
 
-# ---- a binary that cannot take the descriptors (a failure mid-hand-over) ---------
+# a failure in the middle of the hand-over: the connections were paused
 printf '#!/bin/sh\nulimit -n 24\nexec "%s" "$@"\n' "$TMP/pepsal.orig" >"$TMP/fewfds"
-install_bin "$TMP/fewfds"
-kill -USR2 "$P0"
-check "upgrade to a process that cannot receive the connections: logged" \
-	wait_until 20 logged "upgrade failed: .*truncated.*keeps serving everything"
-check "... counted" wait_until 5 counter_is proxy.upgrades_failed 2
-check "... and the old process still serves" [ "$(proxy_pid)" = "$P0" ]
+failed_upgrade "a process that cannot receive the connections" "$TMP/fewfds" ".*truncated" 2
 
 # ---- another build -------------------------------------------------------------------
 V=9.9.$ID-upgrade

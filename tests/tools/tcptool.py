@@ -239,11 +239,14 @@ def cli_halfclose(host, port, n, m):
     print(f"ok: sent {n}, half-closed, received {m}")
 
 
-def cli_mirror(host, port, n, m):
-    s = connect(host, port, timeout=30)
+def cli_mirror(host, port, n, m, gofile=None):
+    s = connect(host, port, timeout=120 if gofile else 30)
     data = recv_all(s)
     if len(data) != m or data != pattern(m):
         fail(f"got {len(data)} bytes before the server's EOF, expected {m}")
+    if gofile:
+        print("eof", flush=True)
+        asyncio.run(wait_file(gofile))
     s.sendall(pattern(n))
     s.shutdown(socket.SHUT_WR)
     rest = recv_all(s)
@@ -396,22 +399,6 @@ def cli_stream(host, port, count, stopfile, interval_ms):
         sys.exit(1)
 
 
-def cli_mirror_wait(host, port, n, m, gofile):
-    s = connect(host, port, timeout=120)
-    data = recv_all(s)
-    if len(data) != m or data != pattern(m):
-        fail(f"got {len(data)} bytes before the server's EOF, expected {m}")
-    print("eof", flush=True)
-    asyncio.run(wait_file(gofile))
-    s.sendall(pattern(n))
-    s.shutdown(socket.SHUT_WR)
-    rest = recv_all(s)
-    s.close()
-    if rest:
-        fail(f"{len(rest)} unexpected bytes after EOF")
-    print(f"ok: received {m} and EOF, then sent {n}")
-
-
 def cli_connect_loop(host, port, stopfile):
     import os
     n, bad = 0, []
@@ -470,7 +457,7 @@ def main(argv):
     elif cmd == "stream":
         cli_stream(a[0], int(a[1]), int(a[2]), a[3], float(a[4]))
     elif cmd == "mirror-wait":
-        cli_mirror_wait(a[0], int(a[1]), int(a[2]), int(a[3]), a[4])
+        cli_mirror(a[0], int(a[1]), int(a[2]), int(a[3]), a[4])
     elif cmd == "connect-loop":
         cli_connect_loop(a[0], int(a[1]), a[2])
     elif cmd == "rst":
