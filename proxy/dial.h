@@ -15,6 +15,7 @@ struct dial_ctx {
 	const struct proxy_config *cfg;
 	struct pepsal_table *table;    /* the source-port check; NULL: none */
 	const atomic_bool *cancel;     /* set: stop waiting (shutdown); may be NULL */
+	const atomic_bool *pause;      /* set: stop waiting (an upgrade); may be NULL */
 };
 
 /* Connect to DST, from CLIENT's address if transparent; non-blocking with

@@ -45,8 +45,8 @@ struct header {
 };
 
 /* One connection on the wire; its fds follow in the message's order:
- * client, server, then for each direction with a pipe its read and write
- * ends. */
+ * client, server (unless still to dial), then for each direction with a
+ * pipe its read and write ends. */
 struct wire_conn {
 	uint32_t slot, gen;
 	uint64_t bytes[2];
@@ -55,7 +55,8 @@ struct wire_conn {
 	uint32_t pipe_size[2];
 	uint8_t eof[2];
 	uint8_t has_pipe[2];
-	uint32_t pad;
+	uint8_t has_server;            /* 0: still to dial */
+	uint8_t pad[3];
 };
 
 _Static_assert(sizeof(struct pepsal_endpoint) == 20, "endpoint layout is in the format");
@@ -211,7 +212,8 @@ static unsigned int conn_fds(const struct relay_conn_state *s, int *out)
 	unsigned int n = 0;
 
 	out[n++] = s->fd[0];
-	out[n++] = s->fd[1];
+	if (s->fd[1] >= 0)
+		out[n++] = s->fd[1];
 	for (int d = 0; d < 2; d++)
 		if (s->pipe[d].fd[0] >= 0) {
 			out[n++] = s->pipe[d].fd[0];
@@ -241,6 +243,7 @@ int handover_send_conns(int sock, const struct relay_conn_state *st, unsigned in
 				.pipe_size = { (uint32_t)s->pipe[0].size, (uint32_t)s->pipe[1].size },
 				.eof = { s->eof[0], s->eof[1] },
 				.has_pipe = { s->pipe[0].fd[0] >= 0, s->pipe[1].fd[0] >= 0 },
+				.has_server = s->fd[1] >= 0,
 			};
 			nf += conn_fds(s, fds + nf);
 		}
@@ -291,7 +294,8 @@ int handover_recv_conns(int sock, struct relay_conn_state *st, unsigned int n,
 			goto fail;
 		k = (unsigned int)(got / sizeof(w[0]));
 		for (unsigned int j = 0; j < k; j++)
-			want += 2 + 2 * (w[j].has_pipe[0] != 0) + 2 * (w[j].has_pipe[1] != 0);
+			want += 1 + (w[j].has_server != 0) + 2 * (w[j].has_pipe[0] != 0) +
+				2 * (w[j].has_pipe[1] != 0);
 		if (k > n - done || want != nf) {
 			snprintf(err, errlen, "a batch of %u connections with %u descriptors "
 				 "(%u expected)", k, nf, want);
@@ -303,14 +307,14 @@ int handover_recv_conns(int sock, struct relay_conn_state *st, unsigned int n,
 			struct relay_conn_state *s = &st[done + j];
 
 			*s = (struct relay_conn_state){
-				.fd = { fds[used], fds[used + 1] },
+				.fd = { fds[used], w[j].has_server ? fds[used + 1] : -1 },
 				.pipe = { RELAY_PIPE_INIT, RELAY_PIPE_INIT },
 				.eof = { w[j].eof[0], w[j].eof[1] },
 				.bytes = { w[j].bytes[0], w[j].bytes[1] },
 				.slot = w[j].slot, .gen = w[j].gen,
 				.client = w[j].client, .dst = w[j].dst, .age_ns = w[j].age_ns,
 			};
-			used += 2;
+			used += w[j].has_server ? 2 : 1;
 			for (int d = 0; d < 2; d++) {
 				if (!w[j].has_pipe[d])
 					continue;

@@ -234,13 +234,35 @@ static void s2c_thread(void *arg)
 	conn_put(arg);
 }
 
+/* A dial stopped by a pause: the connection waits undialed (the other
+ * process dials if it takes it over). True: resume, dial again here. */
+static bool dial_pause(struct conn *c)
+{
+	size_t pending;
+	bool resume;
+
+	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_PAUSED); /* no thread yet */
+	resume = dir_pause(c, PEPSAL_DIR_C2S, &pending);
+	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_IDLE);
+	return resume;
+}
+
 static void c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd, rc;
 
-	fd = dial_upstream(&relay.dial, &c->client, &c->dst);
+	/* RUN while dialing too: a pause signals the thread out of its wait */
+	dir_set_state(c, PEPSAL_DIR_C2S, DIR_RUN);
+	while ((fd = dial_upstream(&relay.dial, &c->client, &c->dst)) == -ECANCELED &&
+	       !atomic_load(&relay.stopping)) {
+		/* paused (or the pause is over already: dial again) */
+		if (atomic_load(&relay.pause) && !dial_pause(c)) {
+			conn_put(c); /* another process dials it */
+			return;
+		}
+	}
 	if (fd < 0) {
 		stats_count(PC_DIAL_FAILED, 1);
 		pr_ratelimited(LOG_INFO, "connection from %s to %s failed: %s; resetting the client",
@@ -445,6 +467,14 @@ static void start_imported(struct conn *c)
 	int rc = 0;
 
 	c->handed = false;
+	if (atomic_load(&c->fd[LEG_SERVER]) < 0) { /* handed over undialed: dial */
+		if ((rc = workers_run(c2s_thread, c))) {
+			pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
+			conn_abort(c);
+			conn_put(c);
+		}
+		return;
+	}
 	if (!c->eof[PEPSAL_DIR_C2S] && (rc = workers_run(resumed_c2s_thread, c))) {
 		atomic_fetch_sub(&c->refs, 1);
 		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
@@ -500,7 +530,8 @@ int relay_import(const struct relay_conn_state *st)
 		c = conn_new(st->fd[LEG_CLIENT], &entry, now);
 	if (!c) {
 		close(st->fd[LEG_CLIENT]);
-		close(st->fd[LEG_SERVER]);
+		if (st->fd[LEG_SERVER] >= 0)
+			close(st->fd[LEG_SERVER]);
 		for (int dir = 0; dir < 2; dir++) {
 			struct relay_pipe pp = st->pipe[dir];
 
@@ -519,7 +550,8 @@ int relay_import(const struct relay_conn_state *st)
 			atomic_store(&c->dir_state[dir], DIR_DONE);
 	}
 	atomic_store(&c->dirs_done, (unsigned int)(2 - live));
-	atomic_store(&c->refs, live);
+	/* undialed: one thread dials, then starts the other (c2s_thread) */
+	atomic_store(&c->refs, st->fd[LEG_SERVER] < 0 ? 1 : live);
 	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
 	imported.c[imported.n++] = c;
 	return 0;
@@ -531,7 +563,7 @@ void relay_init(const struct relay_params *p)
 {
 	relay.p = p;
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
-					.cancel = &relay.stopping };
+					.cancel = &relay.stopping, .pause = &relay.pause };
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
 	/* the pause signal only interrupts: no SA_RESTART */

@@ -200,8 +200,8 @@ static int hand_over(int sock, pid_t pid, char *err, size_t errlen)
 	rc = relay_quiesce(QUIESCE_NS);
 	t1 = pepsal_now_ns();
 	if (rc) {
-		snprintf(err, errlen, "some connections did not pause within %llu ms "
-			 "(a dial in progress?)", QUIESCE_NS / 1000000);
+		snprintf(err, errlen, "some connections did not pause within %llu ms",
+			 QUIESCE_NS / 1000000);
 		goto resume;
 	}
 	n = relay_export(&st);

@@ -40,8 +40,9 @@ bg "$NS_S" "$TMP/echo.log" bash -c "ulimit -n 8192; exec python3 '$TOOLS/tcptool
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source 7002
 bg "$NS_S" "$TMP/hw.log" python3 "$TOOLS/tcptool.py" halfclose-wait 7003 300000 "$TMP/go-hc"
 bg "$NS_S" "$TMP/mi.log" python3 "$TOOLS/tcptool.py" mirror 7004 300000 "$TMP/mirror.out"
-for p in 7001 7002 7003 7004; do
-	wait_until 5 listening "$NS_S" $p || { not_ok "server on port $p started"; finish; }
+bg "$NS_S" "$TMP/sp.log" python3 "$TOOLS/tcptool.py" serve-peer 7005 slow
+for p in 7001 7002 7003 7004 7005; do
+	wait_until 20 listening "$NS_S" $p || { not_ok "server on port $p started"; finish; }
 done
 # the download's leg toward the client: 20 Mbit/s, 20 s for the download
 nsx "$NS_R" tc qdisc add dev eth0 root tbf rate 20mbit burst 64kb latency 100ms
@@ -52,10 +53,20 @@ HC=$!
 nsx "$NS_C" python3 "$TOOLS/tcptool.py" mirror-wait $S6 7004 200000 300000 "$TMP/go-mi" \
 	>"$TMP/mw.out" 2>&1 &
 MW=$!
+# and one whose dial is still waiting for the server (its SYNs dropped)
+nsx "$NS_S" iptables -I INPUT -p tcp --dport 7005 --syn -j DROP
+nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7005 >"$TMP/slow.out" 2>&1 &
+SLOW=$!
 fin_seen() { nsx "$NS_S" ss -Htn state close-wait '( sport = :7003 )' | grep -q .; }
+dialing() { nsx "$NS_R" ss -Htn state syn-sent '( dport = :7005 )' | grep -q .; }
 wait_until 10 fin_seen && wait_until 10 grep -q eof "$TMP/mw.out" ||
 	not_ok "both half-closes happened before the upgrade"
-check "upgrade with two half-closed connections" upgrade
+wait_until 10 dialing || not_ok "a dial waits for the server before the upgrade"
+check "upgrade with two half-closed connections and one still dialing" upgrade
+nsx "$NS_S" iptables -D INPUT -p tcp --dport 7005 --syn -j DROP
+wait $SLOW
+check "the connection still dialing at the upgrade was dialed by the new process ($(cat "$TMP/slow.out"))" \
+	grep -q "^slow $C4" "$TMP/slow.out"
 touch "$TMP/go-hc" "$TMP/go-mi"
 wait $HC
 check "client half-closed before the upgrade: the reply came whole after it ($(cat "$TMP/hc.out"))" \
