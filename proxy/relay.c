@@ -11,10 +11,14 @@
  * (pipes.c) and parks between connections (workers.c); a parked thread
  * keeps its pipe only while the descriptors budgeted for connections not
  * served now (two pipes each) cover it.
+ *
+ * For an upgrade (relay_pause.c) each direction pauses itself when asked,
+ * at a chunk boundary or inside a write, its pipe and the bytes in it kept
+ * with the connection (dir_pause); a dial in progress stops and the
+ * connection waits undialed (dial_pause).
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -29,6 +33,7 @@
 #include "pipes.h"
 #include "pump.h"
 #include "relay.h"
+#include "relay_int.h"
 #include "sockopt.h"
 #include "stats.h"
 #include "workers.h"
@@ -38,15 +43,7 @@ static struct {
 	struct dial_ctx dial;
 	atomic_uint active;       /* connections held */
 	atomic_bool stopping;     /* relay_fini began */
-	/* the hand-over: pause asked, and its outcome for the paused threads */
-	atomic_bool pause;
-	pthread_mutex_t pause_lock;  /* RUN/DONE changes and the pause signals */
-	pthread_mutex_t outcome_lock; /* the paused threads' wait */
-	pthread_cond_t pause_cond;
-	enum { OUTCOME_NONE, OUTCOME_RESUME, OUTCOME_RELEASE } outcome;
-	unsigned int pause_round;    /* bumped by each outcome */
-} relay = { .pause_lock = PTHREAD_MUTEX_INITIALIZER, .outcome_lock = PTHREAD_MUTEX_INITIALIZER,
-	    .pause_cond = PTHREAD_COND_INITIALIZER };
+} relay;
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
@@ -92,7 +89,7 @@ static void set_timeouts(int fd, uint64_t ns)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static void conn_abort(struct conn *c)
+void relay_conn_abort(struct conn *c)
 {
 	if (atomic_exchange(&c->aborted, true))
 		return;
@@ -103,7 +100,7 @@ static void conn_abort(struct conn *c)
 /* Drop a thread's reference; the last one frees everything. The count of
  * active connections goes down last: relay_fini waits for it to reach zero
  * before the table is unmapped, so nothing here may touch the table after. */
-static void conn_put(struct conn *c)
+void relay_conn_put(struct conn *c)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	bool aborted, handed;
@@ -158,11 +155,11 @@ static size_t take_held(struct conn *c, enum pepsal_dir dir)
 
 static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_state st)
 {
-	pthread_mutex_lock(&relay.pause_lock);
+	pthread_mutex_lock(&relay_pause.pause_lock);
 	if (st == DIR_RUN)
 		c->th[dir] = pthread_self();
 	atomic_store(&c->dir_state[dir], st);
-	pthread_mutex_unlock(&relay.pause_lock);
+	pthread_mutex_unlock(&relay_pause.pause_lock);
 }
 
 /* The pump stopped at a pause: keep the pipe's bytes with the connection
@@ -178,16 +175,16 @@ static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
 		c->held[dir] = tl_pipe;
 		tl_pipe = (struct relay_pipe)RELAY_PIPE_INIT;
 	}
-	pthread_mutex_lock(&relay.outcome_lock);
-	round = relay.pause_round;
+	pthread_mutex_lock(&relay_pause.outcome_lock);
+	round = relay_pause.pause_round;
 	atomic_store(&c->dir_state[dir], DIR_PAUSED);
 	/* the outcome may be in already (an imported direction pauses
 	 * itself): the flag and the outcome change together, under the lock */
-	while (atomic_load(&relay.pause) && relay.pause_round == round)
-		pthread_cond_wait(&relay.pause_cond, &relay.outcome_lock);
-	resume = relay.outcome != OUTCOME_RELEASE;
+	while (atomic_load(&relay_pause.pause) && relay_pause.pause_round == round)
+		pthread_cond_wait(&relay_pause.pause_cond, &relay_pause.outcome_lock);
+	resume = relay_pause.outcome != OUTCOME_RELEASE;
 	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
-	pthread_mutex_unlock(&relay.outcome_lock);
+	pthread_mutex_unlock(&relay_pause.outcome_lock);
 	*pending = 0;
 	if (resume)
 		*pending = take_held(c, dir);
@@ -200,7 +197,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
 		.pipe = &tl_pipe, .idle_ns = relay.p->cfg->idle_timeout_ns,
-		.table = relay.p->table, .pause = &relay.pause,
+		.table = relay.p->table, .pause = &relay_pause.pause,
 	};
 	int rc;
 
@@ -223,15 +220,21 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	} else if (rc) {
 		if (rc == -ETIMEDOUT)
 			stats_count(PC_IDLE_TIMEOUTS, 1);
-		conn_abort(c);
+		relay_conn_abort(c);
 	}
 	dir_set_state(c, dir, DIR_DONE);
 }
 
-static void s2c_thread(void *arg)
+void relay_s2c_thread(void *arg)
 {
 	relay_dir(arg, PEPSAL_DIR_S2C);
-	conn_put(arg);
+	relay_conn_put(arg);
+}
+
+void relay_c2s_resumed_thread(void *arg)
+{
+	relay_dir(arg, PEPSAL_DIR_C2S);
+	relay_conn_put(arg);
 }
 
 /* A dial stopped by a pause: the connection waits undialed (the other
@@ -247,7 +250,7 @@ static bool dial_pause(struct conn *c)
 	return resume;
 }
 
-static void c2s_thread(void *arg)
+void relay_c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
@@ -258,8 +261,8 @@ static void c2s_thread(void *arg)
 	while ((fd = dial_upstream(&relay.dial, &c->client, &c->dst)) == -ECANCELED &&
 	       !atomic_load(&relay.stopping)) {
 		/* paused (or the pause is over already: dial again) */
-		if (atomic_load(&relay.pause) && !dial_pause(c)) {
-			conn_put(c); /* another process dials it */
+		if (atomic_load(&relay_pause.pause) && !dial_pause(c)) {
+			relay_conn_put(c); /* another process dials it */
 			return;
 		}
 	}
@@ -269,13 +272,13 @@ static void c2s_thread(void *arg)
 			       pepsal_endpoint_format(&c->client, a),
 			       pepsal_endpoint_format(&c->dst, b), strerror(-fd));
 		atomic_store(&c->aborted, true);
-		conn_put(c);
+		relay_conn_put(c);
 		return;
 	}
 	atomic_store(&c->fd[LEG_SERVER], fd);
 	if (atomic_load(&relay.stopping)) {
-		conn_abort(c);
-		conn_put(c);
+		relay_conn_abort(c);
+		relay_conn_put(c);
 		return;
 	}
 	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
@@ -283,16 +286,16 @@ static void c2s_thread(void *arg)
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));
 	atomic_fetch_add(&c->refs, 1);
-	rc = workers_run(s2c_thread, c);
+	rc = workers_run(relay_s2c_thread, c);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		atomic_fetch_sub(&c->refs, 1);
-		conn_abort(c);
-		conn_put(c);
+		relay_conn_abort(c);
+		relay_conn_put(c);
 		return;
 	}
 	relay_dir(c, PEPSAL_DIR_C2S);
-	conn_put(c);
+	relay_conn_put(c);
 }
 
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
@@ -309,7 +312,7 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 	if (!c)
 		return -ENOMEM;
 	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
-	rc = workers_run(c2s_thread, c);
+	rc = workers_run(relay_c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
 		conn_free(c);
@@ -318,243 +321,9 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 	return rc;
 }
 
-/* ---- the hand-over (upgrade.c) ------------------------------------------------ */
-
-static void pause_handler(int sig)
+void relay_count_held(void)
 {
-	(void)sig; /* only to interrupt a blocking call (no SA_RESTART) */
-}
-
-struct scan {
-	bool kick;                /* signal the running directions */
-	unsigned int waiting;     /* directions not paused yet */
-	unsigned int n;           /* exportable connections */
-	struct relay_conn_state *out;
-};
-
-/* Interrupt every running direction; count what is not paused yet. */
-static void scan_pause(struct conn *c, void *arg)
-{
-	struct scan *sc = arg;
-
-	for (int dir = 0; dir < 2; dir++) {
-		int st = atomic_load(&c->dir_state[dir]);
-
-		if (st == DIR_RUN && sc->kick)
-			pthread_kill(c->th[dir], RELAY_PAUSE_SIGNAL);
-		if (st == DIR_RUN || st == DIR_IDLE)
-			sc->waiting++;
-	}
-}
-
-static bool exportable(const struct conn *c)
-{
-	return !atomic_load(&c->aborted) &&
-	       (atomic_load(&c->dir_state[0]) == DIR_PAUSED ||
-		atomic_load(&c->dir_state[1]) == DIR_PAUSED);
-}
-
-int relay_quiesce(uint64_t wait_ns)
-{
-	uint64_t deadline = pepsal_now_ns() + wait_ns;
-	struct timespec ts = { 0, 200000 };
-	struct scan sc;
-
-	atomic_store(&relay.pause, true);
-	for (unsigned int round = 0;; round++) {
-		/* one signal each; again every 10 ms or so for one that checked
-		 * the flag just before it blocked */
-		sc = (struct scan){ .kick = round % 50 == 0 };
-		pthread_mutex_lock(&relay.pause_lock);
-		conns_for_each(scan_pause, &sc);
-		pthread_mutex_unlock(&relay.pause_lock);
-		if (!sc.waiting)
-			return 0;
-		if (pepsal_now_ns() >= deadline)
-			return -ETIMEDOUT;
-		nanosleep(&ts, NULL);
-	}
-}
-
-void relay_expect(unsigned int n)
-{
-	workers_reserve(2 * n);
-}
-
-static void scan_export(struct conn *c, void *arg)
-{
-	struct scan *sc = arg;
-	struct relay_conn_state *st;
-
-	if (!exportable(c))
-		return;
-	if (!sc->out) {
-		sc->n++;
-		return;
-	}
-	st = &sc->out[sc->n++];
-	c->handed = true; /* until relay_resume says otherwise */
-	*st = (struct relay_conn_state){
-		.fd = { atomic_load(&c->fd[LEG_CLIENT]), atomic_load(&c->fd[LEG_SERVER]) },
-		.pipe = { c->held[0], c->held[1] },
-		.eof = { c->eof[0], c->eof[1] },
-		.bytes = { atomic_load(&c->bytes[0]), atomic_load(&c->bytes[1]) },
-		.slot = c->slot, .gen = c->gen, .client = c->client, .dst = c->dst,
-		.age_ns = pepsal_now_ns() - c->start_ns,
-	};
-}
-
-int relay_export(struct relay_conn_state **out)
-{
-	struct scan sc = { 0 };
-
-	conns_for_each(scan_export, &sc); /* nothing moves while paused */
-	sc.out = calloc(sc.n ? sc.n : 1, sizeof(*sc.out));
-	if (!sc.out)
-		return -ENOMEM;
-	sc.n = 0;
-	conns_for_each(scan_export, &sc);
-	*out = sc.out;
-	return (int)sc.n;
-}
-
-static void unmark(struct conn *c, void *arg)
-{
-	(void)arg;
-	c->handed = false;
-}
-
-static void imported_end(int outcome);
-
-static void pause_end(int outcome)
-{
-	imported_end(outcome);
-	if (outcome == OUTCOME_RESUME)
-		conns_for_each(unmark, NULL);
-	pthread_mutex_lock(&relay.outcome_lock);
-	atomic_store(&relay.pause, false);
-	relay.outcome = outcome;
-	relay.pause_round++;
-	pthread_cond_broadcast(&relay.pause_cond);
-	pthread_mutex_unlock(&relay.outcome_lock);
-}
-
-void relay_resume(void)
-{
-	pause_end(OUTCOME_RESUME);
-}
-
-void relay_release(void)
-{
-	pause_end(OUTCOME_RELEASE);
-}
-
-static void resumed_c2s_thread(void *arg)
-{
-	relay_dir(arg, PEPSAL_DIR_C2S);
-	conn_put(arg);
-}
-
-/* Imported connections wait here for the outcome (relay_resume/release). */
-static struct {
-	struct conn **c;
-	unsigned int n, cap;
-} imported;
-
-/* Start the threads of an imported connection (after GO: it is ours). */
-static void start_imported(struct conn *c)
-{
-	int rc = 0;
-
-	c->handed = false;
-	if (atomic_load(&c->fd[LEG_SERVER]) < 0) { /* handed over undialed: dial */
-		if ((rc = workers_run(c2s_thread, c))) {
-			pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
-			conn_abort(c);
-			conn_put(c);
-		}
-		return;
-	}
-	if (!c->eof[PEPSAL_DIR_C2S] && (rc = workers_run(resumed_c2s_thread, c))) {
-		atomic_fetch_sub(&c->refs, 1);
-		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
-	}
-	if (!c->eof[PEPSAL_DIR_S2C] && (rc || (rc = workers_run(s2c_thread, c)))) {
-		atomic_fetch_sub(&c->refs, 1);
-		atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_DONE);
-	}
-	if (rc) {
-		/* lost, as a connection whose threads cannot start on accept */
-		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
-		atomic_fetch_add(&c->refs, 1);
-		conn_abort(c);
-		conn_put(c);
-	}
-}
-
-static void imported_end(int outcome)
-{
-	for (unsigned int i = 0; i < imported.n; i++) {
-		struct conn *c = imported.c[i];
-
-		if (outcome == OUTCOME_RESUME) {
-			start_imported(c);
-		} else { /* the sockets stay the old process's: close quietly */
-			atomic_store(&c->refs, 1);
-			conn_put(c);
-		}
-	}
-	free(imported.c);
-	imported.c = NULL;
-	imported.n = imported.cap = 0;
-}
-
-int relay_import(const struct relay_conn_state *st)
-{
-	struct pepsal_entry_view entry = { .slot = st->slot, .gen = st->gen,
-					   .client = st->client, .dst = st->dst };
-	uint64_t now = pepsal_now_ns();
-	struct conn *c = NULL;
-	int live = !st->eof[0] + !st->eof[1];
-
-	if (imported.n == imported.cap) {
-		unsigned int cap = imported.cap ? 2 * imported.cap : 256;
-		struct conn **a = realloc(imported.c, cap * sizeof(*a));
-
-		if (a) {
-			imported.c = a;
-			imported.cap = cap;
-		}
-	}
-	if (imported.n < imported.cap && live)
-		c = conn_new(st->fd[LEG_CLIENT], &entry, now);
-	if (!c) {
-		close(st->fd[LEG_CLIENT]);
-		if (st->fd[LEG_SERVER] >= 0)
-			close(st->fd[LEG_SERVER]);
-		for (int dir = 0; dir < 2; dir++) {
-			struct relay_pipe pp = st->pipe[dir];
-
-			pipe_drop(&pp);
-		}
-		return live ? -ENOMEM : -EINVAL;
-	}
-	c->start_ns = now - st->age_ns;
-	c->handed = true; /* until relay_resume: the sockets are not ours yet */
-	atomic_store(&c->fd[LEG_SERVER], st->fd[LEG_SERVER]);
-	for (int dir = 0; dir < 2; dir++) {
-		atomic_store(&c->bytes[dir], st->bytes[dir]);
-		c->eof[dir] = st->eof[dir];
-		c->held[dir] = st->pipe[dir];
-		if (st->eof[dir])
-			atomic_store(&c->dir_state[dir], DIR_DONE);
-	}
-	atomic_store(&c->dirs_done, (unsigned int)(2 - live));
-	/* undialed: one thread dials, then starts the other (c2s_thread) */
-	atomic_store(&c->refs, st->fd[LEG_SERVER] < 0 ? 1 : live);
 	stats_set(PC_ACTIVE, atomic_fetch_add(&relay.active, 1) + 1);
-	imported.c[imported.n++] = c;
-	return 0;
 }
 
 /* ---- start and stop --------------------------------------------------------- */
@@ -563,11 +332,10 @@ void relay_init(const struct relay_params *p)
 {
 	relay.p = p;
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
-					.cancel = &relay.stopping, .pause = &relay.pause };
+					.cancel = &relay.stopping, .pause = &relay_pause.pause };
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
-	/* the pause signal only interrupts: no SA_RESTART */
-	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
+	relay_pause_init();
 }
 
 unsigned int relay_active(void)

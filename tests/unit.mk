@@ -11,5 +11,5 @@ UNIT_TESTS += $(BUILD)/tests/test-dial
 $(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-relay
 $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
-	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o) \
+	$(addprefix $(BUILD)/proxy/,relay.o relay_pause.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o) \
 	$(BUILD)/libpepsal.a
