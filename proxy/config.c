@@ -322,6 +322,9 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
 	{ "pid-file", 0, PEPSAL_OPT_STRING, &c->pid_file, "FILE",
 	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
+	{ "handover-fd", 0, PEPSAL_OPT_U32, &c->handover_fd, "FD",
+	  "take over from the pepsal upgrading through FD (SIGUSR2 sets it)", 3, INT_MAX,
+	  NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 	};
 	int rc;

@@ -68,6 +68,7 @@ struct proxy_config {
 	const char *mark;         /* --mark VALUE/MASK for the queuer */
 	const char *queuer_path;  /* --queuer: the queuer executable */
 	const char *pid_file;     /* --pid-file */
+	uint32_t handover_fd;     /* --handover-fd: started by an upgrade, 0 = not */
 	uint32_t capacity;        /* --capacity: table entries, 0 = scaled with -c */
 	uint32_t shm_mode;        /* --shm-mode: permissions of the segment */
 	uint64_t connect_timeout_ns; /* --connect-timeout */

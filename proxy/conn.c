@@ -26,6 +26,7 @@ struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint
 	c->start_ns = now_ns;
 	atomic_store(&c->last_ns, now_ns);
 	atomic_store(&c->refs, 1);
+	c->held[0] = c->held[1] = (struct relay_pipe)RELAY_PIPE_INIT;
 	pthread_mutex_lock(&conns_lock);
 	c->next = conns_head;
 	if (conns_head)
@@ -72,6 +73,14 @@ void conns_abort_all(void)
 		atomic_store(&c->aborted, true);
 		conn_abort_sockets(c);
 	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+void conns_for_each(void (*fn)(struct conn *c, void *arg), void *arg)
+{
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns_head; c; c = c->next)
+		fn(c, arg);
 	pthread_mutex_unlock(&conns_lock);
 }
 

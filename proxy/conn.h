@@ -6,6 +6,7 @@
 #ifndef PEPSAL_PROXY_CONN_H
 #define PEPSAL_PROXY_CONN_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +15,15 @@
 #include "config.h"
 #include "pepsal_endpoint.h"
 #include "pepsal_table.h"
+#include "pipes.h"
+
+/* Where one direction's thread is (relay.c; for the hand-over). */
+enum conn_dir_state {
+	DIR_IDLE = 0,     /* no thread yet (dialing), or none since an import */
+	DIR_RUN,          /* its thread is in relay_dir: th[dir] is valid */
+	DIR_PAUSED,       /* its thread waits for the hand-over's outcome */
+	DIR_DONE,         /* EOF passed on, or the connection ended */
+};
 
 struct conn {
 	struct conn *prev, *next;     /* the live set (conn.c only) */
@@ -28,6 +38,12 @@ struct conn {
 	_Atomic uint64_t bytes[2];    /* indexed by enum pepsal_dir */
 	_Atomic uint64_t last_ns;     /* last activity, for --idle-timeout */
 	uint64_t start_ns;            /* accept time */
+	/* the hand-over (relay.c, under its pause lock) */
+	pthread_t th[2];              /* indexed by enum pepsal_dir */
+	_Atomic int dir_state[2];     /* enum conn_dir_state */
+	bool eof[2];                  /* this direction's EOF was passed on */
+	bool handed;                  /* another process took it: close quietly */
+	struct relay_pipe held[2];    /* a paused direction's pipe with its bytes */
 };
 
 /* A new connection of CLIENT_FD for ENTRY, in the live set (one ref). */
@@ -42,6 +58,9 @@ void conn_free(struct conn *c);
 void conn_abort_sockets(struct conn *c);
 /* Mark every live connection aborted and abort its sockets (shutdown). */
 void conns_abort_all(void);
+/* Call FN(C, ARG) for every live connection, under the set's lock (FN
+ * must not free a connection). */
+void conns_for_each(void (*fn)(struct conn *c, void *arg), void *arg);
 /* Write the live set to F, one line each; the set's lock is not held
  * while writing. */
 void conns_dump(FILE *f, uint64_t now_ns);

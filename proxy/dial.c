@@ -56,7 +56,8 @@ static int make_transparent(int fd, int family)
 }
 
 /* Wait for the connect to finish; 0 or -errno (-ETIMEDOUT, -ECANCELED). */
-static int wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel)
+static int wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
+			  const atomic_bool *pause)
 {
 	uint64_t deadline = pepsal_now_ns() + timeout_ns;
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -72,7 +73,7 @@ static int wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel
 		ms = (int)((deadline - now + 999999) / 1000000);
 		if (ms > DIAL_POLL_MS)
 			ms = DIAL_POLL_MS; /* look at the stop flag now and then */
-		if (cancel && atomic_load(cancel))
+		if ((cancel && atomic_load(cancel)) || (pause && atomic_load(pause)))
 			return -ECANCELED;
 		n = poll(&p, 1, ms);
 		if (n < 0 && errno == EINTR)
@@ -173,7 +174,7 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 			goto fail;
 		}
 		rc = wait_connected(fd, d->timeout_ns ? d->timeout_ns : cfg->connect_timeout_ns,
-				    d->cancel);
+				    d->cancel, d->pause);
 		if (rc)
 			goto fail;
 	}

@@ -16,6 +16,7 @@ struct dial_ctx {
 	struct pepsal_table *table;    /* the source-port check; NULL: none */
 	const atomic_bool *cancel;     /* set: stop waiting (shutdown); may be NULL */
 	uint64_t timeout_ns;           /* 0: cfg's --connect-timeout */
+	const atomic_bool *pause;      /* set: stop waiting (an upgrade); may be NULL */
 };
 
 /* Connect to DST, from CLIENT's address if transparent; non-blocking with

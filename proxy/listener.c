@@ -164,6 +164,16 @@ int listener_init(const struct listener_params *p, int fds[2], char *err, size_t
 	return n;
 }
 
+int listener_adopt(const struct listener_params *p, const int fds[2])
+{
+	lst.p = p;
+	lst.fds[0] = fds[0];
+	lst.fds[1] = fds[1];
+	if (lst.reserve_fd < 0)
+		lst.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fds[1] >= 0 ? 2 : 1;
+}
+
 void listener_fini(void)
 {
 	for (int i = 0; i < 2; i++) {

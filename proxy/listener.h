@@ -17,6 +17,9 @@ struct listener_params {
  * returns how many (at least 1) or a negative errno with ERR filled. P is
  * kept by pointer. */
 int listener_init(const struct listener_params *p, int fds[2], char *err, size_t errlen);
+/* Take over listening sockets FDS another process opened (an upgrade);
+ * returns how many. */
+int listener_adopt(const struct listener_params *p, const int fds[2]);
 /* Accept what is pending on FD (a bounded batch) and start a connection
  * for each. */
 void listener_accept(int fd);

@@ -27,11 +27,16 @@
 #include "stats.h"
 #include "table_owner.h"
 #include "timers.h"
+#include "upgrade.h"
 
 #define STOP_WAIT_NS 5000000000ull  /* connections get this long to close */
 
-/* Handle pending signals; returns true when the proxy must stop. */
-static bool handle_signals(int sfd, const struct proxy_config *cfg)
+/* How the main loop ended. */
+enum loop_end { LOOP_ERROR, LOOP_STOP, LOOP_HANDED_OVER };
+
+/* Handle pending signals; returns true when the proxy must stop (*HANDED:
+ * because another process took everything over). */
+static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed)
 {
 	struct signalfd_siginfo si;
 	bool stop = false;
@@ -54,14 +59,20 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg)
 		case SIGCHLD:
 			queuer_reap(pepsal_now_ns());
 			break;
+		case SIGUSR2:
+			if (!stop && upgrade_run())
+				stop = *handed = true;
+			break;
 		}
 	}
 	return stop;
 }
 
-static void main_loop(int sfd, const int *lfds, int nl, const struct proxy_config *cfg)
+static enum loop_end main_loop(int sfd, const int *lfds, int nl,
+			       const struct proxy_config *cfg)
 {
-	struct pollfd p[3];
+	struct pollfd p[4];
+	bool handed = false;
 
 	p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	for (int i = 0; i < nl; i++)
@@ -71,15 +82,19 @@ static void main_loop(int sfd, const int *lfds, int nl, const struct proxy_confi
 		int t1 = timers_run(now), t2 = queuer_tick(now);
 		int timeout = t2 >= 0 && t2 < t1 ? t2 : t1;
 
-		if (poll(p, (nfds_t)(1 + nl), timeout) < 0 && errno != EINTR) {
+		/* after an upgrade, until the old queuer is gone */
+		p[1 + nl] = (struct pollfd){ .fd = upgrade_poll_fd(), .events = POLLIN };
+		if (poll(p, (nfds_t)(2 + nl), timeout) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
-			return;
+			return LOOP_ERROR;
 		}
-		if ((p[0].revents & POLLIN) && handle_signals(sfd, cfg))
-			return;
+		if ((p[0].revents & POLLIN) && handle_signals(sfd, cfg, &handed))
+			return handed ? LOOP_HANDED_OVER : LOOP_STOP;
 		for (int i = 0; i < nl; i++)
 			if (p[1 + i].revents & POLLIN)
 				listener_accept(lfds[i]);
+		if (p[1 + nl].fd >= 0 && p[1 + nl].revents)
+			upgrade_poll_event();
 	}
 }
 
@@ -92,9 +107,11 @@ int main(int argc, char **argv)
 	struct predial_params predial_p;
 	struct timers_params timers_p;
 	struct adapt_params adapt_p;
-	char dir[PATH_MAX], err[256];
+	struct upgrade_params upgrade_p;
+	char dir[PATH_MAX], err[256], note[64];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
-	bool all_closed;
+	bool all_closed, taking_over;
+	enum loop_end end;
 
 	rc = config_parse(&cfg, argc, argv);
 	if (rc < 0)
@@ -112,7 +129,10 @@ int main(int argc, char **argv)
 	if (cfg.mode == MODE_TPROXY)
 		cfg.no_queuer = true; /* TPROXY rules need no queuer */
 
-	if (table_owner_init(&cfg, &table))
+	/* started by an upgrade: the old process's table, listeners and
+	 * connections (upgrade.c); it keeps them if anything here fails */
+	taking_over = cfg.handover_fd != 0;
+	if (taking_over ? table_owner_attach(&cfg, &table) : table_owner_init(&cfg, &table))
 		return 1;
 	stats_init(table);
 	relay_p = (struct relay_params){ .cfg = &cfg, .table = table };
@@ -121,18 +141,35 @@ int main(int argc, char **argv)
 	if ((rc = adapt_init(&adapt_p)))
 		pr_warn("adaptive congestion control is off: %s", strerror(-rc));
 	listener_p = (struct listener_params){ .cfg = &cfg, .table = table };
-	nl = listener_init(&listener_p, lfds, err, sizeof(err));
-	if (nl < 0) {
-		pr_err("%s", err);
-		goto fail;
+	upgrade_p = (struct upgrade_params){ .cfg = &cfg, .table = table, .argv = argv,
+					     .lfds = lfds };
+	upgrade_init(&upgrade_p);
+	if (taking_over) {
+		nl = upgrade_take_over(lfds, err, sizeof(err));
+		if (nl < 0) {
+			pr_err("cannot take over: %s", err);
+			return 1; /* nothing of the old process's is touched */
+		}
+		nl = listener_adopt(&listener_p, lfds);
+		if (cfg.daemon) { /* the old one forked already */
+			pepsal_log_init("pepsal", true, LOG_DAEMON, cfg.verbose);
+			if (!cfg.pid_file)
+				cfg.pid_file = "/run/pepsal.pid";
+		}
+	} else {
+		nl = listener_init(&listener_p, lfds, err, sizeof(err));
+		if (nl < 0) {
+			pr_err("%s", err);
+			goto fail;
+		}
 	}
-	if (cfg.daemon && process_daemonize(&cfg))
+	if (!taking_over && cfg.daemon && process_daemonize(&cfg))
 		goto fail;
 	if (cfg.pid_file && (rc = process_write_pid_file(cfg.pid_file))) {
 		pr_err("cannot write the pid file %s: %s", cfg.pid_file, strerror(-rc));
 		goto fail;
 	}
-	if (table_owner_claim(table))
+	if (!taking_over && table_owner_claim(table))
 		goto fail;
 	predial_p = (struct predial_params){ .cfg = &cfg, .table = table };
 	if ((rc = predial_init(&predial_p)))
@@ -147,8 +184,20 @@ int main(int argc, char **argv)
 		cfg.address ? cfg.address : "all addresses", cfg.port,
 		pepsal_table_name(table), cfg.capacity, cfg.max_conns,
 		cfg.mode == MODE_NFQUEUE && cfg.no_queuer ? ", queuer not started" : "");
+	/* systemd (Type=notify, NotifyAccess=all): after an upgrade we are
+	 * the service's main process */
+	snprintf(note, sizeof(note), "MAINPID=%d\nREADY=1", (int)getpid());
+	process_notify(note);
 
-	main_loop(sfd, lfds, nl, &cfg);
+	end = main_loop(sfd, lfds, nl, &cfg);
+	if (end == LOOP_HANDED_OVER) {
+		/* the connections, table, role, counters and pid file are the
+		 * new process's: close our copies quietly and go */
+		listener_fini();
+		relay_wait_released(STOP_WAIT_NS);
+		pr_info("stopped: the new process serves");
+		return 0;
+	}
 
 	listener_fini();
 	predial_fini();

@@ -6,7 +6,7 @@ PROXY_SRCS := proxy/main.c proxy/config.c proxy/stats.c proxy/limits.c \
               proxy/table_owner.c proxy/process.c proxy/listener.c proxy/dial.c \
               proxy/relay.c proxy/pump.c proxy/pipes.c proxy/conn.c proxy/workers.c \
               proxy/sockopt.c proxy/timers.c proxy/queuer_child.c proxy/adapt.c \
-              proxy/predial.c
+              proxy/predial.c proxy/relay_pause.c proxy/handover.c proxy/upgrade.c
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 
 PROGRAMS += $(BUILD)/pepsal

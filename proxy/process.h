@@ -18,4 +18,8 @@ int process_daemonize(struct proxy_config *cfg);
 /* Write our pid to PATH atomically (write and rename). 0 or -errno. */
 int process_write_pid_file(const char *path);
 
+/* Tell the service manager STATE ("READY=1", "MAINPID=N"): sd_notify's
+ * protocol, a datagram to $NOTIFY_SOCKET; nothing without one. */
+void process_notify(const char *state);
+
 #endif

@@ -36,6 +36,12 @@ static void account(const struct pump *p, size_t n)
 		pepsal_table_count_bytes(p->table, p->c->slot, p->c->gen, p->dir, n, now);
 }
 
+/* Interrupted by a signal: the pause asked for, or -EINTR's retry (0). */
+static int paused(const struct pump *p)
+{
+	return p->pause && atomic_load(p->pause) ? -EINTR : 0;
+}
+
 /* Block until IN is readable (or closed, or the connection idles out). */
 static int wait_readable(const struct pump *p)
 {
@@ -50,6 +56,8 @@ static int wait_readable(const struct pump *p)
 			return 0;
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n < 0 && (rc = paused(p)))
+			return rc;
 		if (n == 0 && (rc = idle_check(p)))
 			return rc;
 	}
@@ -69,8 +77,10 @@ static int pump_copy(const struct pump *p)
 		if (n == 0)
 			break;
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !(rc = paused(p)))
 				continue;
+			if (rc)
+				break;
 			if (errno == EAGAIN && !(rc = idle_check(p)))
 				continue;
 			rc = rc ? rc : -errno;
@@ -104,8 +114,10 @@ static int drain(const struct pump *p, ssize_t n)
 		ssize_t m = splice(p->pipe->fd[0], NULL, p->out, NULL, (size_t)n, SPLICE_F_MOVE);
 		int rc = 0;
 
-		if (m < 0 && errno == EINTR)
+		if (m < 0 && errno == EINTR && !(rc = paused(p)))
 			continue;
+		if (rc)
+			return rc; /* paused: what is left stays in the pipe */
 		if (m < 0 && errno == EAGAIN && !(rc = idle_check(p)))
 			continue;
 		if (m <= 0) {
@@ -123,6 +135,8 @@ int pump_run(const struct pump *p)
 {
 	int rc;
 
+	if ((rc = paused(p)) || (p->pending && (rc = drain(p, (ssize_t)p->pending))))
+		return rc;
 	/* an idle connection takes no new pipe */
 	if (p->pipe->fd[0] < 0) {
 		rc = wait_readable(p);
@@ -132,8 +146,11 @@ int pump_run(const struct pump *p)
 			return pump_copy(p);
 	}
 	for (;;) {
-		ssize_t n = splice(p->in, NULL, p->pipe->fd[1], NULL, p->pipe->size, SPLICE_F_MOVE);
+		ssize_t n;
 
+		if ((rc = paused(p)))
+			return rc; /* between chunks: the pipe is empty */
+		n = splice(p->in, NULL, p->pipe->fd[1], NULL, p->pipe->size, SPLICE_F_MOVE);
 		if (n == 0)
 			return 0; /* the pipe is empty: kept */
 		if (n < 0) {

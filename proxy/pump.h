@@ -20,10 +20,17 @@ struct pump {
 	struct relay_pipe *pipe;      /* the thread's pipe, made when data comes */
 	uint64_t idle_ns;             /* --idle-timeout, 0: none */
 	struct pepsal_table *table;   /* the entry's byte counters */
+	/* the hand-over: bytes already in the pipe, written out first (a
+	 * paused or imported direction), and the pause request (NULL: none) */
+	size_t pending;
+	const atomic_bool *pause;
 };
 
 /* Relay until EOF on the input (0) or an error (-errno; -ETIMEDOUT: the
- * whole connection was idle for idle_ns, -ECONNABORTED: aborted). */
+ * whole connection was idle for idle_ns, -ECONNABORTED: aborted).
+ * -EINTR: paused (*pause set and the thread interrupted by a signal): no
+ * byte is lost, those still in the pipe stay there (FIONREAD tells how
+ * many) and the pipe is kept. */
 int pump_run(const struct pump *p);
 
 #endif

@@ -30,6 +30,7 @@
 static struct {
 	bool enabled;
 	bool stopping;            /* queuer_fini: no more restarts */
+	bool held;                /* queuer_hold: not started yet */
 	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
 	char queue[16];
 	char notify_fd[16], hold[32];
@@ -115,7 +116,7 @@ int queuer_tick(uint64_t now_ns)
 {
 	int rc;
 
-	if (!q.enabled || q.pid || q.stopping)
+	if (!q.enabled || q.pid || q.stopping || q.held)
 		return -1;
 	if (now_ns >= q.next_start_ns) {
 		rc = spawn(now_ns);
@@ -153,6 +154,11 @@ void queuer_reap(uint64_t now_ns)
 		q.backoff_ns = q.backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS :
 			       q.backoff_ns * 2;
 	}
+}
+
+void queuer_hold(bool hold)
+{
+	q.held = hold;
 }
 
 void queuer_fini(void)

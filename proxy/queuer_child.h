@@ -4,6 +4,7 @@
 #ifndef PEPSAL_PROXY_QUEUER_CHILD_H
 #define PEPSAL_PROXY_QUEUER_CHILD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -18,6 +19,9 @@ void queuer_init(const struct proxy_config *cfg, const char *table_name,
 int queuer_tick(uint64_t now_ns);
 /* Reap a dead child (SIGCHLD); schedules the restart. */
 void queuer_reap(uint64_t now_ns);
+/* HOLD: do not start the child until called again with false (an upgrade:
+ * the old process's queuer still holds the queue). */
+void queuer_hold(bool hold);
 /* Stop the child (SIGTERM, then SIGKILL) and restart it no more. */
 void queuer_fini(void);
 

@@ -11,10 +11,17 @@
  * (pipes.c) and parks between connections (workers.c); a parked thread
  * keeps its pipe only while the descriptors budgeted for connections not
  * served now (two pipes each) cover it.
+ *
+ * For an upgrade (relay_pause.c) each direction pauses itself when asked,
+ * at a chunk boundary or inside a write, its pipe and the bytes in it kept
+ * with the connection (dir_pause); a dial in progress stops and the
+ * connection waits undialed (dial_pause).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -27,6 +34,7 @@
 #include "pipes.h"
 #include "pump.h"
 #include "relay.h"
+#include "relay_int.h"
 #include "sockopt.h"
 #include "stats.h"
 #include "workers.h"
@@ -120,13 +128,18 @@ static void conn_abort(struct conn *c, bool idle)
 	conn_abort_sockets(c);
 }
 
+void relay_conn_abort(struct conn *c)
+{
+	conn_abort(c, false);
+}
+
 /* Drop a thread's reference; the last one frees everything. The count of
  * active connections goes down last: relay_fini waits for it to reach zero
  * before the table is unmapped, so nothing here may touch the table after. */
-static void conn_put(struct conn *c)
+void relay_conn_put(struct conn *c)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
-	bool aborted;
+	bool aborted, handed;
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
@@ -135,28 +148,90 @@ static void conn_put(struct conn *c)
 	conn_unlist(c);
 	aborted = atomic_load(&c->aborted);
 	adapt_unwatch(atomic_load(&c->fd[LEG_CLIENT]));
-	/* a lock held too long defers the removal to its next holder */
-	pepsal_table_remove(relay.p->table, c->slot, c->gen);
+	handed = c->handed;
+	/* a lock held too long defers the removal to its next holder; a
+	 * handed-over entry is the new process's now */
+	if (!c->handed)
+		pepsal_table_remove(relay.p->table, c->slot, c->gen);
+	for (int dir = 0; dir < 2; dir++)
+		pipe_drop(&c->held[dir]);
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
 
 		if (fd < 0)
 			continue;
-		if (aborted)
+		if (aborted && !c->handed)
 			sock_reset_close(fd);
 		else
 			close(fd);
 	}
-	pr_debug("closed %s -> %s: %llu bytes up, %llu down%s",
+	pr_debug("%s %s -> %s: %llu bytes up, %llu down%s", handed ? "handed over" : "closed",
 		 pepsal_endpoint_format(&c->client, a), pepsal_endpoint_format(&c->dst, b),
 		 (unsigned long long)atomic_load(&c->bytes[PEPSAL_DIR_C2S]),
 		 (unsigned long long)atomic_load(&c->bytes[PEPSAL_DIR_S2C]),
 		 aborted ? " (reset)" : "");
 	conn_free(c);
-	stats_count(PC_CLOSED, 1);
+	if (!handed)
+		stats_count(PC_CLOSED, 1);
 	stats_set(PC_ACTIVE, atomic_load(&relay.active) - 1);
 	publish_room(atomic_load(&relay.active) - 1);
 	atomic_fetch_sub(&relay.active, 1); /* the last touch: see above */
+}
+
+/* A held pipe of C's direction DIR (paused, or imported) becomes the
+ * thread's: returns the bytes it holds, to be written out first. */
+static size_t take_held(struct conn *c, enum pepsal_dir dir)
+{
+	int inq = 0;
+
+	if (c->held[dir].fd[0] < 0)
+		return 0;
+	pipe_drop(&tl_pipe);
+	tl_pipe = c->held[dir];
+	c->held[dir] = (struct relay_pipe)RELAY_PIPE_INIT;
+	if (ioctl(tl_pipe.fd[0], FIONREAD, &inq) < 0 || inq < 0)
+		inq = 0;
+	return (size_t)inq;
+}
+
+/* ---- pausing a direction for the hand-over ------------------------------ */
+
+static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_state st)
+{
+	pthread_mutex_lock(&relay_pause.pause_lock);
+	if (st == DIR_RUN)
+		c->th[dir] = pthread_self();
+	atomic_store(&c->dir_state[dir], st);
+	pthread_mutex_unlock(&relay_pause.pause_lock);
+}
+
+/* The pump stopped at a pause: keep the pipe's bytes with the connection
+ * (the thread's pipe is its own) and wait for the outcome. True: resume
+ * (*PENDING bytes to write first), false: another process took it. */
+static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
+{
+	int inq = 0;
+	unsigned int round;
+	bool resume;
+
+	if (tl_pipe.fd[0] >= 0 && ioctl(tl_pipe.fd[0], FIONREAD, &inq) == 0 && inq > 0) {
+		c->held[dir] = tl_pipe;
+		tl_pipe = (struct relay_pipe)RELAY_PIPE_INIT;
+	}
+	pthread_mutex_lock(&relay_pause.outcome_lock);
+	round = relay_pause.pause_round;
+	atomic_store(&c->dir_state[dir], DIR_PAUSED);
+	/* the outcome may be in already (an imported direction pauses
+	 * itself): the flag and the outcome change together, under the lock */
+	while (atomic_load(&relay_pause.pause) && relay_pause.pause_round == round)
+		pthread_cond_wait(&relay_pause.pause_cond, &relay_pause.outcome_lock);
+	resume = relay_pause.outcome != OUTCOME_RELEASE;
+	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
+	pthread_mutex_unlock(&relay_pause.outcome_lock);
+	*pending = 0;
+	if (resume)
+		*pending = take_held(c, dir);
+	return resume;
 }
 
 static void relay_dir(struct conn *c, enum pepsal_dir dir)
@@ -165,48 +240,88 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
 		.pipe = &tl_pipe, .idle_ns = relay.p->cfg->idle_timeout_ns,
-		.table = relay.p->table,
+		.table = relay.p->table, .pause = &relay_pause.pause,
 	};
-	int rc = pump_run(&p);
+	int rc;
 
+	dir_set_state(c, dir, DIR_RUN);
+	p.pending = take_held(c, dir); /* an imported direction's bytes */
+	while ((rc = pump_run(&p)) == -EINTR && dir_pause(c, dir, &p.pending))
+		;
+	if (rc == -EINTR) { /* handed over */
+		dir_set_state(c, dir, DIR_DONE);
+		return;
+	}
 	if (rc == 0 && !atomic_load(&c->aborted)) {
-		/* EOF: pass it on, the other direction goes on */
-		shutdown(out, SHUT_WR);
+		/* EOF: pass it on, the other direction goes on (the entry says
+		 * CLOSING before the peer can see the EOF) */
+		c->eof[dir] = true;
 		if (atomic_fetch_add(&c->dirs_done, 1) == 0)
 			pepsal_table_set_state(relay.p->table, c->slot, c->gen,
 					       PEPSAL_STATE_CLOSING);
+		shutdown(out, SHUT_WR);
 	} else if (rc) {
 		conn_abort(c, rc == -ETIMEDOUT);
 	}
+	dir_set_state(c, dir, DIR_DONE);
 }
 
-static void s2c_thread(void *arg)
+void relay_s2c_thread(void *arg)
 {
 	relay_dir(arg, PEPSAL_DIR_S2C);
-	conn_put(arg);
+	relay_conn_put(arg);
 }
 
-static void c2s_thread(void *arg)
+void relay_c2s_resumed_thread(void *arg)
+{
+	relay_dir(arg, PEPSAL_DIR_C2S);
+	relay_conn_put(arg);
+}
+
+/* A dial stopped by a pause: the connection waits undialed (the other
+ * process dials if it takes it over). True: resume, dial again here. */
+static bool dial_pause(struct conn *c)
+{
+	size_t pending;
+	bool resume;
+
+	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_PAUSED); /* no thread yet */
+	resume = dir_pause(c, PEPSAL_DIR_C2S, &pending);
+	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_IDLE);
+	return resume;
+}
+
+void relay_c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
 
-	if (fd < 0) /* not dialed yet (accept-first) */
-		fd = dial_upstream(&relay.dial, &c->client, &c->dst);
+	if (fd < 0) { /* not dialed yet (accept-first) */
+		/* RUN while dialing too: a pause signals the thread out of its wait */
+		dir_set_state(c, PEPSAL_DIR_C2S, DIR_RUN);
+		while ((fd = dial_upstream(&relay.dial, &c->client, &c->dst)) == -ECANCELED &&
+		       !atomic_load(&relay.stopping)) {
+			/* paused (or the pause is over already: dial again) */
+			if (atomic_load(&relay_pause.pause) && !dial_pause(c)) {
+				relay_conn_put(c); /* another process dials it */
+				return;
+			}
+		}
+	}
 	if (fd < 0) {
 		stats_count(PC_DIAL_FAILED, 1);
 		pr_ratelimited(LOG_INFO, "connection from %s to %s failed: %s; resetting the client",
 			       pepsal_endpoint_format(&c->client, a),
 			       pepsal_endpoint_format(&c->dst, b), strerror(-fd));
 		atomic_store(&c->aborted, true);
-		conn_put(c);
+		relay_conn_put(c);
 		return;
 	}
 	atomic_store(&c->fd[LEG_SERVER], fd);
 	if (atomic_load(&relay.stopping)) {
-		conn_abort(c, false);
-		conn_put(c);
+		relay_conn_abort(c);
+		relay_conn_put(c);
 		return;
 	}
 	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
@@ -215,17 +330,17 @@ static void c2s_thread(void *arg)
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));
 	atomic_fetch_add(&c->refs, 1);
-	rc = workers_run(s2c_thread, c);
+	rc = workers_run(relay_s2c_thread, c);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		relay_resources_short();
 		atomic_fetch_sub(&c->refs, 1);
-		conn_abort(c, false);
-		conn_put(c);
+		relay_conn_abort(c);
+		relay_conn_put(c);
 		return;
 	}
 	relay_dir(c, PEPSAL_DIR_C2S);
-	conn_put(c);
+	relay_conn_put(c);
 }
 
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
@@ -255,7 +370,7 @@ int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_v
 	active = atomic_fetch_add(&relay.active, 1) + 1;
 	stats_set(PC_ACTIVE, active);
 	publish_room(active);
-	rc = workers_run(c2s_thread, c);
+	rc = workers_run(relay_c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
 		if (server_fd >= 0)
@@ -269,16 +384,25 @@ int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_v
 	return rc;
 }
 
+void relay_count_held(void)
+{
+	unsigned int active = atomic_fetch_add(&relay.active, 1) + 1;
+
+	stats_set(PC_ACTIVE, active);
+	publish_room(active);
+}
+
 /* ---- start and stop --------------------------------------------------------- */
 
 void relay_init(const struct relay_params *p)
 {
 	relay.p = p;
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
-					.cancel = &relay.stopping };
+					.cancel = &relay.stopping, .pause = &relay_pause.pause };
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
 	publish_room(0);
+	relay_pause_init();
 }
 
 unsigned int relay_active(void)
@@ -289,6 +413,15 @@ unsigned int relay_active(void)
 bool relay_stopping(void)
 {
 	return atomic_load(&relay.stopping);
+}
+
+void relay_wait_released(uint64_t wait_ns)
+{
+	uint64_t deadline = pepsal_now_ns() + wait_ns;
+	struct timespec ts = { 0, 1000000 };
+
+	while (atomic_load(&relay.active) && pepsal_now_ns() < deadline)
+		nanosleep(&ts, NULL);
 }
 
 bool relay_fini(uint64_t wait_ns)

@@ -7,11 +7,16 @@
 #ifndef PEPSAL_PROXY_RELAY_H
 #define PEPSAL_PROXY_RELAY_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "pepsal_table.h"
+#include "pipes.h"
+
+/* Sent to a relay thread to interrupt it when a pause is asked. */
+#define RELAY_PAUSE_SIGNAL (SIGRTMIN + 2)
 
 struct relay_params {
 	const struct proxy_config *cfg;  /* legs, timeouts, -c, pipes */
@@ -36,6 +41,49 @@ void relay_resources_short(void);
 unsigned int relay_active(void);
 /* relay_fini has begun: no new connection is wanted. */
 bool relay_stopping(void);
+/* ---- the hand-over to another process (upgrade.c) ----
+ * relay_quiesce pauses every direction at a chunk boundary or inside a
+ * write, no byte lost: what a direction read and has not written stays in
+ * its pipe. relay_export describes the paused connections; then either
+ * relay_resume (they go on here) or relay_release (they are another
+ * process's: this one closes its copies of the descriptors quietly and
+ * touches neither the sockets nor their table entries). The caller must not
+ * start connections meanwhile (the main loop does not accept). */
+
+/* What a connection is made of, to hand it over. */
+struct relay_conn_state {
+	int fd[2];                 /* indexed by enum proxy_leg */
+	struct relay_pipe pipe[2]; /* per enum pepsal_dir: a pipe with bytes in
+				    * flight, written out first; or none (-1) */
+	bool eof[2];               /* per direction: its EOF was passed on */
+	uint64_t bytes[2];         /* relayed so far */
+	uint32_t slot, gen;        /* the table entry */
+	struct pepsal_endpoint client, dst;
+	uint64_t age_ns;           /* since accept */
+};
+
+/* Pause every direction; 0, or -ETIMEDOUT after WAIT_NS (some direction
+ * did not pause, e.g. a dial in progress: relay_resume then). */
+int relay_quiesce(uint64_t wait_ns);
+/* After relay_quiesce: the paused connections into a malloc'ed *OUT (the
+ * descriptors stay ours until relay_release); returns how many or -errno. */
+int relay_export(struct relay_conn_state **out);
+void relay_resume(void);
+void relay_release(void);
+/* The importing side: about N connections are coming, their threads are
+ * started now (0: back to the usual number of parked threads). */
+void relay_expect(unsigned int n);
+/* Take over a connection another process exported. ST's descriptors are
+ * ours whatever happens. Nothing is read or written until relay_resume
+ * (then its threads start: it is ours) or relay_release (the hand-over
+ * failed: it is let go of quietly). 0 or -errno (then the hand-over must
+ * fail). */
+int relay_import(const struct relay_conn_state *st);
+
+/* After relay_release: wait at most WAIT_NS for the threads to let go of
+ * the released connections (nothing is aborted). */
+void relay_wait_released(uint64_t wait_ns);
+
 /* Stop: abort every connection, wait at most WAIT_NS for their threads to
  * let go of them. True if none is left (the table may go), false if some
  * thread still holds one (leave the table mapped until exit). */

@@ -23,6 +23,8 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_PREDIALED] = "proxy.predialed",
 	[PC_PREDIAL_FAILED] = "proxy.predial_failed",
 	[PC_PREDIAL_UNCLAIMED] = "proxy.predial_unclaimed",
+	[PC_UPGRADES] = "proxy.upgrades",
+	[PC_UPGRADES_FAILED] = "proxy.upgrades_failed",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

@@ -26,6 +26,8 @@ enum proxy_counter {
 	PC_PREDIALED,       /* held SYNs whose server accepted our dial */
 	PC_PREDIAL_FAILED,  /* held SYNs whose server refused or did not answer */
 	PC_PREDIAL_UNCLAIMED, /* of the first, never accepted: reset */
+	PC_UPGRADES,        /* take-overs by a new process (SIGUSR2) */
+	PC_UPGRADES_FAILED, /* the old process kept serving */
 	PC_COUNT,
 };
 

@@ -47,6 +47,16 @@ int table_owner_init(const struct proxy_config *c, struct pepsal_table **out)
 	return 0;
 }
 
+int table_owner_attach(const struct proxy_config *c, struct pepsal_table **out)
+{
+	char err[256];
+	int rc = pepsal_table_attach(c->shm_name, false, out, err, sizeof(err));
+
+	if (rc)
+		pr_err("--handover-fd: %s", err);
+	return rc;
+}
+
 int table_owner_claim(struct pepsal_table *t)
 {
 	int rc = pepsal_table_claim_role(t, PEPSAL_ROLE_PROXY, getpid(), pepsal_now_ns(),

@@ -12,6 +12,8 @@
 /* Create the table CFG names: replace a valid one no live proxy holds;
  * refuse anything else. 0 or -errno, reported. */
 int table_owner_init(const struct proxy_config *cfg, struct pepsal_table **out);
+/* An upgrade: attach to the table the old process serves (it stays). */
+int table_owner_attach(const struct proxy_config *cfg, struct pepsal_table **out);
 /* Hold the proxy role for this process (after -d forked). 0 or -EBUSY, reported. */
 int table_owner_claim(struct pepsal_table *t);
 /* Give up the role and remove the table; unmap it only if UNMAP (threads

@@ -12,6 +12,7 @@
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "workers.h"
 
@@ -29,8 +30,9 @@ static struct {
 	pthread_mutex_t lock;
 	struct worker *parked;       /* most recently parked first (warm stack) */
 	unsigned int nparked;
+	unsigned int reserve;        /* workers_reserve: parked beyond the max */
 	bool closing;                /* workers_fini: no more parking */
-} w_state = { NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, false };
+} w_state = { NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, false };
 
 void workers_init(const struct workers_hooks *hooks)
 {
@@ -51,7 +53,7 @@ static bool park(struct worker *w)
 	if (w_state.hooks)
 		hook(w_state.hooks->park);
 	pthread_mutex_lock(&w_state.lock);
-	ok = !w_state.closing && w_state.nparked < WORKERS_PARKED_MAX;
+	ok = !w_state.closing && w_state.nparked < WORKERS_PARKED_MAX + w_state.reserve;
 	if (ok) {
 		w->fn = NULL;
 		w->next = w_state.parked;
@@ -84,26 +86,14 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int workers_run(void (*fn)(void *), void *arg)
+/* A new thread running FN(ARG). */
+static int spawn(void (*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	struct worker *w;
 	pthread_t tid;
 	int rc;
 
-	pthread_mutex_lock(&w_state.lock);
-	w = w_state.parked;
-	if (w) {
-		w_state.parked = w->next;
-		w_state.nparked--;
-	}
-	pthread_mutex_unlock(&w_state.lock);
-	if (w) {
-		w->fn = fn;
-		w->arg = arg;
-		sem_post(&w->wake);
-		return 0;
-	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -123,6 +113,44 @@ int workers_run(void (*fn)(void *), void *arg)
 		free(w);
 	}
 	return -rc;
+}
+
+int workers_run(void (*fn)(void *), void *arg)
+{
+	struct worker *w;
+
+	pthread_mutex_lock(&w_state.lock);
+	w = w_state.parked;
+	if (w) {
+		w_state.parked = w->next;
+		w_state.nparked--;
+	}
+	pthread_mutex_unlock(&w_state.lock);
+	if (!w)
+		return spawn(fn, arg);
+	w->fn = fn;
+	w->arg = arg;
+	sem_post(&w->wake);
+	return 0;
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+void workers_reserve(unsigned int n)
+{
+	pthread_mutex_lock(&w_state.lock);
+	w_state.reserve = n;
+	pthread_mutex_unlock(&w_state.lock);
+	for (unsigned int i = 0; i < n; i++)
+		if (spawn(nothing, NULL))
+			break;
+	/* until they are parked: a new thread's first run costs a scheduling
+	 * round, better spent now than when the jobs come */
+	for (int i = 0; i < 5000 && n && workers_parked() < n; i++)
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 }
 
 unsigned int workers_parked(void)

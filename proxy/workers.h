@@ -20,6 +20,11 @@ struct workers_hooks {
 void workers_init(const struct workers_hooks *hooks);
 /* Run FN(ARG) on a parked thread, or a new one. 0 or -errno. */
 int workers_run(void (*fn)(void *), void *arg);
+/* Start N threads that park at once, allowed beyond WORKERS_PARKED_MAX
+ * (0: the max again for threads parking from now on), and wait (5 s at
+ * most) until they are parked: a burst of jobs expected soon (an
+ * upgrade's connections) finds them ready. */
+void workers_reserve(unsigned int n);
 /* Parked threads now. */
 unsigned int workers_parked(void);
 /* Wake every parked thread so it exits; jobs still running go on. */

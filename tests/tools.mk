@@ -22,3 +22,7 @@ $(BUILD)/tests/pepsal-test-lockhold: $(BUILD)/tests/tools/shm-lockhold.o $(BUILD
 # publishes the proxy's room as the proxy would, for the queuer's tests
 TEST_TOOLS += $(BUILD)/tests/pepsal-test-room
 $(BUILD)/tests/pepsal-test-room: $(BUILD)/tests/tools/shm-room.o $(BUILD)/libpepsal.a
+
+# one steady echo stream, its longest gap (the upgrade's stall, doc/benchmarks.md)
+TEST_TOOLS += $(BUILD)/tests/gap-probe
+$(BUILD)/tests/gap-probe: $(BUILD)/tests/tools/gap-probe.o $(BUILD)/libpepsal.a

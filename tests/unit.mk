@@ -11,7 +11,7 @@ UNIT_TESTS += $(BUILD)/tests/test-dial
 $(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-relay
 $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
-	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o adapt.o) \
+	$(addprefix $(BUILD)/proxy/,relay.o relay_pause.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o adapt.o) \
 	$(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-adapt
 $(BUILD)/tests/test-adapt: $(BUILD)/tests/unit/test-adapt.o $(BUILD)/proxy/adapt.o $(BUILD)/proxy/stats.o \

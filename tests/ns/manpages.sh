@@ -71,7 +71,7 @@ fi
 if [ -x "$BUILD/pepsal" ]; then
 	missing=
 	for o in $(help_opts pepsal); do
-		case $o in --help | --version) continue ;; esac
+		case $o in --help | --version | --handover-fd) continue ;; esac # set by an upgrade
 		v=PEPSAL_$(echo "${o#--}" | tr 'a-z-' 'A-Z_')
 		grep -qx "$v" "$TMP/conf" || missing="$missing $v"
 	done

@@ -13,6 +13,9 @@ Servers (run in the background, listen on every address, IPv4 and IPv6):
                            connection to OUT
   watch-rst PORT OUT       read until EOF or reset, append "eof N" or
                            "reset N" (N bytes read) to OUT
+  source PORT              read "SIZE SEED\n", send SIZE bytes of pattern SEED, close
+  halfclose-wait PORT M GOFILE
+                           like halfclose, but reply only once GOFILE exists
 
 Clients (exit 0 when every check passed, 1 otherwise, with a message):
   get HOST PORT            print what the server sends until EOF
@@ -37,6 +40,18 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
   first PORT HOST...       connect to each HOST in turn until one accepts (as
                            socket.create_connection does with a name's
                            addresses); print which and what the server sent
+  fetch HOST PORT SIZE SEED
+                           ask a source server for SIZE bytes, verify their sha256
+  stream HOST PORT COUNT STOPFILE INTERVAL_MS
+                           COUNT echo connections, each sending a numbered message
+                           every INTERVAL_MS until STOPFILE exists, every echo
+                           verified; print
+                           the longest gap between two echoes of one connection
+  mirror-wait HOST PORT N M GOFILE
+                           like mirror, but send the N bytes only once GOFILE exists
+  connect-loop HOST PORT STOPFILE
+                           one echo connection after the other until STOPFILE
+                           exists; every one must succeed
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
@@ -140,6 +155,44 @@ def srv_mirror(port, m, out):
     serve(port, h)
 
 
+def pattern_blocks(n, seed):
+    """The bytes of pattern(N, SEED) in blocks, without building them all."""
+    block = bytes((i * 7 + seed) & 0xFF for i in range(4096)) * 64
+    while n > 0:
+        yield block[:n]
+        n -= len(block)
+
+
+def srv_source(port):
+    async def h(reader, writer):
+        try:
+            size, seed = (int(x) for x in (await reader.readline()).split())
+            for b in pattern_blocks(size, seed):
+                writer.write(b)
+                await writer.drain()
+        except (ConnectionError, ValueError):
+            pass
+        writer.close()
+    serve(port, h)
+
+
+async def wait_file(path, seconds=120):
+    import os
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
+def srv_halfclose_wait(port, m, gofile):
+    async def h(reader, writer):
+        n = await read_all(reader)
+        await wait_file(gofile)
+        writer.write(f"got {n}\n".encode() + pattern(m))
+        await writer.drain()
+        writer.close()
+    serve(port, h)
+
+
 def srv_rst(port):
     ls = socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True,
                               backlog=BACKLOG)
@@ -204,11 +257,14 @@ def cli_halfclose(host, port, n, m):
     print(f"ok: sent {n}, half-closed, received {m}")
 
 
-def cli_mirror(host, port, n, m):
-    s = connect(host, port, timeout=30)
+def cli_mirror(host, port, n, m, gofile=None):
+    s = connect(host, port, timeout=120 if gofile else 30)
     data = recv_all(s)
     if len(data) != m or data != pattern(m):
         fail(f"got {len(data)} bytes before the server's EOF, expected {m}")
+    if gofile:
+        print("eof", flush=True)
+        asyncio.run(wait_file(gofile))
     s.sendall(pattern(n))
     s.shutdown(socket.SHUT_WR)
     rest = recv_all(s)
@@ -345,6 +401,84 @@ def cli_first(port, hosts):
         print(f"{h}: connected: {recv_all(s).decode(errors='replace').strip()}")
         return
     fail("no address accepted")
+def cli_fetch(host, port, size, seed):
+    s = connect(host, port, timeout=120)
+    s.sendall(f"{size} {seed}\n".encode())
+    got, want, n = hashlib.sha256(), hashlib.sha256(), 0
+    for b in pattern_blocks(size, seed):
+        want.update(b)
+    while True:
+        d = s.recv(1 << 18)
+        if not d:
+            break
+        got.update(d)
+        n += len(d)
+    s.close()
+    if n != size or got.digest() != want.digest():
+        fail(f"{n} bytes of {size}, sha256 {got.hexdigest()[:16]} "
+             f"(expected {want.hexdigest()[:16]})")
+    print(f"ok: {n} bytes, sha256 {got.hexdigest()} exact")
+
+
+def cli_stream(host, port, count, stopfile, interval_ms):
+    import os
+
+    async def one(i, res):
+        reader, writer = await asyncio.open_connection(host, port)
+        end, seq, last, gap = time.monotonic() + 300, 0, None, 0.0
+        tail = pattern(44, i)
+        while time.monotonic() < end and not os.path.exists(stopfile):
+            msg = f"{i:06d} {seq:09d} ".encode() + tail
+            writer.write(msg)
+            await writer.drain()
+            got = await asyncio.wait_for(reader.readexactly(len(msg)), 30)
+            if got != msg:
+                raise ValueError(f"connection {i} message {seq} came back as {got[:20]!r}")
+            now = time.monotonic()
+            if last is not None:
+                gap = max(gap, now - last)
+            last, seq = now, seq + 1
+            await asyncio.sleep(max(0.0, interval_ms / 1000 - (time.monotonic() - now)))
+        writer.write_eof()
+        if await reader.read() != b"":
+            raise ValueError(f"connection {i}: bytes after the last echo")
+        writer.close()
+        res.append((seq, gap))
+
+    async def main():
+        res = []
+        out = await asyncio.gather(*(one(i, res) for i in range(count)),
+                                   return_exceptions=True)
+        return res, [e for e in out if isinstance(e, BaseException)]
+
+    res, errors = asyncio.run(main())
+    resets = sum(1 for e in errors if isinstance(e, ConnectionResetError))
+    msgs = sum(r[0] for r in res)
+    gap = max((r[1] for r in res), default=0.0)
+    print(f"{len(res)}/{count} connections verified, {msgs} messages, longest gap "
+          f"{gap * 1000:.1f} ms, {resets} resets" +
+          (f"; {len(errors)} errors, first: {errors[0]!r}" if errors else ""))
+    if len(res) != count:
+        sys.exit(1)
+
+
+def cli_connect_loop(host, port, stopfile):
+    import os
+    n, bad = 0, []
+    while not os.path.exists(stopfile):
+        try:
+            s = connect(host, port, timeout=10)
+            s.sendall(b"ping %d\n" % n)
+            if s.recv(64) != b"ping %d\n" % n:
+                raise ValueError("bad echo")
+            s.close()
+        except (OSError, ValueError) as e:
+            bad.append(repr(e))
+        n += 1
+    print(f"{n - len(bad)}/{n} connections served" +
+          (f"; first failure: {bad[0]}" if bad else ""))
+    if bad or not n:
+        sys.exit(1)
 
 
 def cli_expect_reset(host, port, seconds):
@@ -423,6 +557,18 @@ def main(argv):
         srv_halfclose(int(a[0]), int(a[1]))
     elif cmd == "mirror" and len(a) == 3:
         srv_mirror(int(a[0]), int(a[1]), a[2])
+    elif cmd == "source":
+        srv_source(int(a[0]))
+    elif cmd == "halfclose-wait":
+        srv_halfclose_wait(int(a[0]), int(a[1]), a[2])
+    elif cmd == "fetch":
+        cli_fetch(a[0], int(a[1]), int(a[2]), int(a[3]))
+    elif cmd == "stream":
+        cli_stream(a[0], int(a[1]), int(a[2]), a[3], float(a[4]))
+    elif cmd == "mirror-wait":
+        cli_mirror(a[0], int(a[1]), int(a[2]), int(a[3]), a[4])
+    elif cmd == "connect-loop":
+        cli_connect_loop(a[0], int(a[1]), a[2])
     elif cmd == "rst":
         srv_rst(int(a[0]))
     elif cmd == "watch-rst":
