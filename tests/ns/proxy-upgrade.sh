@@ -114,6 +114,16 @@ echo "# probe at 2 ms: $(cat "$TMP/probe.out")"
 grep -o 'handed .*' "$TMP/pepsal.log" | sed 's/^/# /'
 check "no connection was reset (proxy.resets $(counter proxy.resets))" \
 	test "$(counter proxy.resets)" -eq 0
-check "every entry went with its connection: the table is empty" wait_until 10 table_used_is 0
+# (a SYN in flight during an upgrade may leave a pending entry behind, as a
+# SYN that never completes does: garbage collection takes it after -t)
+none_relayed() {
+	[ "$("$BUILD/pepsal-shm" --shm "$SHM_NAME" list --state established,closing -C)" = 0 ]
+}
+if wait_until 10 none_relayed; then
+	ok "every entry went with its connection: none established or closing is left"
+else
+	not_ok "every entry went with its connection: none established or closing is left"
+	"$BUILD/pepsal-shm" --shm "$SHM_NAME" list | sed 's/^/# /'
+fi
 [ "$FAILS" -eq 0 ] || show_log 40
 finish
