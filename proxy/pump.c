@@ -16,13 +16,15 @@
 
 #define FALLBACK_BUF (64 * 1024)
 
-/* A socket timed out (EAGAIN): -ETIMEDOUT if the whole connection is idle. */
+/* A socket timed out (EAGAIN): -ETIME if the whole connection is idle
+ * (not -ETIMEDOUT: that is a socket's own error, keepalive or
+ * TCP_USER_TIMEOUT giving up on a vanished peer). */
 static int idle_check(const struct pump *p)
 {
 	if (atomic_load(&p->c->aborted))
 		return -ECONNABORTED;
 	if (p->idle_ns && pepsal_now_ns() - atomic_load(&p->c->last_ns) >= p->idle_ns)
-		return -ETIMEDOUT;
+		return -ETIME;
 	return 0;
 }
 

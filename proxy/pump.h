@@ -26,7 +26,7 @@ struct pump {
 	const atomic_bool *pause;
 };
 
-/* Relay until EOF on the input (0) or an error (-errno; -ETIMEDOUT: the
+/* Relay until EOF on the input (0) or an error (-errno; -ETIME: the
  * whole connection was idle for idle_ns, -ECONNABORTED: aborted).
  * -EINTR: paused (*pause set and the thread interrupted by a signal): no
  * byte is lost, those still in the pipe stay there (FIONREAD tells how

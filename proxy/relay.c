@@ -261,7 +261,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 					       PEPSAL_STATE_CLOSING);
 		shutdown(out, SHUT_WR);
 	} else if (rc) {
-		conn_abort(c, rc == -ETIMEDOUT);
+		conn_abort(c, rc == -ETIME);
 	}
 	dir_set_state(c, dir, DIR_DONE);
 }
