@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,6 +49,20 @@ static struct {
 } relay;
 
 static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
+
+/* What the directions pausing themselves (here) and the upgrade's
+ * controller (relay_pause.c, which calls into this file, never the other
+ * way) share. */
+struct relay_pause_state relay_pause = {
+	.pause_lock = PTHREAD_MUTEX_INITIALIZER,
+	.outcome_lock = PTHREAD_MUTEX_INITIALIZER,
+	.pause_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void pause_handler(int sig)
+{
+	(void)sig; /* only to interrupt a blocking call (no SA_RESTART) */
+}
 
 static int leg_of_input(enum pepsal_dir dir)
 {
@@ -402,7 +417,8 @@ void relay_init(const struct relay_params *p)
 	pipes_init((size_t)p->cfg->pipe_size);
 	workers_init(&relay_hooks);
 	publish_room(0);
-	relay_pause_init();
+	/* the pause signal only interrupts: no SA_RESTART */
+	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
 }
 
 unsigned int relay_active(void)
