@@ -195,7 +195,8 @@ int handover_recv(int sock, uint32_t want, void *payload, size_t len, size_t *go
 			 type_name(h.type), h.len);
 		goto bad;
 	}
-	memcpy(payload, buf + sizeof(h), h.len);
+	if (h.len) /* PAYLOAD may be NULL for an empty message */
+		memcpy(payload, buf + sizeof(h), h.len);
 	if (got)
 		*got = h.len;
 	*nfds = n;

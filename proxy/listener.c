@@ -341,7 +341,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 	struct pepsal_endpoint peer, odst = { 0 };
 	struct pepsal_entry_view entry;
 	char a[PEPSAL_ENDPOINT_STRLEN];
-	int rc, server_fd = -1, tos;
+	int rc, server_fd = -1, tos = 0;
 
 	if (pepsal_endpoint_from_sockaddr(&peer, (const struct sockaddr *)ss, sl) < 0) {
 		sock_reset_close(fd);
