@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	struct timers_params timers_p;
 	char dir[PATH_MAX], err[256];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
+	uint32_t pipes_max;
 	bool all_closed;
 
 	rc = config_parse(&cfg, argc, argv);
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 		pr_err("cannot set up signals: %s", strerror(-sfd));
 		return 1;
 	}
-	limits_setup(&cfg.max_conns);
+	limits_setup(&cfg.max_conns, &pipes_max);
 	if (!cfg.capacity)
 		cfg.capacity = limits_default_capacity(cfg.max_conns);
 	if (cfg.mode == MODE_TPROXY)
@@ -111,7 +112,7 @@ int main(int argc, char **argv)
 	if (table_owner_init(&cfg, &table))
 		return 1;
 	stats_init(table);
-	relay_p = (struct relay_params){ .cfg = &cfg, .table = table };
+	relay_p = (struct relay_params){ .cfg = &cfg, .table = table, .pipes_max = pipes_max };
 	relay_init(&relay_p);
 	listener_p = (struct listener_params){ .cfg = &cfg, .table = table };
 	nl = listener_init(&listener_p, lfds, err, sizeof(err));

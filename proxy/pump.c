@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * One direction: socket -> pipe -> socket with splice() in chunks as large
- * as the pipe, falling back to read()/write() where splice is refused. The
- * sockets are blocking with SO_RCVTIMEO/SO_SNDTIMEO set to the idle timeout,
- * so EAGAIN means "nothing for that long": the connection is idle if the
- * other direction saw nothing either.
+ * One direction, burst by burst: wait for the input, take a pipe, splice
+ * socket -> pipe -> socket until the input says EAGAIN, give the pipe back
+ * empty. Waits are poll() with the idle timeout as the bound, so a quiet
+ * poll means "nothing for that long": the connection is idle if the other
+ * direction saw nothing either. A pipe that may hold bytes after an error
+ * is discarded, never pooled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +13,15 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "pipes.h"
 #include "pump.h"
 
-#define FALLBACK_BUF (64 * 1024)
+#define COPY_BUF (16 * 1024)     /* one read() of a copied burst */
+#define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 
-/* A socket timed out (EAGAIN): -ETIMEDOUT if the whole connection is idle. */
+enum burst_end { BURST_DRAINED = 0, BURST_EOF = 1 };
+
+/* A quiet poll: -ETIMEDOUT if the whole connection is idle. */
 static int idle_check(const struct pump *p)
 {
 	if (atomic_load(&p->c->aborted))
@@ -36,10 +41,11 @@ static void account(const struct pump *p, size_t n)
 		pepsal_table_add_bytes(p->table, p->c->slot, p->dir, n, now);
 }
 
-/* Block until IN is readable (or closed, or the connection idles out). */
-static int wait_readable(const struct pump *p)
+/* Block until FD has EVENTS (or an error or hang-up: the next call tells),
+ * or the connection idles out or is aborted. */
+static int wait_io(const struct pump *p, int fd, short events)
 {
-	struct pollfd pfd = { .fd = p->in, .events = POLLIN };
+	struct pollfd pfd = { .fd = fd, .events = events };
 	int ms = p->idle_ns ? (int)(p->idle_ns / 1000000 < 60000 ? p->idle_ns / 1000000 + 1 :
 				    60000) : -1;
 
@@ -55,102 +61,112 @@ static int wait_readable(const struct pump *p)
 	}
 }
 
-/* read()/write() copy, for sockets splice refuses. */
-static int pump_copy(const struct pump *p)
+/* Write the N bytes of BUF or of the pipe RFD (BUF NULL) to the output;
+ * 0 or -errno, *LEFT: bytes not written. */
+static int push(const struct pump *p, const char *buf, int rfd, size_t n, size_t *left)
 {
-	char *buf = malloc(FALLBACK_BUF);
 	int rc = 0;
+
+	while (n > 0) {
+		ssize_t m = buf ? write(p->out, buf, n) :
+				  splice(rfd, NULL, p->out, NULL, n, SPLICE_FLAGS);
+
+		if (m > 0) {
+			n -= (size_t)m;
+			buf = buf ? buf + m : NULL;
+			account(p, (size_t)m);
+		} else if (m < 0 && errno == EINTR) {
+			continue;
+		} else if (m < 0 && errno == EAGAIN) {
+			if ((rc = wait_io(p, p->out, POLLOUT)))
+				break;
+		} else {
+			rc = m < 0 ? -errno : -EPIPE;
+			break;
+		}
+	}
+	*left = n;
+	return rc;
+}
+
+/* A burst through the pipe PP; *LEFT: bytes left in it after an error. */
+static int burst_splice(const struct pump *p, struct relay_pipe *pp, size_t *left)
+{
+	*left = 0;
+	for (;;) {
+		ssize_t n = splice(p->in, NULL, pp->fd[1], NULL, pp->size, SPLICE_FLAGS);
+		int rc;
+
+		if (n == 0)
+			return BURST_EOF;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* the pipe is empty: EAGAIN is the input's */
+			return errno == EAGAIN ? BURST_DRAINED : -errno;
+		}
+		rc = push(p, NULL, pp->fd[0], (size_t)n, left);
+		if (rc)
+			return rc;
+	}
+}
+
+/* A burst copied through user memory. */
+static int burst_copy(const struct pump *p)
+{
+	char *buf = malloc(COPY_BUF);
+	size_t left;
+	int rc;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(p->in, buf, FALLBACK_BUF), off = 0;
+		ssize_t n = read(p->in, buf, COPY_BUF);
 
-		if (n == 0)
+		if (n == 0) {
+			rc = BURST_EOF;
 			break;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN && !(rc = idle_check(p)))
-				continue;
-			rc = rc ? rc : -errno;
+			rc = errno == EAGAIN ? BURST_DRAINED : -errno;
 			break;
 		}
-		while (off < n) {
-			ssize_t m = write(p->out, buf + off, (size_t)(n - off));
-
-			if (m < 0 && errno == EINTR)
-				continue;
-			if (m < 0 && errno == EAGAIN && !(rc = idle_check(p)))
-				continue;
-			if (m < 0) {
-				rc = rc ? rc : -errno;
-				goto out;
-			}
-			off += m;
-			account(p, (size_t)m);
-		}
+		if ((rc = push(p, buf, -1, (size_t)n, &left)))
+			break;
 	}
-out:
 	free(buf);
 	return rc;
 }
 
-/* Write the N bytes in the pipe to the output; 0 or -errno (then the pipe
- * may still hold bytes and is dropped). */
-static int drain(const struct pump *p, ssize_t n)
-{
-	while (n > 0) {
-		ssize_t m = splice(p->pipe->fd[0], NULL, p->out, NULL, (size_t)n, SPLICE_F_MOVE);
-		int rc = 0;
-
-		if (m < 0 && errno == EINTR)
-			continue;
-		if (m < 0 && errno == EAGAIN && !(rc = idle_check(p)))
-			continue;
-		if (m <= 0) {
-			rc = rc ? rc : (m < 0 ? -errno : -EPIPE);
-			pipe_drop(p->pipe);
-			return rc;
-		}
-		n -= m;
-		account(p, (size_t)m);
-	}
-	return 0;
-}
-
 int pump_run(const struct pump *p)
 {
-	int rc;
+	bool copy = false; /* splice refused on this socket: copy for good */
 
-	/* an idle connection takes no new pipe */
-	if (p->pipe->fd[0] < 0) {
-		rc = wait_readable(p);
-		if (rc)
-			return rc;
-		if (!pipe_ready(p->pipe))
-			return pump_copy(p);
-	}
 	for (;;) {
-		ssize_t n = splice(p->in, NULL, p->pipe->fd[1], NULL, p->pipe->size, SPLICE_F_MOVE);
+		struct relay_pipe *pp;
+		size_t left;
+		int rc = wait_io(p, p->in, POLLIN);
 
-		if (n == 0)
-			return 0; /* the pipe is empty: kept */
-		if (n < 0) {
-			rc = 0;
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN && !(rc = idle_check(p)))
-				continue;
-			if (rc)
-				return rc;
-			if ((errno == EINVAL || errno == ENOSYS) &&
-			    atomic_load(&p->c->bytes[p->dir]) == 0)
-				return pump_copy(p);
-			return -errno; /* nothing entered the pipe */
-		}
-		rc = drain(p, n);
 		if (rc)
 			return rc;
+		pp = copy ? NULL : pipe_get();
+		if (!pp) {
+			rc = burst_copy(p);
+		} else {
+			rc = burst_splice(p, pp, &left);
+			if (left)
+				pipe_discard(pp);
+			else
+				pipe_put(pp);
+			if ((rc == -EINVAL || rc == -ENOSYS) && !left &&
+			    atomic_load(&p->c->bytes[p->dir]) == 0) {
+				copy = true;
+				rc = burst_copy(p);
+			}
+		}
+		if (rc)
+			return rc == BURST_EOF ? 0 : rc;
 	}
 }

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One direction of a relayed connection: bytes from one socket to the
- * other through a pipe with splice(), or read()/write() where splice is
- * refused. Each chunk is written out before the next read, so at EOF
- * everything read has been delivered.
+ * other, burst by burst. Both sockets are non-blocking. A burst begins when
+ * the input is readable: a pipe is taken from the pool (pipes.c), filled
+ * with splice() and drained into the output until the input has nothing
+ * more, then given back empty, so an idle direction holds no pipe. Without
+ * a pipe (the pool's cap, or a socket splice refuses) the burst is copied
+ * with read()/write(). Each chunk is written out before the next read, so
+ * at EOF everything read has been delivered.
  */
 #ifndef PEPSAL_PROXY_PUMP_H
 #define PEPSAL_PROXY_PUMP_H
@@ -11,13 +15,11 @@
 #include <stdint.h>
 
 #include "conn.h"
-#include "pipes.h"
 
 struct pump {
 	struct conn *c;               /* counts bytes, activity, the abort flag */
 	enum pepsal_dir dir;
-	int in, out;
-	struct relay_pipe *pipe;      /* the thread's pipe, made when data comes */
+	int in, out;                  /* non-blocking sockets */
 	uint64_t idle_ns;             /* --idle-timeout, 0: none */
 	struct pepsal_table *table;   /* the entry's byte counters */
 };

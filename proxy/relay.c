@@ -7,16 +7,16 @@
  * either side aborts both sockets (RST to both peers, wakes the other
  * thread). The last thread out frees the table entry and the sockets.
  *
- * Each relay thread keeps its splice pipe from one connection to the next
- * (pipes.c) and parks between connections (workers.c); a parked thread
- * keeps its pipe only while the descriptors budgeted for connections not
- * served now (two pipes each) cover it.
+ * Both sockets are non-blocking; a direction takes a splice pipe from the
+ * pool only for a burst (pump.c, pipes.c), so a connection holds its two
+ * sockets and nothing else while no data is in flight. Threads park between
+ * connections (workers.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,49 +37,12 @@ static struct {
 	atomic_bool stopping;     /* relay_fini began */
 } relay;
 
-static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
-
 static int leg_of_input(enum pepsal_dir dir)
 {
 	return dir == PEPSAL_DIR_C2S ? LEG_CLIENT : LEG_SERVER;
 }
 
-/* ---- the threads between connections ------------------------------------ */
-
-static void thread_park(void)
-{
-	unsigned int active = atomic_load(&relay.active), max = relay.p->cfg->max_conns;
-
-	pipe_park(&tl_pipe, active < max ? 2 * (max - active) : 0);
-}
-
-static void thread_unpark(void)
-{
-	pipe_unpark(&tl_pipe);
-}
-
-static void thread_exit(void)
-{
-	pipe_unpark(&tl_pipe);
-	pipe_drop(&tl_pipe);
-}
-
-static const struct workers_hooks relay_hooks = {
-	.park = thread_park, .unpark = thread_unpark, .exit = thread_exit,
-};
-
 /* ---- the connection's life ------------------------------------------------ */
-
-static void set_timeouts(int fd, uint64_t ns)
-{
-	struct timeval tv = { .tv_sec = (time_t)(ns / 1000000000ull),
-			      .tv_usec = (suseconds_t)(ns % 1000000000ull / 1000) };
-
-	if (!ns)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 static void conn_abort(struct conn *c)
 {
@@ -127,17 +90,18 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	int out = atomic_load(&c->fd[leg_of_input(dir) ^ 1]);
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
-		.pipe = &tl_pipe, .idle_ns = relay.p->cfg->idle_timeout_ns,
+		.idle_ns = relay.p->cfg->idle_timeout_ns,
 		.table = relay.p->table,
 	};
 	int rc = pump_run(&p);
 
 	if (rc == 0 && !atomic_load(&c->aborted)) {
-		/* EOF: pass it on, the other direction goes on */
-		shutdown(out, SHUT_WR);
+		/* EOF: pass it on, the other direction goes on (the entry says
+		 * CLOSING before the peer can see the EOF) */
 		if (atomic_fetch_add(&c->dirs_done, 1) == 0)
 			pepsal_table_set_state(relay.p->table, c->slot, c->gen,
 					       PEPSAL_STATE_CLOSING);
+		shutdown(out, SHUT_WR);
 	} else if (rc) {
 		if (rc == -ETIMEDOUT)
 			stats_count(PC_IDLE_TIMEOUTS, 1);
@@ -154,9 +118,19 @@ static void s2c_thread(void *arg)
 static void c2s_thread(void *arg)
 {
 	struct conn *c = arg;
-	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
+	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN], err[160];
 	int fd, rc;
 
+	/* off the accept path: the client leg's options, non-blocking */
+	fd = atomic_load(&c->fd[LEG_CLIENT]);
+	if (leg_apply(fd, LEG_CLIENT, relay.p->cfg, err, sizeof(err)))
+		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		pr_ratelimited(LOG_WARNING, "client socket: O_NONBLOCK: %s", strerror(errno));
+		conn_abort(c);
+		conn_put(c);
+		return;
+	}
 	fd = dial_upstream(&relay.dial, &c->client, &c->dst);
 	if (fd < 0) {
 		stats_count(PC_DIAL_FAILED, 1);
@@ -173,7 +147,6 @@ static void c2s_thread(void *arg)
 		conn_put(c);
 		return;
 	}
-	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
 		 pepsal_endpoint_format(&c->dst, b));
@@ -192,14 +165,9 @@ static void c2s_thread(void *arg)
 
 int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 {
-	const struct proxy_config *cfg = relay.p->cfg;
 	struct conn *c;
-	char err[160];
 	int rc;
 
-	if (leg_apply(client_fd, LEG_CLIENT, cfg, err, sizeof(err)))
-		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
-	set_timeouts(client_fd, cfg->idle_timeout_ns);
 	c = conn_new(client_fd, entry, pepsal_now_ns());
 	if (!c)
 		return -ENOMEM;
@@ -220,8 +188,8 @@ void relay_init(const struct relay_params *p)
 	relay.p = p;
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
 					.cancel = &relay.stopping };
-	pipes_init((size_t)p->cfg->pipe_size);
-	workers_init(&relay_hooks);
+	pipes_init((size_t)p->cfg->pipe_size, p->pipes_max);
+	workers_init(NULL);
 }
 
 unsigned int relay_active(void)
@@ -249,5 +217,6 @@ bool relay_fini(uint64_t wait_ns)
 		return false;
 	}
 	workers_fini();
+	pipes_fini();
 	return true;
 }

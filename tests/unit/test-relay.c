@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../proxy/conn.h"
+#include "../../proxy/pipes.h"
 #include "../../proxy/relay.h"
 #include "../../proxy/stats.h"
 #include "unit-net.h"
@@ -282,6 +283,72 @@ static void test_idle_timeout(void)
 	cfg.idle_timeout_ns = 0;
 }
 
+/* Pipes in use: taken for a burst, not given back yet. */
+static unsigned int pipes_busy(void)
+{
+	struct pipes_stats s;
+
+	pipes_stats(&s);
+	return s.total - s.idle;
+}
+
+/* Quiet connections that carried data hold no pipe: each burst gave its
+ * pipe back empty to the pool, which made no more than it needed. */
+static void test_idle_holds_no_pipe(void)
+{
+	struct rig r[4];
+	struct pipes_stats s;
+	char buf[8];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		rig_start(&r[i], true);
+		write_all(r[i].client, "ping", 4);
+		g_assert_cmpint(read_n(r[i].server, buf, 4), ==, 4);
+		write_all(r[i].server, "pong", 4);
+		g_assert_cmpint(read_n(r[i].client, buf, 4), ==, 4);
+	}
+	for (i = 0; i < WAIT_MS && pipes_busy(); i++)
+		usleep(1000);
+	pipes_stats(&s);
+	g_assert_cmpuint(s.total - s.idle, ==, 0);
+	g_assert_cmpuint(s.total, >=, 1);
+	g_assert_cmpuint(s.total, <=, s.max);
+	g_assert_cmpuint(relay_active(), ==, 4);
+	for (i = 0; i < 4; i++)
+		rig_close(&r[i]);
+	g_assert_true(relay_idle());
+}
+
+/* No pipe to be had (the cap reached): bursts are copied, bytes intact. */
+static void test_no_pipe_copies(void)
+{
+	size_t n = 1 << 20;
+	char *out = malloc(n), *in = malloc(n);
+	struct pipes_stats s0, s1;
+	struct rig r;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)(i * 13 + i / 1000);
+	pipes_init(65536, 0);
+	pipes_stats(&s0);
+	rig_start(&r, true);
+	write_all(r.client, out, n);
+	g_assert_cmpint(read_n(r.server, in, n), ==, (ssize_t)n);
+	g_assert_true(memcmp(in, out, n) == 0);
+	write_all(r.server, out, n);
+	g_assert_cmpint(read_n(r.client, in, n), ==, (ssize_t)n);
+	g_assert_true(memcmp(in, out, n) == 0);
+	pipes_stats(&s1);
+	g_assert_cmpuint(s1.denied, >, s0.denied);
+	g_assert_cmpuint(s1.total, ==, 0);
+	rig_close(&r);
+	g_assert_true(relay_idle());
+	pipes_init(65536, params.pipes_max);
+	free(out);
+	free(in);
+}
+
 /* Last: relay_fini aborts what is relayed and reports that all ended. */
 static void test_fini_aborts(void)
 {
@@ -314,7 +381,7 @@ int main(int argc, char **argv)
 	}
 	cfg = (struct proxy_config){ .transparent = false, .max_conns = 16,
 				     .connect_timeout_ns = 2000000000ull, .pipe_size = 65536 };
-	params = (struct relay_params){ .cfg = &cfg, .table = table };
+	params = (struct relay_params){ .cfg = &cfg, .table = table, .pipes_max = 8 };
 	stats_init(table);
 	relay_init(&params);
 	g_test_add_func("/relay/both-ways", test_both_ways);
@@ -323,6 +390,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/relay/resets", test_resets);
 	g_test_add_func("/relay/dial-fails", test_dial_fails);
 	g_test_add_func("/relay/idle-timeout", test_idle_timeout);
+	g_test_add_func("/relay/idle-holds-no-pipe", test_idle_holds_no_pipe);
+	g_test_add_func("/relay/no-pipe-copies", test_no_pipe_copies);
 	g_test_add_func("/relay/fini-aborts", test_fini_aborts);
 	rc = g_test_run();
 	pepsal_table_detach(table);
