@@ -27,6 +27,13 @@
 # BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
+# Scale (once, after the rounds; tests/bench/scale-report.py): for each of
+# BENCH_SCALE_DESIGNS (default direct pepsal-nfqueue haproxy) and each count
+# of BENCH_SCALE (default 1000 3000 and BENCH_IDLE; quick: BENCH_IDLE), that
+# many connections idle, then each echoing a small message every second:
+# the proxy's PSS, RSS and threads, and the machine's MemAvailable, Slab,
+# KernelStack and PageTables, before and with them (scale.csv, two plots,
+# the section "Scale" of doc/benchmarks.md; BENCH_SCALE=0: none).
 . "$(dirname "$0")/../lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH_DIR=$SRC/tests/bench
@@ -84,14 +91,16 @@ for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
 
 # Servers: iperf3, connload (answer and close), connload --hold (idle).
-PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081
+PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081 PORT_ECHO=8082
 ip netns exec "$NS_S" iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
 on_exit "kill $!"
 ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
 on_exit "kill $!"
 ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
 on_exit "kill $!"
-for p in $PORT_IPERF $PORT_RATE $PORT_HOLD; do
+ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_ECHO --echo >"$TMP/echo-s.log" 2>&1 &
+on_exit "kill $!"
+for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_ECHO; do
 	wait_until 5 listening "$NS_S" $p || { say "server on port $p did not start"; exit 1; }
 done
 
@@ -344,6 +353,73 @@ measure_idle() {
 	}
 }
 
+# ---- scale: memory and threads against connections --------------------------------
+# meminfo_kib: "MemAvailable Slab KernelStack PageTables" of the machine, KiB
+meminfo_kib() {
+	awk '/^MemAvailable:/ { a = $2 } /^Slab:/ { s = $2 } /^KernelStack:/ { k = $2 }
+		/^PageTables:/ { p = $2 } END { print a, s, k, p }' /proc/meminfo
+}
+threads_of() {
+	local p n=0 t
+	for p in $(tree_pids); do
+		t=$(awk '/^Threads:/ { print $2 }' /proc/$p/status 2>/dev/null) && n=$((n + t))
+	done
+	echo $n
+}
+# slab_bytes: "cache bytes" of every slab cache (objects x object size)
+slab_bytes() { awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo 2>/dev/null; }
+# scale_point N PHASE: N connections, idle or echoing, one line of scale.csv
+scale_point() {
+	local n=$1 phase=$2 m0 m1 k0 k1 t1 held hp args=(-p $PORT_HOLD) ready='^held'
+	[ "$phase" = active ] && args=(-p $PORT_ECHO --every 1s --req 64) ready='^round 2'
+	m0=$(mem_kib) k0=$(meminfo_kib)
+	slab_bytes >"$TMP/slab0"
+	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 64 >"$TMP/scale.out" 2>&1 &
+	hp=$!
+	if wait_until 300 grep -q "$ready" "$TMP/scale.out"; then
+		sleep 2 # settle: threads parked, pools filled, a couple of messages more
+		m1=$(mem_kib) k1=$(meminfo_kib) t1=$(threads_of)
+		slab_bytes >"$TMP/slab1"
+		held=$(awk '/^held/ { print $2 }' "$TMP/scale.out")
+		set -- $m0 $m1 $k0 $k1
+		echo "$DESIGN,$n,$phase,$held,$(($3 - $1)),$(($4 - $2)),$t1,$(($5 - $9)),$((${10} - $6)),$((${11} - $7)),$((${12} - $8))" >>"$OUT/scale.csv"
+		echo "$DESIGN scale $n $phase: $(head -n1 "$TMP/scale.out"); threads $t1; slab growth (KiB):" \
+			"$(awk 'NR == FNR { a[$1] = $2; next } { d = ($2 - a[$1]) / 1024; if (d > 256) printf "%s=%.0f ", $1, d }' \
+				"$TMP/slab0" "$TMP/slab1")" >>"$LOG"
+		[ "$held" -eq "$n" ] || say "$DESIGN: scale $n $phase: only $held held"
+	else
+		say "$DESIGN: scale $n $phase: not set up in 300 s ($(head -n1 "$TMP/scale.out"))"
+	fi
+	kill -TERM $hp 2>/dev/null
+	wait $hp 2>/dev/null
+	wait_until 60 quiet || say "$DESIGN: connections still established after scale $n $phase"
+}
+run_scale() {
+	local steps d n phase
+	if [ "$QUICK" = 1 ]; then steps=${BENCH_SCALE:-$IDLE_N}; else steps=${BENCH_SCALE:-1000 3000 $IDLE_N}; fi
+	[ "$steps" = 0 ] && return 0
+	steps=$(tr ' ' '\n' <<<"$steps" | sort -nu | tr '\n' ' ')
+	echo "design,conns,phase,held,pss_kib,rss_kib,threads,memavail_drop_kib,slab_kib,kstack_kib,pagetables_kib" >"$OUT/scale.csv"
+	for d in ${BENCH_SCALE_DESIGNS:-direct pepsal-nfqueue haproxy}; do
+		case " ${ALL[*]} " in *" $d "*) ;; *) continue ;; esac
+		[ -z "${UNAVAILABLE[$d]:-}" ] || continue
+		DESIGN=$d
+		say "scale: $d (${steps}connections; load $(cut -d' ' -f1 /proc/loadavg))"
+		# a fresh proxy for every point: no thread, arena or pool of the
+		# previous one counted as already there
+		for n in $steps; do
+			for phase in idle active; do
+				PROXY_PIDS=
+				"design_${d}_start" ||
+					{ say "$d: scale: did not start"; "design_${d}_stop" >/dev/null 2>&1; continue; }
+				scale_point "$n" $phase
+				"design_${d}_stop"
+				wait_until 10 quiet
+			done
+		done
+	done
+}
+
 # ---- the run ----------------------------------------------------------------------
 echo "round,design,metric,value" >"$RAW"
 read -r -a ALL <<<"$DESIGNS"
@@ -376,6 +452,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		wait_until 10 quiet
 	done
 done
+run_scale
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report -----------------------------------------------------------------------------
@@ -386,4 +463,10 @@ REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
+if [ -s "$OUT/scale.csv" ]; then
+	SCALE_ARGS=(--csv "$OUT/scale.csv" --out "$OUT" --date "$START_DATE"
+		--command "make bench${BENCH_IDLE:+ BENCH_IDLE=$BENCH_IDLE}${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
+	[ "$DOC" = 1 ] && SCALE_ARGS+=(--doc "$SRC/doc/benchmarks.md")
+	python3 "$BENCH_DIR/scale-report.py" "${SCALE_ARGS[@]}" || exit 1
+fi
 say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"
