@@ -37,7 +37,7 @@ void conn_abort_sockets(struct conn *c);
 /* Mark every live connection aborted and abort its sockets (shutdown). */
 void conns_abort_all(void);
 /* Write the live set to F, one line each; the set's lock is not held
- * while writing. */
+ * while writing, and conn_new (the accept path) never takes it. */
 void conns_dump(FILE *f, uint64_t now_ns);
 
 #endif

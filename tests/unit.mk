@@ -13,3 +13,5 @@ UNIT_TESTS += $(BUILD)/tests/test-relay
 $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
 	$(addprefix $(BUILD)/proxy/,relay.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o) \
 	$(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-conn
+$(BUILD)/tests/test-conn: $(BUILD)/tests/unit/test-conn.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
