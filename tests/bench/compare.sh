@@ -18,12 +18,13 @@
 #   cps, cps_p99_us           connections/s with BENCH_CONC in flight, each one
 #                             64-byte request and 100-byte answer (connload);
 #                             its connect-to-first-byte p99 under that load
+#   cps_wide, cps_wide_p99_us the same with BENCH_CONC_WIDE (256) in flight
 #   lat_p50_us, lat_p99_us    connect-to-first-byte latency, one in flight
 #   pss_kib_per_conn,         user-space memory per idle connection: PSS and
 #   rss_kib_per_conn          RSS of the proxy's processes with BENCH_IDLE idle
 #                             connections minus without, divided
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
-# BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
+# BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
 # BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
@@ -52,6 +53,7 @@ else
 	IDLE_N=${BENCH_IDLE:-3000} OUT=${BENCH_OUT:-$SRC/doc/bench} DOC=${BENCH_DOC:-1}
 fi
 CONC=${BENCH_CONC:-32}
+CONC_WIDE=${BENCH_CONC_WIDE:-256}
 SOCAT_IDLE_N=${BENCH_SOCAT_IDLE:-$((IDLE_N < 1000 ? IDLE_N : 1000))}
 DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-tproxy haproxy socat}
 mkdir -p "$OUT"
@@ -282,6 +284,8 @@ rate_record() {
 	[ -n "$cps" ] || { say "$DESIGN: connload failed: $out"; return; }
 	if [ "$what" = load ]; then
 		record cps "$cps"; record cps_p99_us "$p99"
+	elif [ "$what" = wide ]; then
+		record cps_wide "$cps"; record cps_wide_p99_us "$p99"
 	else
 		record lat_p50_us "$p50"; record lat_p99_us "$p99"
 	fi
@@ -314,6 +318,10 @@ measure_conns() {
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
 	wait_until 10 quiet
+	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
+	echo "$DESIGN load $CONC_WIDE: $out" >>"$LOG"
+	rate_record "$out" wide
+	wait_until 10 quiet
 	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN one in flight: $out" >>"$LOG"
 	rate_record "$out" latency
@@ -326,7 +334,8 @@ measure_idle() {
 	local n=$IDLE_N m0 m1 held hp
 	[ "$DESIGN" = socat ] && n=$SOCAT_IDLE_N
 	m0=$(mem_kib)
-	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 64 >"$TMP/hold.out" 2>&1 &
+	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 256 --timeout 3s \
+		>"$TMP/hold.out" 2>&1 &
 	hp=$!
 	if wait_until 120 grep -q '^held' "$TMP/hold.out"; then
 		sleep 1 # let the proxy settle (threads parked, pools filled)
@@ -374,7 +383,10 @@ scale_point() {
 	[ "$phase" = active ] && args=(-p $PORT_ECHO --every 1s --req 64) ready='^round 2'
 	m0=$(mem_kib) k0=$(meminfo_kib)
 	slab_bytes >"$TMP/slab0"
-	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 64 >"$TMP/scale.out" 2>&1 &
+	# a design that stops accepting (HAProxy's maxconn) leaves connections
+	# unanswered: they fail after --timeout, 256 at a time
+	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 256 --timeout 3s \
+		>"$TMP/scale.out" 2>&1 &
 	hp=$!
 	if wait_until 300 grep -q "$ready" "$TMP/scale.out"; then
 		sleep 2 # settle: threads parked, pools filled, a couple of messages more
@@ -459,7 +471,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--unavailable "${!UNAVAILABLE[*]}" --date "$START_DATE"
 	--load "$LOAD_BEFORE -> $LOAD_AFTER" --rounds "$ROUNDS"
-	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
+	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC (and $CONC_WIDE) in flight; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
 	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
