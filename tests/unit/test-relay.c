@@ -123,6 +123,17 @@ static void write_all(int fd, const char *buf, size_t n)
 	}
 }
 
+/* N bytes of OUT from the client to the server and back, checked. */
+static void both_ways(const struct rig *r, const char *out, char *in, size_t n)
+{
+	write_all(r->client, out, n);
+	g_assert_cmpint(read_n(r->server, in, n), ==, (ssize_t)n);
+	g_assert_true(memcmp(in, out, n) == 0);
+	write_all(r->server, out, n);
+	g_assert_cmpint(read_n(r->client, in, n), ==, (ssize_t)n);
+	g_assert_true(memcmp(in, out, n) == 0);
+}
+
 /* Poll (1 ms steps, WAIT_MS at most) until the relay holds nothing. */
 static bool relay_idle(void)
 {
@@ -160,12 +171,7 @@ static void test_both_ways(void)
 	for (size_t i = 0; i < n; i++)
 		out[i] = (char)(i * 7 + i / 4096);
 	rig_start(&r, true);
-	write_all(r.client, out, n);
-	g_assert_cmpint(read_n(r.server, in, n), ==, (ssize_t)n);
-	g_assert_true(memcmp(in, out, n) == 0);
-	write_all(r.server, out, n);
-	g_assert_cmpint(read_n(r.client, in, n), ==, (ssize_t)n);
-	g_assert_true(memcmp(in, out, n) == 0);
+	both_ways(&r, out, in, n);
 	/* the entry counts the bytes */
 	g_assert_cmpint(pepsal_table_snapshot(table, r.slot, &v), ==, 0);
 	g_assert_cmpuint(v.bytes[PEPSAL_DIR_C2S], ==, n);
@@ -333,12 +339,7 @@ static void test_no_pipe_copies(void)
 	pipes_init(65536, 0);
 	pipes_stats(&s0);
 	rig_start(&r, true);
-	write_all(r.client, out, n);
-	g_assert_cmpint(read_n(r.server, in, n), ==, (ssize_t)n);
-	g_assert_true(memcmp(in, out, n) == 0);
-	write_all(r.server, out, n);
-	g_assert_cmpint(read_n(r.client, in, n), ==, (ssize_t)n);
-	g_assert_true(memcmp(in, out, n) == 0);
+	both_ways(&r, out, in, n);
 	pipes_stats(&s1);
 	g_assert_cmpuint(s1.denied, >, s0.denied);
 	g_assert_cmpuint(s1.total, ==, 0);
