@@ -206,15 +206,17 @@ def section(med, designs, a, pngs, out_rel):
     return L
 
 
-def splice_doc(doc, lines):
+def splice_doc(doc, lines, begin=BEGIN, end=END):
+    """Replace the text between BEGIN and END of DOC by LINES (title, blank,
+    BEGIN, ...), or append LINES and END when the markers are not there."""
     text = open(doc).read() if os.path.exists(doc) else "# pepsal benchmarks\n"
     gen = "\n".join(lines[2:])  # from BEGIN
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + gen + "\n" + END + tail
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + gen + "\n" + end + tail
     else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + END + "\n"
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + end + "\n"
     tmp = doc + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)

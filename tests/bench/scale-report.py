@@ -12,6 +12,7 @@ sockets, which every design has); the kernel part of it is that minus the
 proxy's own user-space PSS."""
 import argparse
 import csv
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -38,6 +39,19 @@ def per_conn(rows, d, n, phase, field):
     return r[field] / r["held"]
 
 
+def kernel(rows, d, n, phase):
+    """Slab + kernel stacks + page tables grown, per connection, KiB."""
+    v = [per_conn(rows, d, n, phase, f) for f in ("slab_kib", "kstack_kib", "pagetables_kib")]
+    return None if None in v else sum(v)
+
+
+def kernel_extra(rows, d, n, phase):
+    """The kernel part beyond direct routing's (the client's and server's
+    sockets), per connection, KiB."""
+    a, b = kernel(rows, d, n, phase), kernel(rows, "direct", n, phase)
+    return a - b if a is not None and b is not None else None
+
+
 def machine_extra(rows, d, n, phase):
     """MemAvailable drop per connection beyond direct routing's, KiB."""
     a, b = per_conn(rows, d, n, phase, "memavail_drop_kib"), per_conn(rows, "direct", n, phase,
@@ -55,21 +69,27 @@ def plot(rows, designs, counts, out):
         print("scale-report: gnuplot not found, no plots", file=sys.stderr)
         return []
     made = []
+    def whole(d, n, phase):
+        ke, r = kernel_extra(rows, d, n, phase), rows[(d, n, phase)]
+        return None if ke is None else r["pss_kib"] + ke * r["held"]
+
     series = [("scale-memory", "Memory against connections (MiB)", [
         ("pss_kib", "user space (PSS)", 1 / 1024),
-        ("memavail_drop_kib", "machine (MemAvailable drop)", 1 / 1024)]),
+        (whole, "user + kernel beyond direct", 1 / 1024)]),
         ("scale-threads", "Threads against connections", [("threads", "threads", 1)])]
     for name, title, fields in series:
         dat = os.path.join(out, f"{name}.dat")
         cols = []
         with open(dat, "w") as f:
             for d in designs:
+                if d == "direct":
+                    continue  # the base: no proxy
                 for field, label, scale in fields:
                     for phase in ("idle", "active"):
-                        if field == "threads" and d == "direct":
-                            continue
-                        pts = [(n, rows[(d, n, phase)][field] * scale) for n in counts
-                               if (d, n, phase) in rows]
+                        val = field if callable(field) else \
+                            (lambda d, n, phase, f=field: rows[(d, n, phase)][f])
+                        pts = [(n, val(d, n, phase) * scale) for n in counts
+                               if (d, n, phase) in rows and val(d, n, phase) is not None]
                         if not pts:
                             continue
                         f.write(f'"{d}, {label}, {phase}"\n')
@@ -115,44 +135,49 @@ def section(rows, a, pngs, out_rel):
          f"{a.date}. Each point: that many connections through the design, idle (one "
          "exchange, then quiet) or active (each echoing a 64-byte message every second, "
          "checked), against none. Per connection: the proxy's user-space memory (PSS, RSS), "
-         "its threads, and the machine's MemAvailable drop beyond direct routing's "
-         "(the client's and server's own sockets cost the same in every design), with "
-         "the growth of Slab, KernelStack and PageTables that make up most of it. "
+         "its threads, the kernel's slab, stacks and page tables (direct routing's growth, "
+         "the client's and server's own sockets, is the base every design pays), and "
+         "the machine's MemAvailable drop beyond direct routing's, with "
+         "the growth of Slab, KernelStack and PageTables. On a machine shared with other work "
+         "MemAvailable moves by hundreds of MB on its own: the kernel part is therefore the "
+         "growth of Slab + KernelStack + PageTables beyond direct routing's, and the whole "
+         "cost PSS plus that (page cache and socket buffers in flight not counted). "
          f"Raw: `{out_rel}/scale.csv`; the slab caches that grew are in compare.log.",
          "",
          "| design | conns | phase | held | PSS KiB/conn | RSS KiB/conn | threads | "
-         "machine KiB/conn beyond direct | slab KiB/conn | kernel stacks KiB/conn | "
-         "page tables KiB/conn |", "|---|" + "---|" * 10]
+         "slab KiB/conn | kernel stacks KiB/conn | page tables KiB/conn | "
+         "kernel beyond direct KiB/conn | whole cost KiB/conn (PSS + kernel beyond direct) | "
+         "MemAvailable drop beyond direct KiB/conn |", "|---|" + "---|" * 12]
     for d in designs:
         for n in counts:
             for phase in ("idle", "active"):
                 r = rows.get((d, n, phase))
                 if not r:
                     continue
-                L.append(f"| {d} | {n} | {phase} | {r['held']} | "
-                         f"{f1(per_conn(rows, d, n, phase, 'pss_kib'))} | "
+                base = d == "direct"
+                ke = kernel_extra(rows, d, n, phase)
+                pss = per_conn(rows, d, n, phase, "pss_kib")
+                whole = pss + ke if ke is not None and pss is not None else None
+                L.append(f"| {d} | {n} | {phase} | {r['held']} | {f1(pss)} | "
                          f"{f1(per_conn(rows, d, n, phase, 'rss_kib'))} | {r['threads']} | "
-                         f"{f1(machine_extra(rows, d, n, phase)) if d != 'direct' else '(base)'} | "
                          f"{f1(per_conn(rows, d, n, phase, 'slab_kib'))} | "
                          f"{f1(per_conn(rows, d, n, phase, 'kstack_kib'))} | "
-                         f"{f1(per_conn(rows, d, n, phase, 'pagetables_kib'))} |")
+                         f"{f1(per_conn(rows, d, n, phase, 'pagetables_kib'))} | "
+                         f"{'(base)' if base else f1(ke)} | {'(base)' if base else f1(whole)} | "
+                         f"{'(base)' if base else f1(machine_extra(rows, d, n, phase))} |")
     if pngs:
         L += [""] + [f"![{p[:-4]}]({out_rel}/{p})" for p in pngs]
     return L, designs, counts
 
 
 def splice_doc(doc, lines):
-    text = open(doc).read() if os.path.exists(doc) else "# pepsal benchmarks\n"
-    gen = "\n".join(lines[2:])
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + gen + "\n" + END + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + END + "\n"
-    with open(doc + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(doc + ".tmp", doc)
+    """compare-report.py's, with this section's markers."""
+    spec = importlib.util.spec_from_file_location(
+        "compare_report", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       "compare-report.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.splice_doc(doc, lines, BEGIN, END)
 
 
 def main():
