@@ -223,6 +223,17 @@ def splice_doc(doc, lines, begin=BEGIN, end=END):
     os.replace(tmp, doc)
 
 
+def publish(lines, doc, alone, begin=BEGIN, end=END):
+    """LINES into DOC between the markers, or into the file ALONE without a
+    DOC; and to stdout."""
+    if doc:
+        splice_doc(doc, lines, begin, end)
+    else:
+        with open(alone, "w") as f:
+            f.write("\n".join(lines) + "\n" + end + "\n")
+    print("\n".join(lines[4:]))
+
+
 def machine():
     model = "?"
     try:
@@ -269,13 +280,7 @@ def main():
         out_rel = os.path.relpath(a.out, os.path.dirname(os.path.abspath(a.doc)))
     else:
         out_rel = "."
-    lines = section(med, designs, a, pngs, out_rel)
-    if a.doc:
-        splice_doc(a.doc, lines)
-    else:
-        with open(os.path.join(a.out, "section.md"), "w") as f:
-            f.write("\n".join(lines) + "\n" + END + "\n")
-    print("\n".join(lines[4:]))
+    publish(section(med, designs, a, pngs, out_rel), a.doc, os.path.join(a.out, "section.md"))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@
 #                             connections minus without, divided
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
-# BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
+# BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory), BENCH_PIN (1: the
+# proxy on core 1, load generators and servers on core 0),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
 # Scale (once, after the rounds; tests/bench/scale-report.py): for each of
@@ -51,6 +52,13 @@ if [ "$QUICK" = 1 ]; then
 else
 	ROUNDS=${BENCH_ROUNDS:-5} IPERF_T=${BENCH_IPERF_TIME:-5} RATE_T=${BENCH_RATE_TIME:-3}
 	IDLE_N=${BENCH_IDLE:-3000} OUT=${BENCH_OUT:-$SRC/doc/bench} DOC=${BENCH_DOC:-1}
+fi
+# BENCH_PIN=1: the proxy (and its children) on core 1, the load generators and
+# servers on core 0
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+	PIN_PROXY=(taskset -c 1) PIN_LOAD=(taskset -c 0)
+else
+	PIN_PROXY=() PIN_LOAD=()
 fi
 CONC=${BENCH_CONC:-32}
 CONC_WIDE=${BENCH_CONC_WIDE:-256}
@@ -94,13 +102,13 @@ nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
 
 # Servers: iperf3, connload (answer and close), connload --hold (idle).
 PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081 PORT_ECHO=8082
-ip netns exec "$NS_S" iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
 on_exit "kill $!"
-ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
 on_exit "kill $!"
-ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
 on_exit "kill $!"
-ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_ECHO --echo >"$TMP/echo-s.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_ECHO --echo >"$TMP/echo-s.log" 2>&1 &
 on_exit "kill $!"
 for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_ECHO; do
 	wait_until 5 listening "$NS_S" $p || { say "server on port $p did not start"; exit 1; }
@@ -150,7 +158,7 @@ rules_off() { nsx "$NS_R" "${RULES[@]}" "$@" remove >>"$LOG" 2>&1; }
 bg_start() { # bg_start LOG CMD...: in the pep namespace; sets BG
 	local log=$1; shift
 	# ip netns exec, not nsx: $! is then the program itself, not a subshell
-	ip netns exec "$NS_R" "$@" >>"$log" 2>&1 &
+	ip netns exec "$NS_R" ${PIN_PROXY[@]+"${PIN_PROXY[@]}"} "$@" >>"$log" 2>&1 &
 	BG=$!
 	on_exit "kill $BG"
 }
@@ -263,7 +271,7 @@ measure_bulk() {
 	local p c0 c1 j
 	for p in 1 4 8; do
 		c0=$(cpu_ticks)
-		j=$(nsx "$NS_C" timeout $((IPERF_T + 20)) iperf3 -c $S4 -p $PORT_IPERF -t "$IPERF_T" -P $p -J 2>>"$LOG")
+		j=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} timeout $((IPERF_T + 20)) iperf3 -c $S4 -p $PORT_IPERF -t "$IPERF_T" -P $p -J 2>>"$LOG")
 		c1=$(cpu_ticks)
 		read -r bps bytes < <(python3 -c 'import json,sys
 d = json.load(sys.stdin)["end"]["sum_received"]; print(d["bits_per_second"], d["bytes"])' <<<"$j" 2>/dev/null) ||
@@ -314,15 +322,15 @@ d = json.load(sys.stdin).get("counters", {}); print(sys.argv[1], " ".join(f"{k}=
 measure_conns() {
 	local out
 	diag "before connload"
-	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load $CONC_WIDE: $out" >>"$LOG"
 	rate_record "$out" wide
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN one in flight: $out" >>"$LOG"
 	rate_record "$out" latency
 	wait_until 10 quiet
@@ -334,7 +342,7 @@ measure_idle() {
 	local n=$IDLE_N m0 m1 held hp
 	[ "$DESIGN" = socat ] && n=$SOCAT_IDLE_N
 	m0=$(mem_kib)
-	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 256 --timeout 3s \
+	ip netns exec "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 256 --timeout 3s \
 		>"$TMP/hold.out" 2>&1 &
 	hp=$!
 	if wait_until 120 grep -q '^held' "$TMP/hold.out"; then
@@ -385,7 +393,7 @@ scale_point() {
 	slab_bytes >"$TMP/slab0"
 	# a design that stops accepting (HAProxy's maxconn) leaves connections
 	# unanswered: they fail after --timeout, 256 at a time
-	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 256 --timeout 3s \
+	ip netns exec "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 256 --timeout 3s \
 		>"$TMP/scale.out" 2>&1 &
 	hp=$!
 	if wait_until 300 grep -q "$ready" "$TMP/scale.out"; then

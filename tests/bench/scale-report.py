@@ -170,14 +170,14 @@ def section(rows, a, pngs, out_rel):
     return L, designs, counts
 
 
-def splice_doc(doc, lines):
-    """compare-report.py's, with this section's markers."""
+def compare_report():
+    """tests/bench/compare-report.py as a module (its name has a dash)."""
     spec = importlib.util.spec_from_file_location(
         "compare_report", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                        "compare-report.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    mod.splice_doc(doc, lines, BEGIN, END)
+    return mod
 
 
 def main():
@@ -195,12 +195,7 @@ def main():
     lines, designs, counts = section(rows, a, [], out_rel)
     pngs = plot(rows, designs, counts, a.out)
     lines, _, _ = section(rows, a, pngs, out_rel)
-    if a.doc:
-        splice_doc(a.doc, lines)
-    else:
-        with open(os.path.join(a.out, "scale.md"), "w") as f:
-            f.write("\n".join(lines) + "\n" + END + "\n")
-    print("\n".join(lines[4:]))
+    compare_report().publish(lines, a.doc, os.path.join(a.out, "scale.md"), BEGIN, END)
 
 
 if __name__ == "__main__":
