@@ -412,6 +412,8 @@ scale_point() {
 	fi
 	kill -TERM $hp 2>/dev/null
 	wait $hp 2>/dev/null
+	# active: every echo checked byte for byte ("exchanged X verified V bad B lost L")
+	[ "$phase" = active ] && echo "$DESIGN scale $n $phase: $(tail -n1 "$TMP/scale.out")" >>"$LOG"
 	wait_until 60 quiet || say "$DESIGN: connections still established after scale $n $phase"
 }
 run_scale() {
