@@ -155,7 +155,13 @@ int pump_run(const struct pump *p)
 		if (!pp) {
 			rc = burst_copy(p);
 		} else {
+			uint64_t before = atomic_load(&p->c->bytes[p->dir]);
+
 			rc = burst_splice(p, pp, &left);
+			/* readable, yet splice took nothing: urgent data, which
+			 * splice() will not step over and read() does */
+			if (rc == BURST_DRAINED && atomic_load(&p->c->bytes[p->dir]) == before)
+				rc = burst_copy(p);
 			if (left)
 				pipe_discard(pp);
 			else
