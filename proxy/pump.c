@@ -24,7 +24,8 @@
 enum burst_end { BURST_DRAINED = 0, BURST_EOF = 1 };
 
 /* A quiet poll: -ETIME if the whole connection is idle (not -ETIMEDOUT:
- * that is a socket's error, keepalive or TCP_USER_TIMEOUT on a dead peer). */
+ * that is a socket's own error, keepalive or TCP_USER_TIMEOUT giving up on
+ * a vanished peer). */
 static int idle_check(const struct pump *p)
 {
 	if (atomic_load(&p->c->aborted))

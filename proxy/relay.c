@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -46,6 +47,20 @@ static struct {
 	atomic_bool stopping;     /* relay_fini began */
 	_Atomic uint64_t short_until; /* out of threads or memory: no room until */
 } relay;
+
+/* What the directions pausing themselves (here) and the upgrade's
+ * controller (relay_pause.c, which calls into this file, never the other
+ * way) share. */
+struct relay_pause_state relay_pause = {
+	.pause_lock = PTHREAD_MUTEX_INITIALIZER,
+	.outcome_lock = PTHREAD_MUTEX_INITIALIZER,
+	.pause_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void pause_handler(int sig)
+{
+	(void)sig; /* only to interrupt a blocking call (no SA_RESTART) */
+}
 
 static int leg_of_input(enum pepsal_dir dir)
 {
@@ -249,7 +264,6 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 					       PEPSAL_STATE_CLOSING);
 		shutdown(out, SHUT_WR);
 	} else if (rc) {
-		/* -ETIMEDOUT would be a socket's: a dead peer, reset */
 		conn_abort(c, rc == -ETIME);
 	}
 	dir_set_state(c, dir, DIR_DONE);
@@ -389,7 +403,8 @@ void relay_init(const struct relay_params *p)
 	pipes_init((size_t)p->cfg->pipe_size, p->pipes_max);
 	workers_init(NULL);
 	publish_room(0);
-	relay_pause_init();
+	/* the pause signal only interrupts: no SA_RESTART */
+	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
 }
 
 unsigned int relay_active(void)

@@ -23,12 +23,8 @@ struct relay_pause_state {
 	unsigned int pause_round;     /* bumped by each outcome */
 };
 
+/* relay.c: the state, and what relay_pause.c calls (never the reverse) */
 extern struct relay_pause_state relay_pause;
-
-/* relay_pause.c */
-void relay_pause_init(void);
-
-/* relay.c */
 void relay_conn_abort(struct conn *c);
 void relay_conn_put(struct conn *c);
 void relay_c2s_thread(void *arg);          /* dial, then relay */

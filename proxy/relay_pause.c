@@ -20,17 +20,7 @@
 #include "relay_int.h"
 #include "workers.h"
 
-struct relay_pause_state relay_pause = {
-	.pause_lock = PTHREAD_MUTEX_INITIALIZER,
-	.outcome_lock = PTHREAD_MUTEX_INITIALIZER,
-	.pause_cond = PTHREAD_COND_INITIALIZER,
-};
 
-
-static void pause_handler(int sig)
-{
-	(void)sig; /* only to interrupt a blocking call (no SA_RESTART) */
-}
 
 struct scan {
 	bool kick;                /* signal the running directions */
@@ -279,10 +269,4 @@ int relay_import(const struct relay_conn_state *st)
 	relay_count_held();
 	imported.c[imported.n++] = c;
 	return lost ? -ENOMEM : 0; /* listed: let go of with the others */
-}
-
-void relay_pause_init(void)
-{
-	/* the pause signal only interrupts: no SA_RESTART */
-	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
 }
