@@ -8,12 +8,14 @@
 #ifndef PEPSAL_COUNTERS_H
 #define PEPSAL_COUNTERS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "pepsal_table.h"
 
 struct pepsal_counters {
-	struct pepsal_table *table;   /* NULL: counting is a no-op */
+	/* NULL: counting is a no-op (fini may come while threads count) */
+	_Atomic(struct pepsal_table *) table;
 	const char *const *names;     /* NAMES[i] is counter i's name */
 	unsigned int n;
 	int idx[PEPSAL_MAX_COUNTERS]; /* index in the table, -1: not registered */

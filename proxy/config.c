@@ -317,7 +317,7 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "pace toward servers at most at RATE bits/s (default: no limit)", 0, 0,
 	  config_parse_rate },
 	{ "pipe-size", 0, PEPSAL_OPT_SIZE, &c->pipe_size, "SIZE",
-	  "splice chunk (pipe) size per direction (default 1m)", 4096, 1u << 30, NULL },
+	  "size of each pooled splice pipe (default 1m)", 4096, 1u << 30, NULL },
 	{ "log-interval", 0, PEPSAL_OPT_DURATION, &c->log_interval_ns, "DURATION",
 	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
 	{ "pid-file", 0, PEPSAL_OPT_STRING, &c->pid_file, "FILE",

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Relayed connections and the set of live ones. */
+/*
+ * Relayed connections and the set of live ones. The accept path only
+ * pushes a new connection onto a lock-free stack (conns_incoming); whoever
+ * takes conns_lock next (a relay thread freeing one, the connection log,
+ * shutdown) moves the stack into the list first. So nothing the accept path
+ * needs waits for a walk of the whole set.
+ */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,6 +16,24 @@
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns_head;
 static unsigned int conns_count;
+static _Atomic(struct conn *) conns_incoming; /* via ->next, not yet in the list */
+
+/* Under conns_lock: the incoming connections into the list. */
+static void conns_settle(void)
+{
+	struct conn *c = atomic_exchange(&conns_incoming, NULL), *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		c->prev = NULL;
+		c->next = conns_head;
+		if (conns_head)
+			conns_head->prev = c;
+		conns_head = c;
+		conns_count++;
+		c->listed = true;
+	}
+}
 
 struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint64_t now_ns)
 {
@@ -26,21 +50,17 @@ struct conn *conn_new(int client_fd, const struct pepsal_entry_view *entry, uint
 	c->start_ns = now_ns;
 	atomic_store(&c->last_ns, now_ns);
 	atomic_store(&c->refs, 1);
-	c->held[0] = c->held[1] = (struct relay_pipe)RELAY_PIPE_INIT;
-	pthread_mutex_lock(&conns_lock);
-	c->next = conns_head;
-	if (conns_head)
-		conns_head->prev = c;
-	conns_head = c;
-	conns_count++;
-	c->listed = true;
-	pthread_mutex_unlock(&conns_lock);
+	c->held[0] = c->held[1] = NULL;
+	c->next = atomic_load(&conns_incoming);
+	while (!atomic_compare_exchange_weak(&conns_incoming, &c->next, c))
+		;
 	return c;
 }
 
 void conn_unlist(struct conn *c)
 {
 	pthread_mutex_lock(&conns_lock);
+	conns_settle(); /* C is in the list now, if it was still incoming */
 	if (c->listed) {
 		if (c->prev)
 			c->prev->next = c->next;
@@ -69,6 +89,7 @@ void conn_abort_sockets(struct conn *c)
 void conns_abort_all(void)
 {
 	pthread_mutex_lock(&conns_lock);
+	conns_settle();
 	for (struct conn *c = conns_head; c; c = c->next) {
 		atomic_store(&c->aborted, true);
 		conn_abort_sockets(c);
@@ -79,6 +100,7 @@ void conns_abort_all(void)
 void conns_for_each(void (*fn)(struct conn *c, void *arg), void *arg)
 {
 	pthread_mutex_lock(&conns_lock);
+	conns_settle();
 	for (struct conn *c = conns_head; c; c = c->next)
 		fn(c, arg);
 	pthread_mutex_unlock(&conns_lock);
@@ -98,6 +120,7 @@ void conns_dump(FILE *f, uint64_t now_ns)
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&conns_lock);
+	conns_settle();
 	lines = calloc(conns_count ? conns_count : 1, sizeof(*lines));
 	for (struct conn *c = conns_head; c && lines; c = c->next, n++) {
 		struct conn_line *l = &lines[n];

@@ -43,7 +43,7 @@ struct conn {
 	_Atomic int dir_state[2];     /* enum conn_dir_state */
 	bool eof[2];                  /* this direction's EOF was passed on */
 	bool handed;                  /* another process took it: close quietly */
-	struct relay_pipe held[2];    /* a paused direction's pipe with its bytes */
+	struct relay_pipe *held[2];   /* a paused direction's pipe with its bytes, or NULL */
 };
 
 /* A new connection of CLIENT_FD for ENTRY, in the live set (one ref). */
@@ -62,7 +62,7 @@ void conns_abort_all(void);
  * must not free a connection). */
 void conns_for_each(void (*fn)(struct conn *c, void *arg), void *arg);
 /* Write the live set to F, one line each; the set's lock is not held
- * while writing. */
+ * while writing, and conn_new (the accept path) never takes it. */
 void conns_dump(FILE *f, uint64_t now_ns);
 
 #endif

@@ -178,13 +178,7 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		if (rc)
 			goto fail;
 	}
-	/* the relay threads use blocking calls (O_NONBLOCK was the only
-	 * status flag: one call, no F_GETFL) */
-	if (fcntl(fd, F_SETFL, 0) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	return fd;
+	return fd; /* non-blocking, as the relay's pump wants it */
 fail:
 	close(fd);
 	return rc;

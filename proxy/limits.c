@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Resource arithmetic of -c and the descriptor limit. */
+/* Resource arithmetic of -c, the pipe pool and the descriptor limit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +19,16 @@ uint32_t limits_default_capacity(uint32_t max_conns)
 	return want > PEPSAL_TABLE_MAX_CAPACITY ? PEPSAL_TABLE_MAX_CAPACITY : (uint32_t)want;
 }
 
-uint64_t limits_fds_needed(uint32_t max_conns)
+uint64_t limits_fds_needed(uint32_t max_conns, uint32_t pipes)
 {
-	return (uint64_t)max_conns * LIMITS_FDS_PER_CONN + LIMITS_FDS_RESERVED;
+	return (uint64_t)max_conns * LIMITS_FDS_PER_CONN + (uint64_t)pipes * LIMITS_FDS_PER_PIPE +
+	       LIMITS_FDS_RESERVED;
 }
 
 uint32_t limits_conns_fitting(uint64_t nofile)
 {
-	uint64_t fit = nofile > LIMITS_FDS_RESERVED ?
-		       (nofile - LIMITS_FDS_RESERVED) / LIMITS_FDS_PER_CONN : 0;
+	uint64_t fixed = limits_fds_needed(0, LIMITS_PIPES_MIN);
+	uint64_t fit = nofile > fixed ? (nofile - fixed) / LIMITS_FDS_PER_CONN : 0;
 
 	if (fit < 1)
 		return 1;
@@ -106,12 +107,23 @@ static void clamp(uint32_t *max_conns, uint32_t fit, const char *why)
 	*max_conns = fit;
 }
 
-void limits_setup(uint32_t *max_conns)
+uint32_t limits_pipes_fitting(uint64_t nofile, uint32_t max_conns)
 {
-	uint64_t want = limits_fds_needed(*max_conns);
+	uint64_t used = limits_fds_needed(max_conns, 0);
+	uint64_t fit = nofile > used ? (nofile - used) / LIMITS_FDS_PER_PIPE : 0;
+
+	if (fit < LIMITS_PIPES_MIN)
+		return LIMITS_PIPES_MIN;
+	return fit > LIMITS_PIPES_MAX ? LIMITS_PIPES_MAX : (uint32_t)fit;
+}
+
+void limits_setup(uint32_t *max_conns, uint32_t *pipes)
+{
+	uint64_t want = limits_fds_needed(*max_conns, LIMITS_PIPES_MAX);
 	uint32_t fit;
 	struct rlimit rl;
 
+	*pipes = LIMITS_PIPES_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
 	if (rl.rlim_cur < want) {
@@ -129,7 +141,8 @@ void limits_setup(uint32_t *max_conns)
 	fit = limits_conns_fitting(rl.rlim_cur);
 	if (*max_conns > fit) {
 		pr_warn("%u connections need up to %llu descriptors and the limit is %llu: "
-			"serving at most %u", *max_conns, (unsigned long long)want,
+			"serving at most %u", *max_conns,
+			(unsigned long long)limits_fds_needed(*max_conns, LIMITS_PIPES_MIN),
 			(unsigned long long)rl.rlim_cur, fit);
 		*max_conns = fit;
 	}
@@ -138,4 +151,5 @@ void limits_setup(uint32_t *max_conns)
 	      "two per connection)");
 	clamp(max_conns, limits_conns_by_maps(read_number("/proc/sys/vm/max_map_count", 65530)),
 	      "vm.max_map_count (four mappings per connection)");
+	*pipes = limits_pipes_fitting(rl.rlim_cur, *max_conns);
 }

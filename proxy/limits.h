@@ -5,7 +5,10 @@
 
 #include <stdint.h>
 
-#define LIMITS_FDS_PER_CONN 6   /* two sockets, two pipes */
+#define LIMITS_FDS_PER_CONN 2   /* two sockets: pipes are pooled (pipes.c) */
+#define LIMITS_FDS_PER_PIPE 2
+#define LIMITS_PIPES_MAX 256    /* the pool's cap when descriptors allow */
+#define LIMITS_PIPES_MIN 16     /* kept even when -c must shrink for it */
 #define LIMITS_FDS_RESERVED 64  /* listeners, the table, logs, the queuer's pipe */
 
 /* Connections served beyond -c: SYNs the queuer marked just before the
@@ -17,9 +20,10 @@
  * entries (SYNs recorded, not yet accepted): twice -c, at least the legacy
  * 4224, at most what the library allows. */
 uint32_t limits_default_capacity(uint32_t max_conns);
-/* Descriptors MAX_CONNS connections may hold at most. */
-uint64_t limits_fds_needed(uint32_t max_conns);
-/* Connections that fit in NOFILE descriptors (at least 1). */
+/* Descriptors MAX_CONNS connections and PIPES pooled pipes hold at most. */
+uint64_t limits_fds_needed(uint32_t max_conns, uint32_t pipes);
+/* Connections that fit in NOFILE descriptors beside LIMITS_PIPES_MIN
+ * pipes (at least 1). */
 uint32_t limits_conns_fitting(uint64_t nofile);
 #define LIMITS_THREADS_PER_CONN 2  /* the relay's pair */
 #define LIMITS_THREADS_RESERVED 16
@@ -31,10 +35,14 @@ uint32_t limits_conns_fitting(uint64_t nofile);
  * (vm.max_map_count); at least 1. */
 uint32_t limits_conns_by_threads(uint64_t tasks);
 uint32_t limits_conns_by_maps(uint64_t max_map_count);
-/* Raise RLIMIT_NOFILE to what *MAX_CONNS needs (beyond the hard limit when
- * CAP_SYS_RESOURCE allows), else as far as allowed; never fatal. Then
- * lower *MAX_CONNS to what the descriptors, threads and mappings allow,
- * with a warning naming the limit. */
-void limits_setup(uint32_t *max_conns);
+/* Pipes the pool may have beside MAX_CONNS connections in NOFILE
+ * descriptors: LIMITS_PIPES_MAX at most, LIMITS_PIPES_MIN at least. */
+uint32_t limits_pipes_fitting(uint64_t nofile, uint32_t max_conns);
+/* Raise RLIMIT_NOFILE to what *MAX_CONNS needs with LIMITS_PIPES_MAX pipes
+ * (beyond the hard limit when CAP_SYS_RESOURCE allows), else as far as
+ * allowed; never fatal. Then lower *MAX_CONNS to what the descriptors,
+ * threads and mappings allow, with a warning naming the limit, and set
+ * *PIPES to the pool's cap. */
+void limits_setup(uint32_t *max_conns, uint32_t *pipes);
 
 #endif

@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 	struct upgrade_params upgrade_p;
 	char dir[PATH_MAX], err[256], note[64];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
+	uint32_t pipes_max;
 	bool all_closed, taking_over;
 	enum loop_end end;
 
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 		pr_err("cannot set up signals: %s", strerror(-sfd));
 		return 1;
 	}
-	limits_setup(&cfg.max_conns);
+	limits_setup(&cfg.max_conns, &pipes_max);
 	if (!cfg.capacity)
 		cfg.capacity = limits_default_capacity(cfg.max_conns);
 	if (cfg.mode == MODE_TPROXY)
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
 	if (taking_over ? table_owner_attach(&cfg, &table) : table_owner_init(&cfg, &table))
 		return 1;
 	stats_init(table);
-	relay_p = (struct relay_params){ .cfg = &cfg, .table = table };
+	relay_p = (struct relay_params){ .cfg = &cfg, .table = table, .pipes_max = pipes_max };
 	relay_init(&relay_p);
 	adapt_p = (struct adapt_params){ .cfg = &cfg };
 	if ((rc = adapt_init(&adapt_p)))

@@ -54,7 +54,7 @@ static struct {
 	pthread_mutex_t lock;     /* ready[] */
 	struct ready *ready;      /* by slot */
 	uint32_t nslots;
-	unsigned int nready;
+	atomic_uint nready;       /* changed under lock, peeked by the reader */
 } pd = { .fd = -1, .child_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 int predial_child_fd(void)

@@ -7,24 +7,24 @@
  * either side aborts both sockets (RST to both peers, wakes the other
  * thread). The last thread out frees the table entry and the sockets.
  *
- * Each relay thread keeps its splice pipe from one connection to the next
- * (pipes.c) and parks between connections (workers.c); a parked thread
- * keeps its pipe only while the descriptors budgeted for connections not
- * served now (two pipes each) cover it.
+ * Both sockets are non-blocking; a direction takes a splice pipe from the
+ * pool only for a burst (pump.c, pipes.c), so a connection holds its two
+ * sockets and nothing else while no data is in flight. Threads park between
+ * connections (workers.c).
  *
  * For an upgrade (relay_pause.c) each direction pauses itself when asked,
- * at a chunk boundary or inside a write, its pipe and the bytes in it kept
- * with the connection (dir_pause); a dial in progress stops and the
- * connection waits undialed (dial_pause).
+ * at a burst's boundary or while its output is full; a pipe with bytes in
+ * flight is kept with the connection, out of the pool (dir_pause); a dial
+ * in progress stops and the connection waits undialed (dial_pause).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,8 +47,6 @@ static struct {
 	atomic_bool stopping;     /* relay_fini began */
 	_Atomic uint64_t short_until; /* out of threads or memory: no room until */
 } relay;
-
-static __thread struct relay_pipe tl_pipe = RELAY_PIPE_INIT;
 
 /* What the directions pausing themselves (here) and the upgrade's
  * controller (relay_pause.c, which calls into this file, never the other
@@ -96,42 +94,7 @@ void relay_resources_short(void)
 	publish_room(atomic_load(&relay.active));
 }
 
-/* ---- the threads between connections ------------------------------------ */
-
-static void thread_park(void)
-{
-	unsigned int active = atomic_load(&relay.active), max = relay.p->cfg->max_conns;
-
-	pipe_park(&tl_pipe, active < max ? 2 * (max - active) : 0);
-}
-
-static void thread_unpark(void)
-{
-	pipe_unpark(&tl_pipe);
-}
-
-static void thread_exit(void)
-{
-	pipe_unpark(&tl_pipe);
-	pipe_drop(&tl_pipe);
-}
-
-static const struct workers_hooks relay_hooks = {
-	.park = thread_park, .unpark = thread_unpark, .exit = thread_exit,
-};
-
 /* ---- the connection's life ------------------------------------------------ */
-
-static void set_timeouts(int fd, uint64_t ns)
-{
-	struct timeval tv = { .tv_sec = (time_t)(ns / 1000000000ull),
-			      .tv_usec = (suseconds_t)(ns % 1000000000ull / 1000) };
-
-	if (!ns)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 /* Reset both sides, once; IDLE: because the connection idled out (both
  * directions may find so at once: counted once). */
@@ -169,7 +132,8 @@ void relay_conn_put(struct conn *c)
 	if (!c->handed)
 		pepsal_table_remove(relay.p->table, c->slot, c->gen);
 	for (int dir = 0; dir < 2; dir++)
-		pipe_drop(&c->held[dir]);
+		if (c->held[dir])
+			pipe_discard(c->held[dir]); /* ours, or the new process's copy */
 	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
 		int fd = atomic_load(&c->fd[leg]);
 
@@ -193,20 +157,44 @@ void relay_conn_put(struct conn *c)
 	atomic_fetch_sub(&relay.active, 1); /* the last touch: see above */
 }
 
-/* A held pipe of C's direction DIR (paused, or imported) becomes the
- * thread's: returns the bytes it holds, to be written out first. */
-static size_t take_held(struct conn *c, enum pepsal_dir dir)
+/* A held pipe of C's direction DIR (paused, or imported) goes back to
+ * the pump P, with the bytes it holds, to be written out first. */
+static void take_held(struct conn *c, enum pepsal_dir dir, struct pump *p)
 {
 	int inq = 0;
 
-	if (c->held[dir].fd[0] < 0)
-		return 0;
-	pipe_drop(&tl_pipe);
-	tl_pipe = c->held[dir];
-	c->held[dir] = (struct relay_pipe)RELAY_PIPE_INIT;
-	if (ioctl(tl_pipe.fd[0], FIONREAD, &inq) < 0 || inq < 0)
-		inq = 0;
-	return (size_t)inq;
+	p->pipe = c->held[dir];
+	p->pending = 0;
+	c->held[dir] = NULL;
+	if (p->pipe && ioctl(p->pipe->fd[0], FIONREAD, &inq) == 0 && inq > 0)
+		p->pending = (size_t)inq;
+}
+
+/* C's directions may start on these sockets: the client leg's options
+ * (off the accept path), both non-blocking as the pump wants them (a
+ * predialed server socket is already, an imported one may not be). */
+static int sockets_setup(struct conn *c)
+{
+	int fd = atomic_load(&c->fd[LEG_CLIENT]);
+	char err[160];
+
+	if (leg_apply(fd, LEG_CLIENT, relay.p->cfg, err, sizeof(err)))
+		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
+	return relay_sockets_nonblock(c);
+}
+
+int relay_sockets_nonblock(struct conn *c)
+{
+	for (int leg = LEG_CLIENT; leg <= LEG_SERVER; leg++) {
+		int fd = atomic_load(&c->fd[leg]);
+
+		if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+			pr_ratelimited(LOG_WARNING, "%s socket: O_NONBLOCK: %s",
+				       leg == LEG_CLIENT ? "client" : "server", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
 }
 
 /* ---- pausing a direction for the hand-over ------------------------------ */
@@ -220,18 +208,19 @@ static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_sta
 	pthread_mutex_unlock(&relay_pause.pause_lock);
 }
 
-/* The pump stopped at a pause: keep the pipe's bytes with the connection
- * (the thread's pipe is its own) and wait for the outcome. True: resume
- * (*PENDING bytes to write first), false: another process took it. */
-static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
+/* The pump P stopped at a pause (NULL: a dial did): keep its pipe with the
+ * bytes in flight with the connection, out of the pool, and wait for the
+ * outcome. True: resume (P has the pipe back), false: another process
+ * took it. */
+static bool dir_pause(struct conn *c, enum pepsal_dir dir, struct pump *p)
 {
-	int inq = 0;
 	unsigned int round;
 	bool resume;
 
-	if (tl_pipe.fd[0] >= 0 && ioctl(tl_pipe.fd[0], FIONREAD, &inq) == 0 && inq > 0) {
-		c->held[dir] = tl_pipe;
-		tl_pipe = (struct relay_pipe)RELAY_PIPE_INIT;
+	if (p) {
+		c->held[dir] = p->pipe;
+		p->pipe = NULL;
+		p->pending = 0;
 	}
 	pthread_mutex_lock(&relay_pause.outcome_lock);
 	round = relay_pause.pause_round;
@@ -243,9 +232,8 @@ static bool dir_pause(struct conn *c, enum pepsal_dir dir, size_t *pending)
 	resume = relay_pause.outcome != OUTCOME_RELEASE;
 	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
 	pthread_mutex_unlock(&relay_pause.outcome_lock);
-	*pending = 0;
-	if (resume)
-		*pending = take_held(c, dir);
+	if (resume && p)
+		take_held(c, dir, p);
 	return resume;
 }
 
@@ -254,14 +242,14 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	int out = atomic_load(&c->fd[leg_of_input(dir) ^ 1]);
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
-		.pipe = &tl_pipe, .idle_ns = relay.p->cfg->idle_timeout_ns,
+		.idle_ns = relay.p->cfg->idle_timeout_ns,
 		.table = relay.p->table, .pause = &relay_pause.pause,
 	};
 	int rc;
 
 	dir_set_state(c, dir, DIR_RUN);
-	p.pending = take_held(c, dir); /* an imported direction's bytes */
-	while ((rc = pump_run(&p)) == -EINTR && dir_pause(c, dir, &p.pending))
+	take_held(c, dir, &p); /* an imported direction's bytes */
+	while ((rc = pump_run(&p)) == -EINTR && dir_pause(c, dir, &p))
 		;
 	if (rc == -EINTR) { /* handed over */
 		dir_set_state(c, dir, DIR_DONE);
@@ -297,11 +285,10 @@ void relay_c2s_resumed_thread(void *arg)
  * process dials if it takes it over). True: resume, dial again here. */
 static bool dial_pause(struct conn *c)
 {
-	size_t pending;
 	bool resume;
 
 	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_PAUSED); /* no thread yet */
-	resume = dir_pause(c, PEPSAL_DIR_C2S, &pending);
+	resume = dir_pause(c, PEPSAL_DIR_C2S, NULL);
 	atomic_store(&c->dir_state[PEPSAL_DIR_S2C], DIR_IDLE);
 	return resume;
 }
@@ -312,6 +299,11 @@ void relay_c2s_thread(void *arg)
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
 
+	if (sockets_setup(c)) {
+		relay_conn_abort(c);
+		relay_conn_put(c);
+		return;
+	}
 	if (fd < 0) { /* not dialed yet (accept-first) */
 		/* RUN while dialing too: a pause signals the thread out of its wait */
 		dir_set_state(c, PEPSAL_DIR_C2S, DIR_RUN);
@@ -339,7 +331,6 @@ void relay_c2s_thread(void *arg)
 		relay_conn_put(c);
 		return;
 	}
-	set_timeouts(fd, relay.p->cfg->idle_timeout_ns);
 	adapt_watch(atomic_load(&c->fd[LEG_CLIENT]));
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
@@ -365,15 +356,10 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 
 int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry)
 {
-	const struct proxy_config *cfg = relay.p->cfg;
 	unsigned int active;
 	struct conn *c;
-	char err[160];
 	int rc;
 
-	if (leg_apply(client_fd, LEG_CLIENT, cfg, err, sizeof(err)))
-		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
-	set_timeouts(client_fd, cfg->idle_timeout_ns);
 	c = conn_new(client_fd, entry, pepsal_now_ns());
 	if (!c) {
 		if (server_fd >= 0)
@@ -414,8 +400,8 @@ void relay_init(const struct relay_params *p)
 	relay.p = p;
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
 					.cancel = &relay.stopping, .pause = &relay_pause.pause };
-	pipes_init((size_t)p->cfg->pipe_size);
-	workers_init(&relay_hooks);
+	pipes_init((size_t)p->cfg->pipe_size, p->pipes_max);
+	workers_init(NULL);
 	publish_room(0);
 	/* the pause signal only interrupts: no SA_RESTART */
 	sigaction(RELAY_PAUSE_SIGNAL, &(struct sigaction){ .sa_handler = pause_handler }, NULL);
@@ -456,5 +442,6 @@ bool relay_fini(uint64_t wait_ns)
 		return false;
 	}
 	workers_fini();
+	pipes_fini();
 	return true;
 }

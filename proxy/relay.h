@@ -21,6 +21,7 @@
 struct relay_params {
 	const struct proxy_config *cfg;  /* legs, timeouts, -c, pipes */
 	struct pepsal_table *table;      /* entries of the connections */
+	unsigned int pipes_max;          /* splice pipes at most, busy or idle */
 };
 
 /* P is kept by pointer. */

@@ -30,6 +30,8 @@ void relay_conn_put(struct conn *c);
 void relay_c2s_thread(void *arg);          /* dial, then relay */
 void relay_c2s_resumed_thread(void *arg);  /* relay (already dialed) */
 void relay_s2c_thread(void *arg);
+/* Both of C's sockets non-blocking, as the pump wants them; 0 or -errno. */
+int relay_sockets_nonblock(struct conn *c);
 /* One more connection held (an imported one). */
 void relay_count_held(void);
 

@@ -78,6 +78,16 @@ void relay_expect(unsigned int n)
 	workers_reserve(2 * n);
 }
 
+/* A held pipe as the hand-over describes it (fd -1: none). */
+static struct relay_pipe held_copy(const struct relay_pipe *p)
+{
+	struct relay_pipe none = RELAY_PIPE_INIT;
+
+	if (!p)
+		return none;
+	return (struct relay_pipe){ { p->fd[0], p->fd[1] }, p->size, NULL };
+}
+
 static void scan_export(struct conn *c, void *arg)
 {
 	struct scan *sc = arg;
@@ -93,7 +103,7 @@ static void scan_export(struct conn *c, void *arg)
 	c->handed = true; /* until relay_resume says otherwise */
 	*st = (struct relay_conn_state){
 		.fd = { atomic_load(&c->fd[LEG_CLIENT]), atomic_load(&c->fd[LEG_SERVER]) },
-		.pipe = { c->held[0], c->held[1] },
+		.pipe = { held_copy(c->held[0]), held_copy(c->held[1]) },
 		.eof = { c->eof[0], c->eof[1] },
 		.bytes = { atomic_load(&c->bytes[0]), atomic_load(&c->bytes[1]) },
 		.slot = c->slot, .gen = c->gen, .client = c->client, .dst = c->dst,
@@ -166,6 +176,14 @@ static void start_imported(struct conn *c)
 		}
 		return;
 	}
+	/* the sockets are ours now: as our pump wants them (an older
+	 * process may have had them blocking) */
+	if ((rc = relay_sockets_nonblock(c))) {
+		relay_conn_abort(c);
+		atomic_store(&c->refs, 1);
+		relay_conn_put(c);
+		return;
+	}
 	if (!c->eof[PEPSAL_DIR_C2S] && (rc = workers_run(relay_c2s_resumed_thread, c))) {
 		atomic_fetch_sub(&c->refs, 1);
 		atomic_store(&c->dir_state[PEPSAL_DIR_C2S], DIR_DONE);
@@ -207,6 +225,7 @@ int relay_import(const struct relay_conn_state *st)
 	uint64_t now = pepsal_now_ns();
 	struct conn *c = NULL;
 	int live = !st->eof[0] + !st->eof[1];
+	bool lost = false;
 
 	if (imported.n == imported.cap) {
 		unsigned int cap = imported.cap ? 2 * imported.cap : 256;
@@ -224,9 +243,10 @@ int relay_import(const struct relay_conn_state *st)
 		if (st->fd[LEG_SERVER] >= 0)
 			close(st->fd[LEG_SERVER]);
 		for (int dir = 0; dir < 2; dir++) {
-			struct relay_pipe pp = st->pipe[dir];
-
-			pipe_drop(&pp);
+			if (st->pipe[dir].fd[0] < 0)
+				continue;
+			close(st->pipe[dir].fd[0]);
+			close(st->pipe[dir].fd[1]);
 		}
 		return live ? -ENOMEM : -EINVAL;
 	}
@@ -236,7 +256,10 @@ int relay_import(const struct relay_conn_state *st)
 	for (int dir = 0; dir < 2; dir++) {
 		atomic_store(&c->bytes[dir], st->bytes[dir]);
 		c->eof[dir] = st->eof[dir];
-		c->held[dir] = st->pipe[dir];
+		/* into the pool's count (and back to it once emptied) */
+		if (st->pipe[dir].fd[0] >= 0 &&
+		    !(c->held[dir] = pipe_adopt(st->pipe[dir].fd, st->pipe[dir].size)))
+			lost = true; /* its bytes: the hand-over must fail */
 		if (st->eof[dir])
 			atomic_store(&c->dir_state[dir], DIR_DONE);
 	}
@@ -245,5 +268,5 @@ int relay_import(const struct relay_conn_state *st)
 	atomic_store(&c->refs, st->fd[LEG_SERVER] < 0 ? 1 : live);
 	relay_count_held();
 	imported.c[imported.n++] = c;
-	return 0;
+	return lost ? -ENOMEM : 0; /* listed: let go of with the others */
 }

@@ -26,7 +26,7 @@ static struct {
 	uint64_t next_gc;
 	uint64_t next_log;
 	bool log_failed;      /* the last rewrite failed: said once */
-	unsigned long small_pipes_said; /* warn when pipes_small() passes it */
+	unsigned long small_pipes_said; /* warn when the small pipes pass it */
 } timers;
 
 static void write_conn_log(void)
@@ -82,18 +82,20 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 int timers_run(uint64_t now_ns)
 {
 	const struct proxy_config *cfg = timers.p->cfg;
+	struct pipes_stats ps;
 	uint64_t next;
 
 	if (now_ns >= timers.next_beat) {
 		pepsal_table_heartbeat(timers.p->table, PEPSAL_ROLE_PROXY, getpid(), now_ns);
 		stats_set(PC_ACTIVE, relay_active());
-		stats_set(PC_SMALL_PIPES, pipes_small());
+		pipes_stats(&ps);
+		stats_set(PC_SMALL_PIPES, ps.small);
 		relay_publish_room();
-		if (pipes_small() > timers.small_pipes_said) {
+		if (ps.small > timers.small_pipes_said) {
 			pr_warn("%lu pipes are smaller than --pipe-size (fs.pipe-user-pages-soft "
 				"without CAP_SYS_RESOURCE); their connections move smaller chunks",
-				pipes_small());
-			timers.small_pipes_said = pipes_small() * 2; /* said again at twice */
+				ps.small);
+			timers.small_pipes_said = ps.small * 2; /* said again at twice */
 		}
 		timers.next_beat = now_ns + HEARTBEAT_NS;
 	}

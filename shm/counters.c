@@ -11,7 +11,7 @@ int pepsal_counters_init(struct pepsal_counters *c, struct pepsal_table *t,
 
 	if (n > PEPSAL_MAX_COUNTERS)
 		n = PEPSAL_MAX_COUNTERS;
-	c->table = t;
+	atomic_store(&c->table, t);
 	c->names = names;
 	c->n = n;
 	for (unsigned int i = 0; i < PEPSAL_MAX_COUNTERS; i++)
@@ -26,19 +26,23 @@ int pepsal_counters_init(struct pepsal_counters *c, struct pepsal_table *t,
 
 void pepsal_counters_fini(struct pepsal_counters *c)
 {
-	c->table = NULL;
+	atomic_store(&c->table, NULL);
 }
 
 void pepsal_counters_add(const struct pepsal_counters *c, unsigned int i, uint64_t v)
 {
-	if (c->table && i < c->n && c->idx[i] >= 0)
-		pepsal_table_counter_add(c->table, c->idx[i], v);
+	struct pepsal_table *t = atomic_load(&c->table);
+
+	if (t && i < c->n && c->idx[i] >= 0)
+		pepsal_table_counter_add(t, c->idx[i], v);
 }
 
 void pepsal_counters_set(const struct pepsal_counters *c, unsigned int i, uint64_t v)
 {
-	if (c->table && i < c->n && c->idx[i] >= 0)
-		pepsal_table_counter_set(c->table, c->idx[i], v);
+	struct pepsal_table *t = atomic_load(&c->table);
+
+	if (t && i < c->n && c->idx[i] >= 0)
+		pepsal_table_counter_set(t, c->idx[i], v);
 }
 
 void pepsal_counters_flush(const struct pepsal_counters *c, uint64_t *local)

@@ -6,7 +6,12 @@
 #                            section "Comparison with peers (no delay)" of
 #                            doc/benchmarks.md
 #   make bench BENCH_QUICK=1 one short round, a smoke test of the harness
-# Other variables: BENCH_ROUNDS, BENCH_DESIGNS, BENCH_OUT (see compare.sh).
+#   make bench BENCH_IDLE=10000
+#                            memory per connection with 10,000 idle connections,
+#                            and the scale phase at 1,000, 3,000 and 10,000
+#                            (idle and echoing): section "Scale" and its plots
+# Other variables: BENCH_ROUNDS, BENCH_DESIGNS, BENCH_CONC, BENCH_CONC_WIDE,
+# BENCH_SCALE, BENCH_SCALE_DESIGNS, BENCH_OUT (see compare.sh).
 CONNLOAD := $(BUILD)/tests/connload
 
 TEST_TOOLS += $(CONNLOAD)

@@ -16,3 +16,5 @@ $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
 UNIT_TESTS += $(BUILD)/tests/test-adapt
 $(BUILD)/tests/test-adapt: $(BUILD)/tests/unit/test-adapt.o $(BUILD)/proxy/adapt.o $(BUILD)/proxy/stats.o \
 	$(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-conn
+$(BUILD)/tests/test-conn: $(BUILD)/tests/unit/test-conn.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a

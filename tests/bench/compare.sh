@@ -20,6 +20,7 @@
 #   cps, cps_p99_us           connections/s with BENCH_CONC in flight, each one
 #                             64-byte request and 100-byte answer (connload);
 #                             its connect-to-first-byte p99 under that load
+#   cps_wide, cps_wide_p99_us the same with BENCH_CONC_WIDE (256) in flight
 #   lat_p50_us, lat_p99_us    connect-to-first-byte latency, one in flight
 #   rr{100,4k}_rps,           keep-alive request/response: wrk, BENCH_CONC
 #   rr{100,4k}_p99_us         connections, GETs of a 100-byte / 4 KiB object
@@ -31,11 +32,19 @@
 # connects to a refusing, an ICMP-rejecting and a black-holed destination
 # (tests/tools/tcptool.py connect): the outcome and its time.
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
-# BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC,
+# BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
 # BENCH_RR_TIME, BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
-# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"),
+# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"), BENCH_PIN (1: the
+# proxy on core 1, load generators and servers on core 0),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
+# Scale (once, after the rounds; tests/bench/scale-report.py): for each of
+# BENCH_SCALE_DESIGNS (default direct pepsal-nfqueue haproxy) and each count
+# of BENCH_SCALE (default 1000 3000 and BENCH_IDLE; quick: BENCH_IDLE), that
+# many connections idle, then each echoing a small message every second:
+# the proxy's PSS, RSS and threads, and the machine's MemAvailable, Slab,
+# KernelStack and PageTables, before and with them (scale.csv, two plots,
+# the section "Scale" of doc/benchmarks.md; BENCH_SCALE=0: none).
 . "$(dirname "$0")/../lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH_DIR=$SRC/tests/bench
@@ -55,7 +64,15 @@ else
 	RR_T=${BENCH_RR_TIME:-3}
 	IDLE_N=${BENCH_IDLE:-3000} OUT=${BENCH_OUT:-$SRC/doc/bench} DOC=${BENCH_DOC:-1}
 fi
+# BENCH_PIN=1: the proxy (and its children) on core 1, the load generators and
+# servers on core 0
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+	PIN_PROXY=(taskset -c 1) PIN_LOAD=(taskset -c 0)
+else
+	PIN_PROXY=() PIN_LOAD=()
+fi
 CONC=${BENCH_CONC:-32}
+CONC_WIDE=${BENCH_CONC_WIDE:-256}
 SOCAT_IDLE_N=${BENCH_SOCAT_IDLE:-$((IDLE_N < 1000 ? IDLE_N : 1000))}
 DESIGNS=${BENCH_DESIGNS:-direct pepsal-nfqueue pepsal-acceptfirst pepsal-tproxy haproxy socat}
 MEASURE=" ${BENCH_MEASURE:-bulk conns rr idle setup} "
@@ -96,20 +113,22 @@ for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
 
 # Servers: iperf3, connload (answer and close), connload --hold (idle),
-# nginx (keep-alive request/response).
-PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081 PORT_HTTP=8082
-ip netns exec "$NS_S" iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
+# nginx (keep-alive request/response), connload --echo (the scale phase).
+PORT_IPERF=5201 PORT_RATE=8080 PORT_HOLD=8081 PORT_HTTP=8082 PORT_ECHO=8083
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} iperf3 -s -p $PORT_IPERF >"$TMP/iperf3-s.log" 2>&1 &
 on_exit "kill $!"
-ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_RATE >"$TMP/serve.log" 2>&1 &
 on_exit "kill $!"
-ip netns exec "$NS_S" "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_HOLD --hold >"$TMP/hold-s.log" 2>&1 &
 on_exit "kill $!"
 nginx_conf "$TMP" $PORT_HTTP
 head -c 100 /dev/zero | tr '\0' x >"$TMP/www/100"
 head -c 4096 /dev/zero | tr '\0' x >"$TMP/www/4k"
-ip netns exec "$NS_S" nginx -p "$TMP/nginx" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.log" 2>&1 &
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} nginx -p "$TMP/nginx" -c "$TMP/nginx.conf" -g 'daemon off;' >"$TMP/nginx.log" 2>&1 &
 on_exit "kill $!"
-for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_HTTP; do
+ip netns exec "$NS_S" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" serve -p $PORT_ECHO --echo >"$TMP/echo-s.log" 2>&1 &
+on_exit "kill $!"
+for p in $PORT_IPERF $PORT_RATE $PORT_HOLD $PORT_HTTP $PORT_ECHO; do
 	wait_until 5 listening "$NS_S" $p || { say "server on port $p did not start"; exit 1; }
 done
 
@@ -157,7 +176,7 @@ rules_off() { nsx "$NS_R" "${RULES[@]}" "$@" remove >>"$LOG" 2>&1; }
 bg_start() { # bg_start LOG CMD...: in the pep namespace; sets BG
 	local log=$1; shift
 	# ip netns exec, not nsx: $! is then the program itself, not a subshell
-	ip netns exec "$NS_R" "$@" >>"$log" 2>&1 &
+	ip netns exec "$NS_R" ${PIN_PROXY[@]+"${PIN_PROXY[@]}"} "$@" >>"$log" 2>&1 &
 	BG=$!
 	on_exit "kill $BG"
 }
@@ -279,7 +298,7 @@ measure_bulk() {
 	local p c0 c1 j
 	for p in 1 4 8; do
 		c0=$(cpu_ticks)
-		j=$(nsx "$NS_C" timeout $((IPERF_T + 20)) iperf3 -c $S4 -p $PORT_IPERF -t "$IPERF_T" -P $p -J 2>>"$LOG")
+		j=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} timeout $((IPERF_T + 20)) iperf3 -c $S4 -p $PORT_IPERF -t "$IPERF_T" -P $p -J 2>>"$LOG")
 		c1=$(cpu_ticks)
 		read -r bps bytes < <(python3 -c 'import json,sys
 d = json.load(sys.stdin)["end"]["sum_received"]; print(d["bits_per_second"], d["bytes"])' <<<"$j" 2>/dev/null) ||
@@ -300,6 +319,8 @@ rate_record() {
 	[ -n "$cps" ] || { say "$DESIGN: connload failed: $out"; return; }
 	if [ "$what" = load ]; then
 		record cps "$cps"; record cps_p99_us "$p99"
+	elif [ "$what" = wide ]; then
+		record cps_wide "$cps"; record cps_wide_p99_us "$p99"
 	else
 		record lat_p50_us "$p50"; record lat_p99_us "$p99"
 	fi
@@ -328,11 +349,15 @@ d = json.load(sys.stdin).get("counters", {}); print(sys.argv[1], " ".join(f"{k}=
 measure_conns() {
 	local out
 	diag "before connload"
-	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
+	echo "$DESIGN load $CONC_WIDE: $out" >>"$LOG"
+	rate_record "$out" wide
+	wait_until 10 quiet
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN one in flight: $out" >>"$LOG"
 	rate_record "$out" latency
 	wait_until 10 quiet
@@ -366,7 +391,8 @@ measure_idle() {
 	local n=$IDLE_N m0 m1 held hp
 	[ "$DESIGN" = socat ] && n=$SOCAT_IDLE_N
 	m0=$(mem_kib)
-	ip netns exec "$NS_C" "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 64 >"$TMP/hold.out" 2>&1 &
+	ip netns exec "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" hold -d $S4 -p $PORT_HOLD -n "$n" -c 256 --timeout 3s \
+		>"$TMP/hold.out" 2>&1 &
 	hp=$!
 	if wait_until 120 grep -q '^held' "$TMP/hold.out"; then
 		sleep 1 # let the proxy settle (threads parked, pools filled)
@@ -411,6 +437,78 @@ measure_setup() {
 	wait_until 10 quiet
 }
 
+# ---- scale: memory and threads against connections --------------------------------
+# meminfo_kib: "MemAvailable Slab KernelStack PageTables" of the machine, KiB
+meminfo_kib() {
+	awk '/^MemAvailable:/ { a = $2 } /^Slab:/ { s = $2 } /^KernelStack:/ { k = $2 }
+		/^PageTables:/ { p = $2 } END { print a, s, k, p }' /proc/meminfo
+}
+threads_of() {
+	local p n=0 t
+	for p in $(tree_pids); do
+		t=$(awk '/^Threads:/ { print $2 }' /proc/$p/status 2>/dev/null) && n=$((n + t))
+	done
+	echo $n
+}
+# slab_bytes: "cache bytes" of every slab cache (objects x object size)
+slab_bytes() { awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo 2>/dev/null; }
+# scale_point N PHASE: N connections, idle or echoing, one line of scale.csv
+scale_point() {
+	local n=$1 phase=$2 m0 m1 k0 k1 t1 held hp args=(-p $PORT_HOLD) ready='^held'
+	[ "$phase" = active ] && args=(-p $PORT_ECHO --every 1s --req 64) ready='^round 2'
+	m0=$(mem_kib) k0=$(meminfo_kib)
+	slab_bytes >"$TMP/slab0"
+	# a design that stops accepting (HAProxy's maxconn) leaves connections
+	# unanswered: they fail after --timeout, 256 at a time
+	ip netns exec "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" hold -d $S4 "${args[@]}" -n "$n" -c 256 --timeout 3s \
+		>"$TMP/scale.out" 2>&1 &
+	hp=$!
+	if wait_until 300 grep -q "$ready" "$TMP/scale.out"; then
+		sleep 2 # settle: threads parked, pools filled, a couple of messages more
+		m1=$(mem_kib) k1=$(meminfo_kib) t1=$(threads_of)
+		slab_bytes >"$TMP/slab1"
+		held=$(awk '/^held/ { print $2 }' "$TMP/scale.out")
+		set -- $m0 $m1 $k0 $k1
+		echo "$DESIGN,$n,$phase,$held,$(($3 - $1)),$(($4 - $2)),$t1,$(($5 - $9)),$((${10} - $6)),$((${11} - $7)),$((${12} - $8))" >>"$OUT/scale.csv"
+		echo "$DESIGN scale $n $phase: $(head -n1 "$TMP/scale.out"); threads $t1; slab growth (KiB):" \
+			"$(awk 'NR == FNR { a[$1] = $2; next } { d = ($2 - a[$1]) / 1024; if (d > 256) printf "%s=%.0f ", $1, d }' \
+				"$TMP/slab0" "$TMP/slab1")" >>"$LOG"
+		[ "$held" -eq "$n" ] || say "$DESIGN: scale $n $phase: only $held held"
+	else
+		say "$DESIGN: scale $n $phase: not set up in 300 s ($(head -n1 "$TMP/scale.out"))"
+	fi
+	kill -TERM $hp 2>/dev/null
+	wait $hp 2>/dev/null
+	# active: every echo checked byte for byte ("exchanged X verified V bad B lost L")
+	[ "$phase" = active ] && echo "$DESIGN scale $n $phase: $(tail -n1 "$TMP/scale.out")" >>"$LOG"
+	wait_until 60 quiet || say "$DESIGN: connections still established after scale $n $phase"
+}
+run_scale() {
+	local steps d n phase
+	if [ "$QUICK" = 1 ]; then steps=${BENCH_SCALE:-$IDLE_N}; else steps=${BENCH_SCALE:-1000 3000 $IDLE_N}; fi
+	[ "$steps" = 0 ] && return 0
+	steps=$(tr ' ' '\n' <<<"$steps" | sort -nu | tr '\n' ' ')
+	echo "design,conns,phase,held,pss_kib,rss_kib,threads,memavail_drop_kib,slab_kib,kstack_kib,pagetables_kib" >"$OUT/scale.csv"
+	for d in ${BENCH_SCALE_DESIGNS:-direct pepsal-nfqueue haproxy}; do
+		case " ${ALL[*]} " in *" $d "*) ;; *) continue ;; esac
+		[ -z "${UNAVAILABLE[$d]:-}" ] || continue
+		DESIGN=$d
+		say "scale: $d (${steps}connections; load $(cut -d' ' -f1 /proc/loadavg))"
+		# a fresh proxy for every point: no thread, arena or pool of the
+		# previous one counted as already there
+		for n in $steps; do
+			for phase in idle active; do
+				PROXY_PIDS=
+				"design_${d}_start" ||
+					{ say "$d: scale: did not start"; "design_${d}_stop" >/dev/null 2>&1; continue; }
+				scale_point "$n" $phase
+				"design_${d}_stop"
+				wait_until 10 quiet
+			done
+		done
+	done
+}
+
 # ---- the run ----------------------------------------------------------------------
 echo "round,design,metric,value" >"$RAW"
 echo "design,case,outcome,ms" >"$SETUP_CSV"
@@ -446,13 +544,14 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		wait_until 10 quiet
 	done
 done
+run_scale
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report -----------------------------------------------------------------------------
 REPORT_ARGS=(--raw "$RAW" --out "$OUT" --designs "${ALL[*]}"
 	--unavailable "${!UNAVAILABLE[*]}" --date "$START_DATE"
 	--load "$LOAD_BEFORE -> $LOAD_AFTER" --rounds "$ROUNDS"
-	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC in flight; wrk ${RR_T} s, $CONC connections; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
+	--params "iperf3 ${IPERF_T} s per test; connload ${RATE_T} s, $CONC (and $CONC_WIDE) in flight; wrk ${RR_T} s, $CONC connections; $IDLE_N idle connections (socat $SOCAT_IDLE_N)"
 	--command "make bench${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}${BENCH_ROUNDS:+ BENCH_ROUNDS=$BENCH_ROUNDS}")
 [ "$DOC" = 1 ] && REPORT_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 python3 "$BENCH_DIR/compare-report.py" "${REPORT_ARGS[@]}" || exit 1
@@ -469,4 +568,10 @@ for c, label in cases:
     print(f"| {label} | " + " | ".join(cell.get(d, "-") for d in designs) + " |")
 PY
 say "set-up outcomes: $OUT/setup.md"
+if [ -s "$OUT/scale.csv" ]; then
+	SCALE_ARGS=(--csv "$OUT/scale.csv" --out "$OUT" --date "$START_DATE"
+		--command "make bench${BENCH_IDLE:+ BENCH_IDLE=$BENCH_IDLE}${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
+	[ "$DOC" = 1 ] && SCALE_ARGS+=(--doc "$SRC/doc/benchmarks.md")
+	python3 "$BENCH_DIR/scale-report.py" "${SCALE_ARGS[@]}" || exit 1
+fi
 say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"

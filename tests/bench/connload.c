@@ -3,19 +3,25 @@
  * connload: connection-rate load generator, its small server, and an
  * idle-connection holder, for the comparison benchmark (tests/bench/compare.sh).
  *
- *   connload serve --port P [--resp B] [--hold]
+ *   connload serve --port P [--resp B] [--hold] [--echo]
  *       epoll server. Each connection: read the request, answer B bytes, then
  *       (default) shut down writing and close at the client's EOF, so the
  *       server closes first, as an HTTP server with "Connection: close";
- *       with --hold it answers and keeps the connection open.
+ *       with --hold it answers and keeps the connection open; with --echo
+ *       it writes back whatever it reads, for as long as the client likes.
  *   connload rate --dst ADDR --port P [--conc C] [--time T] [--req B] [--resp B]
  *       C connections in flight for T: connect, send B bytes, read the answer
  *       until EOF, close, start the next. Prints one line:
  *       conns=N errors=E secs=S cps=X p50_us=A p99_us=B
  *       where the latency is connect() to the first byte of the answer.
- *   connload hold --dst ADDR --port P --count N [--conc C]
+ *   connload hold --dst ADDR --port P --count N [--conc C] [--every D [--rounds R]]
  *       opens N connections, each exchanging one byte, keeps them idle and
- *       prints "held N failed F"; closes them all on SIGTERM/SIGINT.
+ *       prints "held N failed F"; closes them all on SIGTERM/SIGINT. With
+ *       --every (the server runs --echo), each connection then sends a
+ *       message of --req bytes, its own content, every D (spread over D)
+ *       and checks the echo byte for byte; after R rounds each (0: until
+ *       SIGTERM) it prints "exchanged X verified V bad B lost L" and exits;
+ *       "round R" when every held connection has had R messages echoed.
  * One thread each; non-blocking sockets, one epoll set.
  */
 #include <arpa/inet.h>
@@ -119,6 +125,7 @@ struct serve_cfg {
 	uint32_t port;    /* listening port */
 	uint64_t resp;    /* bytes of each answer */
 	bool hold;        /* keep connections open after answering */
+	bool echo;        /* write back what is read, never answer */
 };
 
 /* Per-connection state of the server, indexed by descriptor. */
@@ -177,10 +184,12 @@ static int serve(const struct serve_cfg *c)
 			bool eof = false;
 
 			while ((r = read(fd, buf, sizeof(buf))) > 0)
-				;
+				/* small messages: they fit the send buffer */
+				if (c->echo && write(fd, buf, (size_t)r) != r)
+					eof = true;
 			if (r == 0 || (r < 0 && errno != EAGAIN))
 				eof = true;
-			if (!conns[fd].answered && !eof) {
+			if (!c->echo && !conns[fd].answered && !eof) {
 				/* the answer is small: it fits the send buffer */
 				if (write(fd, resp, c->resp) < 0)
 					eof = true;
@@ -206,6 +215,11 @@ struct cconn {
 	uint64_t t0;        /* when connect() was called */
 	uint64_t got;       /* answer bytes received */
 	bool first;         /* first answer byte seen */
+	/* hold --every: the message out, its echo so far */
+	uint32_t seq;       /* messages verified */
+	uint32_t off;       /* echo bytes of message SEQ checked */
+	bool out;           /* message SEQ sent, echo awaited */
+	uint64_t next_ns;   /* when to send message SEQ */
 };
 
 struct client_cfg {
@@ -217,6 +231,8 @@ struct client_cfg {
 	uint64_t req;       /* request bytes */
 	uint64_t resp;      /* answer bytes expected (rate: informative) */
 	uint32_t count;     /* hold: connections to open */
+	uint64_t every_ns;  /* hold: a message per connection this often */
+	uint32_t rounds;    /* hold --every: messages per connection (0: no end) */
 };
 
 struct client {
@@ -229,6 +245,7 @@ struct client {
 	uint32_t *lat;              /* latencies, ns (rate) */
 	size_t nlat, caplat;
 	uint64_t done, errors, started, held;
+	uint64_t exchanged, verified, bad, lost; /* hold --every */
 };
 
 static void conn_close(struct cconn *k)
@@ -280,6 +297,53 @@ static void lat_add(struct client *cl, uint64_t ns)
 	cl->lat[cl->nlat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
+/* Byte J of message SEQ of connection I: each its own. */
+static char msg_byte(uint32_t i, uint32_t seq, uint32_t j)
+{
+	return (char)(i * 131u + seq * 17u + j * 7u + (j >> 8));
+}
+
+/* Send message K->seq of slot I; false on a short write (then lost). */
+static bool echo_send(struct client *cl, uint32_t i)
+{
+	struct cconn *k = &cl->c[i];
+	uint32_t n = (uint32_t)cl->cfg->req;
+
+	for (uint32_t j = 0; j < n; j++)
+		cl->req[j] = msg_byte(i, k->seq, j);
+	if (write(k->fd, cl->req, n) != (ssize_t)n)
+		return false;
+	k->out = true;
+	k->off = 0;
+	cl->exchanged++;
+	return true;
+}
+
+/* Read and check the echo on held slot I; false: closed or wrong (the
+ * caller counts it lost, a wrong byte also as bad). */
+static bool echo_read(struct client *cl, uint32_t i)
+{
+	struct cconn *k = &cl->c[i];
+	char buf[4096];
+	ssize_t r;
+
+	while ((r = read(k->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t j = 0; j < r; j++) {
+			if (!k->out || buf[j] != msg_byte(i, k->seq, k->off)) {
+				cl->bad++;
+				return false;
+			}
+			if (++k->off == cl->cfg->req) {
+				k->out = false;
+				k->seq++;
+				k->next_ns += cl->cfg->every_ns;
+				cl->verified++;
+			}
+		}
+	}
+	return r < 0 && errno == EAGAIN;
+}
+
 /* An event on slot I. HOLD: keep the connection once answered. */
 static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold)
 {
@@ -302,9 +366,13 @@ static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold
 		epoll_mod(cl->ep, k->fd, EPOLLIN, i);
 		return;
 	}
-	if (k->state == C_HELD) { /* the server or a proxy closed it: lost */
+	if (k->state == C_HELD) {
+		if (cl->cfg->every_ns && (events & EPOLLIN) && echo_read(cl, i))
+			return;
+		/* the server or a proxy closed it: lost */
 		cl->held--;
 		cl->errors++;
+		cl->lost++;
 		conn_close(k);
 		return;
 	}
@@ -316,10 +384,11 @@ static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold
 		}
 		k->got += (uint64_t)r;
 	}
-	if (hold && k->first) {
+	/* with --every the first answer is the request's echo, all of it */
+	if (hold && k->first && (!cl->cfg->every_ns || k->got >= cl->cfg->req)) {
 		k->state = C_HELD;
 		cl->held++;
-		epoll_mod(cl->ep, k->fd, EPOLLRDHUP, i);
+		epoll_mod(cl->ep, k->fd, cl->cfg->every_ns ? EPOLLIN | EPOLLRDHUP : EPOLLRDHUP, i);
 		return;
 	}
 	if (r == 0 && k->first) { /* answered and closed by the server: done */
@@ -427,6 +496,51 @@ static int rate(const struct client_cfg *cfg)
 	return cl.done ? 0 : 1;
 }
 
+/* hold --every: messages on the held connections, each echoed and checked,
+ * until every connection did --rounds of them (or SIGTERM). */
+static int exchange(struct client *cl)
+{
+	const struct client_cfg *cfg = cl->cfg;
+	uint64_t t0 = now_ns();
+	uint32_t n = cfg->count, reported = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		cl->c[i].next_ns = t0 + cfg->every_ns * i / n;
+	while (!g_stop) {
+		uint64_t now = now_ns();
+		uint32_t least = UINT32_MAX;
+		bool pending = false;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct cconn *k = &cl->c[i];
+
+			if (k->state == C_HELD && k->seq < least)
+				least = k->seq;
+			if (k->state != C_HELD || (cfg->rounds && k->seq >= cfg->rounds))
+				continue;
+			pending = true;
+			if (!k->out && now >= k->next_ns && !echo_send(cl, i)) {
+				cl->held--;
+				cl->lost++;
+				conn_close(k);
+			}
+		}
+		if (least != UINT32_MAX && least > reported) {
+			/* every held connection has had LEAST messages echoed */
+			reported = least;
+			printf("round %u\n", reported);
+			fflush(stdout);
+		}
+		if (!pending)
+			break;
+		client_poll(cl, true);
+	}
+	printf("exchanged %llu verified %llu bad %llu lost %llu\n",
+	       (unsigned long long)cl->exchanged, (unsigned long long)cl->verified,
+	       (unsigned long long)cl->bad, (unsigned long long)cl->lost);
+	return cl->bad || cl->lost || cl->errors ? 1 : 0;
+}
+
 static int hold(const struct client_cfg *hc)
 {
 	struct client_cfg cfg = *hc;
@@ -450,6 +564,8 @@ static int hold(const struct client_cfg *hc)
 	printf("held %llu failed %llu\n", (unsigned long long)cl.held,
 	       (unsigned long long)cl.errors);
 	fflush(stdout);
+	if (cfg.every_ns)
+		return exchange(&cl);
 	while (!g_stop)
 		pause();
 	return 0;
@@ -466,6 +582,7 @@ static const struct pepsal_opt serve_opts[] = {
 	{ "port", 'p', PEPSAL_OPT_U32, &g_serve.port, "PORT", "listening port (default 8080)", 1, 65535, NULL },
 	{ "resp", 'r', PEPSAL_OPT_SIZE, &g_serve.resp, "BYTES", "answer size (default 100)", 1, 1 << 20, NULL },
 	{ "hold", 0, PEPSAL_OPT_FLAG, &g_serve.hold, NULL, "keep connections open after answering", 0, 0, NULL },
+	{ "echo", 0, PEPSAL_OPT_FLAG, &g_serve.echo, NULL, "write back what is read (keeps connections open)", 0, 0, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
@@ -478,6 +595,8 @@ static const struct pepsal_opt client_opts[] = {
 	{ "req", 0, PEPSAL_OPT_SIZE, &g_client.req, "BYTES", "request size (default 64)", 1, 1 << 16, NULL },
 	{ "resp", 'r', PEPSAL_OPT_SIZE, &g_client.resp, "BYTES", "answer size expected (default 100)", 1, 1 << 20, NULL },
 	{ "count", 'n', PEPSAL_OPT_U32, &g_client.count, "N", "hold: connections to open (default 1000)", 1, 1000000, NULL },
+	{ "every", 0, PEPSAL_OPT_DURATION, &g_client.every_ns, "DURATION", "hold: then a message per connection this often, echoed and checked (server --echo)", 1000000, 0, NULL },
+	{ "rounds", 0, PEPSAL_OPT_U32, &g_client.rounds, "N", "hold --every: messages per connection, then exit (default 0: until SIGTERM)", 0, 1000000, NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 

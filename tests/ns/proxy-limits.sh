@@ -53,31 +53,33 @@ check "pepsal is still running" kill -0 "$PEPSAL_PID"
 proxy_stop
 
 # ---- a soft RLIMIT_NOFILE is raised to what -c needs -----------------------------------
-if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 18064 ]; then
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 6576 ]; then
 	(ulimit -Sn 200; proxy_start -c 3000) || { not_ok "pepsal started"; show_log; finish; }
 	PEPSAL_PID=$(pgrep -f "pepsal --shm $SHM_NAME -c 3000" | head -n1) # started in a subshell
 	on_exit "kill $PEPSAL_PID"
 	lim=$(awk '/Max open files/ { print $4 }' "/proc/$PEPSAL_PID/limits")
-	check "soft RLIMIT_NOFILE 200 raised to 3000 x 6 + 64 = 18064 ($lim)" test "$lim" = 18064
+	# two sockets a connection, 256 pooled pipes of two, 64 in reserve
+	check "soft RLIMIT_NOFILE 200 raised to 3000 x 2 + 256 x 2 + 64 = 6576 ($lim)" test "$lim" = 6576
 	check "... -c kept" sh -c "! grep -q 'serving at most' '$TMP/pepsal.log'"
 	proxy_stop
 fi
 
 # ---- few descriptors: -c is lowered to what they allow, never exhausted ------------------
 # 200 descriptors that pepsal may not raise (no CAP_SYS_RESOURCE), 64 kept
-# in reserve, 6 per connection: 22 connections
+# in reserve, 16 pipes (the pool's least, two each), 2 per connection: 52
+# connections, each carrying data at once below
 (ulimit -n 200; NO_SYS_RESOURCE=1 proxy_start -c 1000) || { not_ok "pepsal started"; show_log; finish; }
 PEPSAL_PID=$(pgrep -f "pepsal --shm $SHM_NAME -c 1000" | head -n1) # started in a subshell
 on_exit "kill $PEPSAL_PID"
 check "RLIMIT_NOFILE 200: -c lowered, with a warning" \
-	grep -q "1000 connections need up to 6064 descriptors and the limit is 200: serving at most 22" "$TMP/pepsal.log"
+	grep -q "1000 connections need up to 2096 descriptors and the limit is 200: serving at most 52" "$TMP/pepsal.log"
 rm -f "$TMP/go"
-bg "$NS_C" "$TMP/hold22.out" python3 "$TOOLS/tcptool.py" hold $S4 7020 22 "$TMP/go"
-check "22 connections held" wait_until 10 grep -q ready "$TMP/hold22.out"
+bg "$NS_C" "$TMP/hold52.out" python3 "$TOOLS/tcptool.py" hold $S4 7020 52 "$TMP/go"
+check "52 connections held" wait_until 10 grep -q ready "$TMP/hold52.out"
 out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" hold $S4 7020 1 /dev/null 2>&1)
-check "the 23rd goes end to end ($(echo $out))" grep -q "^ok: 1 connections" <<<"$out"
+check "the 53rd goes end to end ($(echo $out))" grep -q "^ok: 1 connections" <<<"$out"
 touch "$TMP/go"
-check "the 22 kept working" wait_until 10 grep -q "^ok: 22 connections" "$TMP/hold22.out"
+check "the 52 kept working" wait_until 10 grep -q "^ok: 52 connections" "$TMP/hold52.out"
 check "pepsal is still running" kill -0 "$PEPSAL_PID"
 [ "$FAILS" -eq 0 ] || show_log 30
 finish

@@ -17,17 +17,36 @@ static void test_capacity(void)
 
 static void test_fds(void)
 {
-	g_assert_cmpuint(limits_fds_needed(0), ==, LIMITS_FDS_RESERVED);
-	g_assert_cmpuint(limits_fds_needed(100), ==, 100 * LIMITS_FDS_PER_CONN + LIMITS_FDS_RESERVED);
-	g_assert_cmpuint(limits_fds_needed(UINT32_MAX), ==,
-			 (uint64_t)UINT32_MAX * LIMITS_FDS_PER_CONN + LIMITS_FDS_RESERVED);
-	g_assert_cmpuint(limits_conns_fitting(20000), ==, (20000 - LIMITS_FDS_RESERVED) / LIMITS_FDS_PER_CONN);
+	uint64_t fixed = LIMITS_FDS_RESERVED + LIMITS_PIPES_MIN * LIMITS_FDS_PER_PIPE;
+
+	g_assert_cmpuint(LIMITS_FDS_PER_CONN, ==, 2); /* the sockets only */
+	g_assert_cmpuint(limits_fds_needed(0, 0), ==, LIMITS_FDS_RESERVED);
+	g_assert_cmpuint(limits_fds_needed(100, 10), ==, 200 + 20 + LIMITS_FDS_RESERVED);
+	g_assert_cmpuint(limits_fds_needed(UINT32_MAX, 0), ==,
+			 (uint64_t)UINT32_MAX * 2 + LIMITS_FDS_RESERVED);
+	/* this machine's 20,000 descriptors hold about 10,000 connections */
+	g_assert_cmpuint(limits_conns_fitting(20000), ==, (20000 - fixed) / 2);
+	g_assert_cmpuint(limits_conns_fitting(20000), >=, 9900);
 	g_assert_cmpuint(limits_conns_fitting(0), ==, 1);
-	g_assert_cmpuint(limits_conns_fitting(LIMITS_FDS_RESERVED + 5), ==, 1);
+	g_assert_cmpuint(limits_conns_fitting(fixed + 1), ==, 1);
 	g_assert_cmpuint(limits_conns_fitting(UINT64_MAX), ==, UINT32_MAX);
-	/* what fits needs no more than there is */
-	for (uint64_t n = 70; n < 100000; n = n * 3 + 1)
-		g_assert_cmpuint(limits_fds_needed(limits_conns_fitting(n)), <=, n);
+	/* what fits needs no more than there is, pipes included */
+	for (uint64_t n = fixed + 2; n < 100000; n = n * 3 + 1) {
+		uint32_t c = limits_conns_fitting(n);
+
+		g_assert_cmpuint(limits_fds_needed(c, limits_pipes_fitting(n, c)), <=, n);
+	}
+}
+
+static void test_pipes(void)
+{
+	/* room to spare: the full pool */
+	g_assert_cmpuint(limits_pipes_fitting(20000, 100), ==, LIMITS_PIPES_MAX);
+	/* tight: what is left, within the bounds */
+	g_assert_cmpuint(limits_pipes_fitting(20000, 9900), ==,
+			 (20000 - LIMITS_FDS_RESERVED - 2 * 9900) / 2);
+	g_assert_cmpuint(limits_pipes_fitting(20000, 10000), ==, LIMITS_PIPES_MIN);
+	g_assert_cmpuint(limits_pipes_fitting(UINT64_MAX, 1), ==, LIMITS_PIPES_MAX);
 }
 
 static void test_threads_maps(void)
@@ -43,15 +62,17 @@ static void test_threads_maps(void)
 static void test_setup_clamps(void)
 {
 	struct rlimit rl;
-	uint32_t c = 1000000;
+	uint32_t c = 1000000, pipes = 0;
 
-	limits_setup(&c);
+	limits_setup(&c, &pipes);
 	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
 	g_assert_cmpuint(c, >=, 1);
-	g_assert_cmpuint(limits_fds_needed(c), <=, rl.rlim_cur);
+	g_assert_cmpuint(pipes, >=, LIMITS_PIPES_MIN);
+	g_assert_cmpuint(limits_fds_needed(c, pipes), <=, rl.rlim_cur);
 	c = 10;
-	limits_setup(&c);
+	limits_setup(&c, &pipes);
 	g_assert_cmpuint(c, ==, 10);
+	g_assert_cmpuint(pipes, ==, LIMITS_PIPES_MAX);
 }
 
 int main(int argc, char **argv)
@@ -60,6 +81,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/limits/capacity", test_capacity);
 	g_test_add_func("/limits/fds", test_fds);
 	g_test_add_func("/limits/threads-maps", test_threads_maps);
+	g_test_add_func("/limits/pipes", test_pipes);
 	g_test_add_func("/limits/setup-clamps", test_setup_clamps);
 	return g_test_run();
 }
