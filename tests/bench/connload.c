@@ -546,6 +546,7 @@ static int hold(const struct client_cfg *hc)
 	struct client_cfg cfg = *hc;
 	struct client cl;
 	uint32_t next = 0; /* slots 0..count-1; at most conc setting up */
+	int rc = 0;
 
 	cfg.conc = hc->count; /* one slot per connection */
 	if (client_init(&cl, &cfg) < 0)
@@ -564,11 +565,18 @@ static int hold(const struct client_cfg *hc)
 	printf("held %llu failed %llu\n", (unsigned long long)cl.held,
 	       (unsigned long long)cl.errors);
 	fflush(stdout);
-	if (cfg.every_ns)
-		return exchange(&cl);
-	while (!g_stop)
-		pause();
-	return 0;
+	if (cfg.every_ns) {
+		rc = exchange(&cl);
+	} else {
+		while (!g_stop)
+			pause();
+	}
+	/* the connections go with the process; what client_init allocated is
+	 * given back (LeakSanitizer) */
+	free(cl.c);
+	free(cl.req);
+	close(cl.ep);
+	return rc;
 }
 
 /* ---- main ------------------------------------------------------------------ */

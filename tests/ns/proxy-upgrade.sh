@@ -95,7 +95,7 @@ wait_until 60 active_at_least $((STREAMS + 1)) || not_ok "$STREAMS connections o
 nsx "$NS_C" python3 "$TOOLS/tcptool.py" fetch $S4 7002 $SIZE 5 >"$TMP/fetch.out" 2>&1 &
 FETCH=$!
 on_exit "kill $FETCH"
-wait_until 10 active_at_least 1002
+wait_until 10 active_at_least $((STREAMS + 2))
 u0=$(counter proxy.upgrades) ok_ups=0
 for i in 1 2 3 4 5; do
 	upgrade && ok_ups=$((ok_ups + 1))

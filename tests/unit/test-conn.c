@@ -6,8 +6,10 @@
  * freed like the others.
  */
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../proxy/conn.c"
 
@@ -21,9 +23,11 @@ static struct pepsal_entry_view entry(uint32_t slot)
 	return v;
 }
 
+/* pthread's mutex and condition, not GLib's: ThreadSanitizer sees only
+ * the former (GLib's use futexes directly). */
 struct newer {
-	GMutex lock;
-	GCond done_cond;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond;
 	bool done;
 	struct conn *c[3];
 };
@@ -37,10 +41,10 @@ static gpointer make_three(gpointer arg)
 		v = entry((uint32_t)i);
 		n->c[i] = conn_new(-1, &v, 1);
 	}
-	g_mutex_lock(&n->lock);
+	pthread_mutex_lock(&n->lock);
 	n->done = true;
-	g_cond_signal(&n->done_cond);
-	g_mutex_unlock(&n->lock);
+	pthread_cond_signal(&n->done_cond);
+	pthread_mutex_unlock(&n->lock);
 	return NULL;
 }
 
@@ -62,18 +66,19 @@ static int dumped(void)
 
 static void test_new_without_the_lock(void)
 {
-	struct newer n = { .done = false };
-	gint64 deadline = g_get_monotonic_time() + 2 * G_TIME_SPAN_SECOND;
+	struct newer n = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			   .done_cond = PTHREAD_COND_INITIALIZER, .done = false };
+	struct timespec deadline;
 	GThread *t;
 
-	g_mutex_init(&n.lock);
-	g_cond_init(&n.done_cond);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
 	pthread_mutex_lock(&conns_lock); /* as a long walk of the set would */
 	t = g_thread_new("accept", make_three, &n);
-	g_mutex_lock(&n.lock);
-	while (!n.done && g_cond_wait_until(&n.done_cond, &n.lock, deadline))
+	pthread_mutex_lock(&n.lock);
+	while (!n.done && pthread_cond_timedwait(&n.done_cond, &n.lock, &deadline) == 0)
 		;
-	g_mutex_unlock(&n.lock);
+	pthread_mutex_unlock(&n.lock);
 	g_assert_true(n.done); /* conn_new returned while the lock was held */
 	pthread_mutex_unlock(&conns_lock);
 	g_thread_join(t);
