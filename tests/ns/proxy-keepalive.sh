@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Request/response on kept-alive connections: nginx serves small objects,
 # a client makes 300 GETs on one connection, each request written in two
-# pieces back to back (the request line, then the headers), as nginx writes
-# its headers and then the body. With Nagle's algorithm on either of
+# pieces (the request line, then the headers), as nginx writes its headers
+# and then the body; the pieces go 1 ms apart, so that they reach pepsal as
+# two segments however busy the machine is (back to back, pepsal often reads
+# both at once and the stall would come and go with the machine's load). With Nagle's algorithm on either of
 # pepsal's legs the second piece waits for the peer's delayed ACK (40 ms);
 # with TCP_NODELAY (the default) the 99th percentile of the latency through
 # pepsal is within 1 ms of the same requests made directly in the same run.
@@ -13,7 +15,7 @@
 need_cmd nginx
 
 proxy_setup || { show_log; exit 1; }
-PORT=8080 DIRECT=8180 COUNT=300 MARGIN_MS=1
+PORT=8080 DIRECT=8180 COUNT=300 MARGIN_MS=1 GAP_MS=1
 direct_port $DIRECT || { not_ok "a direct port bypasses the interception"; finish; }
 
 nginx_conf "$TMP" $PORT $DIRECT
@@ -27,7 +29,7 @@ wait_until 5 listening "$NS_S" $PORT && wait_until 5 listening "$NS_S" $DIRECT |
 # p99 HOST PORT PATH: the 99th percentile of COUNT requests, in µs
 p99() {
 	local out
-	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" http-keepalive "$1" "$2" "$3" $COUNT 2>&1)
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" http-keepalive "$1" "$2" "$3" $COUNT $GAP_MS 2>&1)
 	echo "$out" >>"$TMP/latency.log"
 	case $out in p50*) awk '{ printf "%d\n", $4 * 1000 }' <<<"$out" ;; esac
 }

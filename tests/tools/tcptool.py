@@ -55,11 +55,12 @@ Clients (exit 0 when every check passed, 1 otherwise, with a message):
   expect-reset HOST PORT SECONDS
                            connect; expect the connection to be refused or
                            reset within SECONDS; print the time it took
-  http-keepalive HOST PORT PATH COUNT
+  http-keepalive HOST PORT PATH COUNT [GAP_MS]
                            COUNT HTTP/1.1 GETs of PATH on one connection, each
-                           request written in two pieces back to back (the
-                           request line, then the rest); print the latency
-                           percentiles in ms: "p50 X p99 Y max Z"
+                           request written in two pieces (the request line,
+                           then the rest), GAP_MS apart (default 0: back to
+                           back); print the latency percentiles in ms:
+                           "p50 X p99 Y max Z"
 """
 import asyncio
 import hashlib
@@ -523,7 +524,7 @@ def http_response(s, buf):
     return lines[0], buf[:length], buf[length:]
 
 
-def cli_http_keepalive(host, port, path, count):
+def cli_http_keepalive(host, port, path, count, gap_ms=0.0):
     s = connect(host, port)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as curl does
     first = f"GET {path} HTTP/1.1\r\n".encode()
@@ -533,6 +534,8 @@ def cli_http_keepalive(host, port, path, count):
     for _ in range(count):
         t0 = time.perf_counter()
         s.sendall(first)
+        if gap_ms > 0:
+            time.sleep(gap_ms / 1000)
         s.sendall(rest)
         status, _, buf = http_response(s, buf)
         lat.append((time.perf_counter() - t0) * 1000)
@@ -596,7 +599,8 @@ def main(argv):
     elif cmd == "expect-reset":
         cli_expect_reset(a[0], int(a[1]), float(a[2]))
     elif cmd == "http-keepalive":
-        cli_http_keepalive(a[0], int(a[1]), a[2], int(a[3]))
+        cli_http_keepalive(a[0], int(a[1]), a[2], int(a[3]),
+                           float(a[4]) if len(a) > 4 else 0.0)
     else:
         print(__doc__)
         return 2
