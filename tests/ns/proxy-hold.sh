@@ -122,15 +122,21 @@ for S in $S4 $S6; do
 done
 
 # ---- 1,000 connections at once, each held while its dial is made ---------------
+# 300 under a sanitizer: a thread there is several times slower, and a dial
+# that outlasts --hold-time rightly lets its SYN pass unmarked (end to end)
+MANY=1000
+[ -n "${SAN:-}" ] && MANY=300
 for S in $S4 $S6; do
 	h0=$(counter queuer.hold_connected)
-	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S 8081 1000 2000 2>&1)
-	check "1000 concurrent held connections to $S, each verifying its data ($out)" no_fail "$out"
-	case "$out" in "1000/1000 "*) ;; *) not_ok "... all verified ($out)" ;; esac
-	[ -n "${HOLD_DEBUG:-}" ] && stats_json | python3 -c "import json,sys; d=json.load(sys.stdin)[\"counters\"]; print({k: v for k, v in d.items() if v})"
-	wait_until 5 counter_ge queuer.hold_connected $((h0 + 1000))
-	check "... each one held until its server answered (queuer.hold_connected +$(( $(counter queuer.hold_connected) - h0 )))" \
-		test "$(counter queuer.hold_connected)" -ge $((h0 + 1000))
+	out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S 8081 $MANY 2000 2>&1)
+	check "$MANY concurrent held connections to $S, each verifying its data ($out)" no_fail "$out"
+	case "$out" in "$MANY/$MANY "*) ;; *) not_ok "... all verified ($out)" ;; esac
+	f0=$FAILS
+	wait_until 5 counter_ge queuer.hold_connected $((h0 + MANY))
+	check "... each one held until its server answered (queuer.hold_connected +$(( $(counter queuer.hold_connected) - h0 )), queuer.hold_expired $(counter queuer.hold_expired))" \
+		test "$(counter queuer.hold_connected)" -ge $((h0 + MANY))
+	# on a failure, every counter that moved tells which way the others went
+	[ "$FAILS" -eq "$f0" ] || stats_json | python3 -c "import json,sys; d=json.load(sys.stdin)[\"counters\"]; print('#', {k: v for k, v in d.items() if v})"
 done
 # a batch verdict past a held packet would take it (or a verdict would name
 # a packet already answered): the kernel refuses the late verdict
