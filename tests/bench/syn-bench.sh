@@ -56,6 +56,12 @@ field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 declare -A res
+# cpu_ticks PID...: user + system clock ticks of those processes so far
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+	echo $t
+}
 one_run() { # MODE [N] RUN: direct, or queuer with N queues
 	local mode=$1 n=${2:-} i=$3 out key=$1${2:-}
 	if [ "$mode" = queuer ]; then rule -A "$n"; queuer_up "$n"; fi
@@ -63,8 +69,10 @@ one_run() { # MODE [N] RUN: direct, or queuer with N queues
 	if [ "$mode" = queuer ] && [ "$i" -eq 0 ] && [ -n "${PERF_OUT:-}" ]; then
 		perf record -q -g -o "$PERF_OUT.$n" -p "$QPID" >/dev/null 2>&1 & perf=$!
 	fi
+	local c0; c0=$(cpu_ticks $QPIDS)
 	out=$(flood --duration ${SECS}s ${QPIDS:+--shm $SHM_NAME})
 	if [ -n "$perf" ]; then kill -INT $perf; wait $perf; fi
+	[ -z "$QPIDS" ] || out="$out queuer_cpu_pct=$(( ($(cpu_ticks $QPIDS) - c0) * 100 / $(getconf CLK_TCK) / SECS ))"
 	echo "# $key throughput run $i: $out"
 	res[$key.tput]+="$out"$'\n'
 	out=$(flood --duration 2s --rate $LAT_RATE --batch 1 ${QPIDS:+--shm $SHM_NAME})
@@ -87,12 +95,13 @@ for n in $QUEUES; do
 	q_sent=$(m $k.tput sent_pps) q_rec=$(m $k.tput stored_pps)
 	q_lost=$(m $k.tput lost) q_pk=$(m $k.tput q_packets) q_s=$(m $k.tput sent)
 	q_l50=$(m $k.lat lat_p50_us) q_l99=$(m $k.lat lat_p99_us)
-	q_lrec=$(m $k.lat q_stored) q_lsent=$(m $k.lat sent)
+	q_lrec=$(m $k.lat q_stored) q_lsent=$(m $k.lat sent) q_cpu=$(m $k.tput queuer_cpu_pct)
 	[ -n "$first" ] || first=$q_rec
 	last=$q_rec
 	cat <<EOT
   pepsal-queuer, $n queue(s): generator sent ${q_sent} SYN/s, queuers recorded ${q_rec} SYN/s
                              queued ${q_pk} of ${q_s} sent (rest bypassed, fail-open), lost ${q_lost}
+                             the queuers used ${q_cpu} % of one CPU (sum)
   ratio recorded/direct:     $(awk -v a="$q_rec" -v b="$d_sent" 'BEGIN { printf "%.2f", a / b }')
   latency at ${LAT_RATE} SYN/s:   direct p50 ${d_l50} us p99 ${d_l99} us; queuer p50 ${q_l50} us p99 ${q_l99} us
                              added p50 $((q_l50 - d_l50)) us (recorded ${q_lrec} of ${q_lsent})
