@@ -4,6 +4,7 @@
  * prints --help, the parsers of its values, and the defaults.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +50,18 @@ bad:
 	return false;
 }
 
-/* N queues (1 to PEPSAL_MAX_QUEUES) or "auto": one per online CPU. */
+/* N queues (1 to PEPSAL_MAX_QUEUES) or "auto": one per CPU we may run on
+ * (the affinity mask, as nproc(1) counts them: pepsal-iptables uses nproc,
+ * and a service's CPUAffinity= applies to both). */
 bool config_parse_queues(const char *arg, void *dst, char *err, size_t errlen)
 {
 	unsigned long v;
 	char *end;
 
 	if (strcmp(arg, "auto") == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cpu_set_t set;
+		long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) :
+			 sysconf(_SC_NPROCESSORS_ONLN);
 
 		v = n < 1 ? 1 : n > PEPSAL_MAX_QUEUES ? PEPSAL_MAX_QUEUES : (unsigned long)n;
 	} else {
@@ -298,7 +303,7 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "NFQUEUE number the queuer reads (default 0)", 0, 65535, NULL },
 	{ "queues", 0, PEPSAL_OPT_CUSTOM, &c->queues, "N",
 	  "NFQUEUEs --queue to --queue+N-1, one queuer each (default 1; auto: one per "
-	  "online CPU)", 0, 0, config_parse_queues },
+	  "CPU it may run on)", 0, 0, config_parse_queues },
 	{ "mark", 0, PEPSAL_OPT_CUSTOM, &c->mark, "VALUE/MASK",
 	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, config_parse_mark },
 	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &c->no_queuer, NULL,

@@ -103,4 +103,17 @@ check "after the restart: queue 1 marks again ($b1 -> $(qfield 1 marked))" \
 check "SIGTERM: pepsal exits 0" proxy_stop
 gone() { ! kill -0 "$1" 2>/dev/null; }
 check "... and both queuers are stopped ($pid0, $new1)" wait_until 5 eval "gone $pid0 && gone $new1"
+
+# --queues auto: one queuer per CPU pepsal may run on (its affinity)
+nqueues() { stats_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["queues"]))' 2>/dev/null || echo 0; }
+PIN=(taskset -c "$(cut -d, -f1 <<<"$(taskset -pc $$ | sed 's/.*: //; s/-.*//')")")
+ip netns exec "$NS_R" "${PIN[@]}" "$BUILD/pepsal" --shm "$SHM_NAME" --queues auto >>"$TMP/pepsal.log" 2>&1 &
+PEPSAL_PID=$!
+on_exit "kill $PEPSAL_PID"
+check "--queues auto confined to one CPU: one queuer" wait_until 10 eval '[ "$(nqueues)" -eq 1 ] && alive 0'
+proxy_stop
+want=$(nproc); [ "$want" -le 64 ] || want=64
+proxy_start --queues auto || show_log
+check "--queues auto: one queuer per CPU ($want)" wait_until 10 eval '[ "$(nqueues)" -eq $want ]'
+proxy_stop
 finish
