@@ -52,8 +52,10 @@ for q in json.load(sys.stdin)["queues"]:
 else: print(0)' "$1" "$2" 2>/dev/null || echo 0
 }
 alive() { [ "$(qfield "$1" alive)" = True ]; }
-check "queue 0 has a live queuer" wait_until 10 alive 0
-check "queue 1 has a live queuer" wait_until 10 alive 1
+# bound QUEUE: a queuer reads it (it claims its slot, alive, before it binds)
+bound() { nsx "$NS_R" cat /proc/net/netfilter/nfnetlink_queue | grep -q "^ *$1 "; }
+check "queue 0 has a live queuer" wait_until 10 eval "alive 0 && bound 0"
+check "queue 1 has a live queuer" wait_until 10 eval "alive 1 && bound 1"
 pid0=$(qfield 0 pid) pid1=$(qfield 1 pid)
 check "two queuer processes ($pid0, $pid1), children of pepsal" \
 	eval "[ $pid0 -ne $pid1 ] && [ \"\$(ps -o ppid= -p $pid0)\" -eq $PEPSAL_PID ] && [ \"\$(ps -o ppid= -p $pid1)\" -eq $PEPSAL_PID ]"
@@ -90,7 +92,7 @@ check "pepsal-shm metrics has each queue" \
 restarts=$(counter proxy.queuer_restarts)
 kill -KILL "$pid1"
 check "queue 1's queuer killed: every connection still works" round
-restarted() { alive 1 && [ "$(qfield 1 pid)" != "$pid1" ]; }
+restarted() { alive 1 && [ "$(qfield 1 pid)" != "$pid1" ] && bound 1; }
 check "queue 1's queuer is restarted (pid $pid1 -> $(qfield 1 pid))" wait_until 10 restarted
 check "... counted in proxy.queuer_restarts" test "$(counter proxy.queuer_restarts)" -gt "$restarts"
 check "queue 0's queuer was left alone (pid $pid0)" test "$(qfield 0 pid)" = "$pid0"
