@@ -6,7 +6,9 @@
 # the addresses), and the connections through each are accelerated (marked,
 # held while the proxy dials over that queuer's own channel, relayed).
 # Killing one queuer leaves every connection working (its queue bypasses)
-# and pepsal restarts it. Bad values of --queues exit 2.
+# and pepsal restarts it; an upgrade (SIGUSR2) hands both queues to the new
+# process's queuers; --queues auto follows pepsal's CPU affinity. Bad values
+# of --queues exit 2.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tools/proxy-env.sh"
 need_root
@@ -102,9 +104,24 @@ check "after the restart: every connection works" round
 check "after the restart: queue 1 marks again ($b1 -> $(qfield 1 marked))" \
 	eval "[ $(qfield 1 marked) -gt $b1 ]"
 
-check "SIGTERM: pepsal exits 0" proxy_stop
+# ---- an upgrade (SIGUSR2): the new process starts its two queuers ----------
 gone() { ! kill -0 "$1" 2>/dev/null; }
-check "... and both queuers are stopped ($pid0, $new1)" wait_until 5 eval "gone $pid0 && gone $new1"
+proxy_pid() { stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'; }
+kill -USR2 "$PEPSAL_PID"
+check "upgrade: the old pepsal ($PEPSAL_PID) exits" wait_until 30 gone "$PEPSAL_PID"
+check "... and its queuers ($pid0, $new1) with it" wait_until 5 eval "gone $pid0 && gone $new1"
+newp=$(proxy_pid)
+on_exit "kill $newp"
+PEPSAL_PID=$newp
+upgraded() { alive 0 && alive 1 && bound 0 && bound 1 && [ "$(qfield 0 pid)" != "$pid0" ] && [ "$(qfield 1 pid)" != "$new1" ]; }
+check "... the new one ($newp) runs a queuer per queue" wait_until 15 upgraded
+u0=$(qfield 0 marked) u1=$(qfield 1 marked) q0=$(qfield 0 pid) q1=$(qfield 1 pid)
+check "after the upgrade: every connection works" round
+check "after the upgrade: both queues mark ($u0 -> $(qfield 0 marked), $u1 -> $(qfield 1 marked))" \
+	eval "[ $(qfield 0 marked) -gt $u0 ] && [ $(qfield 1 marked) -gt $u1 ]"
+
+check "SIGTERM: pepsal exits" proxy_stop
+check "... and both queuers are stopped ($q0, $q1)" wait_until 5 eval "gone $q0 && gone $q1"
 
 # --queues auto: one queuer per CPU pepsal may run on (its affinity)
 nqueues() { stats_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["queues"]))' 2>/dev/null || echo 0; }
