@@ -12,7 +12,8 @@
 # interleaved so both see the same machine; the ratio is recorded SYN/s with
 # the most queues over one.
 #   RUNS=3 SECONDS_PER_RUN=3 LAT_RATE=2000 QUEUES="1 2" bash tests/bench/syn-bench.sh
-# PERF_OUT=FILE records a perf profile of the queuer during the first run.
+# PERF_OUT=FILE records a perf profile of the queuer during the first run
+# (FILE.N for N queues); QUEUER_OPTS: more pepsal-queuer options ("--nice 0").
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd iptables
@@ -31,7 +32,7 @@ queuer_up() { # N: queuers on queues 0 to N-1
 	local q
 	rm -f "/dev/shm/${SHM_NAME#/}"
 	for ((q = 0; q < $1; q++)); do
-		ip netns exec "$NS_R" "$Q" --shm "$SHM_NAME" --create --capacity 1048576 --queue $q \
+		ip netns exec "$NS_R" "$Q" --shm "$SHM_NAME" --create --capacity 1048576 --queue $q ${QUEUER_OPTS:-} \
 			>>"$TMP/queuer.log" 2>&1 &
 		QPIDS="$QPIDS $!"
 		wait_until 5 eval "nsx $NS_R cat /proc/net/netfilter/nfnetlink_queue | grep -q '^ *$q '" ||
