@@ -237,7 +237,7 @@ bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role
 			     uint64_t now_ns, uint64_t fresh_ns);
 const char *pepsal_role_name(enum pepsal_role role);
 
-/* Per-queue queuers (shm/queues.c). Claim the slot of QUEUE for PID (the
+/* Per-queue queuers (shm/roles.c). Claim the slot of QUEUE for PID (the
  * slot of the same queue, else a free one): its index, -EBUSY if a live
  * process holds it and beat within FRESH_NS, -ENOSPC if every slot has
  * another queue. */
