@@ -29,7 +29,9 @@
 /* legacy max_conns (2112) plus as many pending entries */
 #define PEPSAL_TABLE_DEFAULT_CAPACITY 4224u
 #define PEPSAL_COUNTER_NAME_MAX 32 /* including the NUL */
-#define PEPSAL_MAX_COUNTERS 48
+#define PEPSAL_MAX_COUNTERS 64
+/* queuers (one per NFQUEUE) whose liveness and counters the table keeps */
+#define PEPSAL_MAX_QUEUES 64
 /* pepsal_table_room before the proxy published any: no limit */
 #define PEPSAL_ROOM_UNPUBLISHED UINT32_MAX
 /* default share of the table one client address may hold as pending: 1/N */
@@ -47,6 +49,26 @@ enum pepsal_role {
 	PEPSAL_ROLE_QUEUER = 0,
 	PEPSAL_ROLE_PROXY,
 	PEPSAL_ROLE_COUNT,
+};
+
+/* Counters each queuer keeps for its own queue (the "queuer.*" named
+ * counters are the sum over every queue). */
+enum pepsal_queue_counter {
+	PEPSAL_QUEUE_PACKETS = 0, /* packets read from the queue */
+	PEPSAL_QUEUE_SYNS,        /* of which opening SYNs */
+	PEPSAL_QUEUE_RECORDED,    /* SYNs recorded or refreshed in the table */
+	PEPSAL_QUEUE_MARKED,      /* SYNs let through marked (to the proxy) */
+	PEPSAL_QUEUE_HELD,        /* connections held while the proxy dialed */
+	PEPSAL_QUEUE_ENOBUFS,     /* socket overflows: SYNs bypassed */
+	PEPSAL_QUEUE_COUNTERS,
+};
+
+/* One queue's slot, copied out. */
+struct pepsal_queue_view {
+	uint32_t queue;               /* NFQUEUE number */
+	pid_t pid;                    /* 0: no queuer holds it now */
+	uint64_t beat_ns;             /* CLOCK_MONOTONIC of the last heartbeat */
+	uint64_t count[PEPSAL_QUEUE_COUNTERS];
 };
 
 /* Relay direction, for the byte counters. */
@@ -214,6 +236,23 @@ void pepsal_table_release_role(struct pepsal_table *t, enum pepsal_role role, pi
 bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role,
 			     uint64_t now_ns, uint64_t fresh_ns);
 const char *pepsal_role_name(enum pepsal_role role);
+
+/* Per-queue queuers (shm/roles.c). Claim the slot of QUEUE for PID (the
+ * slot of the same queue, else a free one): its index, -EBUSY if a live
+ * process holds it and beat within FRESH_NS, -ENOSPC if every slot has
+ * another queue. */
+int pepsal_table_queue_claim(struct pepsal_table *t, uint32_t queue, pid_t pid,
+			     uint64_t now_ns, uint64_t fresh_ns);
+void pepsal_table_queue_beat(struct pepsal_table *t, int idx, pid_t pid, uint64_t now_ns);
+void pepsal_table_queue_add(struct pepsal_table *t, int idx, enum pepsal_queue_counter c,
+			    uint64_t n);
+void pepsal_table_queue_release(struct pepsal_table *t, int idx, pid_t pid);
+/* Copy slot IDX (0 to PEPSAL_MAX_QUEUES - 1): false if it was never used. */
+bool pepsal_table_queue_get(const struct pepsal_table *t, int idx,
+			    struct pepsal_queue_view *out);
+bool pepsal_table_queue_alive(const struct pepsal_queue_view *q, uint64_t now_ns,
+			      uint64_t fresh_ns);
+const char *pepsal_queue_counter_name(enum pepsal_queue_counter c);
 
 /* Named counters that processes register in the segment ("queuer.syns").
  * Returns the counter's index (the same for the same name) or -ENOSPC. */

@@ -4,9 +4,11 @@
  * prints --help, the parsers of its values, and the defaults.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "pepsal_opts.h"
@@ -46,6 +48,34 @@ bad:
 	snprintf(err, errlen, "expected VALUE/MASK, two 32-bit numbers, the value "
 		 "within a non-zero mask (e.g. 0x2/0x2)");
 	return false;
+}
+
+/* N queues (1 to PEPSAL_MAX_QUEUES) or "auto": one per CPU we may run on
+ * (the affinity mask, as nproc(1) counts them: pepsal-iptables uses nproc,
+ * and a service's CPUAffinity= applies to both). */
+bool config_parse_queues(const char *arg, void *dst, char *err, size_t errlen)
+{
+	unsigned long v;
+	char *end;
+
+	if (strcmp(arg, "auto") == 0) {
+		cpu_set_t set;
+		long n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) :
+			 sysconf(_SC_NPROCESSORS_ONLN);
+
+		v = n < 1 ? 1 : n > PEPSAL_MAX_QUEUES ? PEPSAL_MAX_QUEUES : (unsigned long)n;
+	} else {
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-' || v < 1 ||
+		    v > PEPSAL_MAX_QUEUES) {
+			snprintf(err, errlen, "expected a number of queues from 1 to %d, or auto",
+				 PEPSAL_MAX_QUEUES);
+			return false;
+		}
+	}
+	*(uint32_t *)dst = (uint32_t)v;
+	return true;
 }
 
 bool config_parse_mode(const char *arg, void *dst, char *err, size_t errlen)
@@ -193,6 +223,7 @@ static void config_defaults(struct proxy_config *c)
 	c->max_conns = 2112;
 	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
 	c->mark = "0x2/0x2";
+	c->queues = 1;
 	c->transparent = true;
 	c->nodelay = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
@@ -270,6 +301,9 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  config_parse_shm_mode },
 	{ "queue", 0, PEPSAL_OPT_U32, &c->queue, "N",
 	  "NFQUEUE number the queuer reads (default 0)", 0, 65535, NULL },
+	{ "queues", 0, PEPSAL_OPT_CUSTOM, &c->queues, "N",
+	  "NFQUEUEs --queue to --queue+N-1, one queuer each (default 1; auto: one per "
+	  "CPU it may run on)", 0, 0, config_parse_queues },
 	{ "mark", 0, PEPSAL_OPT_CUSTOM, &c->mark, "VALUE/MASK",
 	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, config_parse_mark },
 	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &c->no_queuer, NULL,
@@ -342,6 +376,11 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	}
 	if (c->shm_name_buf[0])
 		c->shm_name = c->shm_name_buf;
+	if (c->queue + c->queues - 1 > 65535) {
+		fprintf(stderr, "pepsal: --queue %u with --queues %u goes past queue 65535\n",
+			c->queue, c->queues);
+		return -2;
+	}
 	if (c->version) {
 		printf("pepsal %s\n", PEPSAL_VERSION);
 		return -1;

@@ -65,6 +65,7 @@ struct proxy_config {
 	const char *shm_name;     /* --shm, points into shm_name_buf or a constant */
 	char shm_name_buf[NAME_MAX + 2];
 	uint32_t queue;           /* --queue: NFQUEUE number for the queuer */
+	uint32_t queues;          /* --queues: queuers, on --queue and the next ones */
 	const char *mark;         /* --mark VALUE/MASK for the queuer */
 	const char *queuer_path;  /* --queuer: the queuer executable */
 	const char *pid_file;     /* --pid-file */
@@ -91,6 +92,8 @@ bool config_parse_mode(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_shm_name(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen);
+/* N (1 to PEPSAL_MAX_QUEUES) or "auto" (online CPUs) to a uint32_t */
+bool config_parse_queues(const char *arg, void *dst, char *err, size_t errlen);
 /* "LO-HI" to (HI << 16) | LO, "system" to 0 */
 bool config_parse_port_range(const char *arg, void *dst, char *err, size_t errlen);
 /* "20m" bits/s (k, m, g: powers of 1000) to bytes/s */

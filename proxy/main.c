@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	struct relay_params relay_p;
 	struct listener_params listener_p;
 	struct predial_params predial_p;
+	int hold_fds[PEPSAL_MAX_QUEUES];
 	struct timers_params timers_p;
 	struct adapt_params adapt_p;
 	struct upgrade_params upgrade_p;
@@ -176,7 +177,9 @@ int main(int argc, char **argv)
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
 	process_self_dir(dir, sizeof(dir));
-	queuer_init(&cfg, pepsal_table_name(table), dir, predial_child_fd());
+	for (unsigned int i = 0; i < PEPSAL_MAX_QUEUES; i++)
+		hold_fds[i] = predial_child_fd(i);
+	queuer_init(&cfg, pepsal_table_name(table), dir, hold_fds);
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
 	pr_info("pepsal %s (%s mode) listening on %s port %u (table %s of %u entries, "

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Dials for held SYNs. One thread reads the queuer's requests from the
- * hold channel; each dial runs on a worker thread (workers.c) with the
+ * Dials for held SYNs. One thread reads the queuers' requests from their
+ * hold channels (one per queuer: an answer must reach the queuer that
+ * holds the SYN); each dial runs on a worker thread (workers.c) with the
  * usual transparent dial (dial.c), the client's TOS and a timeout just
  * under the queuer's --hold-time, and its outcome goes back to the queuer.
  * A connected socket waits here, by table slot, for the client connection
@@ -41,12 +42,15 @@ struct ready {
 
 struct job {
 	struct pepsal_hold_req req;
+	unsigned int ch;          /* the channel to answer on */
 };
 
 static struct {
 	const struct predial_params *p;
 	struct dial_ctx dial;
-	int fd, child_fd;         /* our end, the queuer's end */
+	int fd[PEPSAL_MAX_QUEUES];       /* our ends, one channel per queuer */
+	int child_fd[PEPSAL_MAX_QUEUES]; /* the queuers' ends */
+	unsigned int nch;         /* channels */
 	pthread_t thread;
 	bool running;
 	atomic_bool stopping;
@@ -55,11 +59,11 @@ static struct {
 	struct ready *ready;      /* by slot */
 	uint32_t nslots;
 	atomic_uint nready;       /* changed under lock, peeked by the reader */
-} pd = { .fd = -1, .child_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+} pd = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-int predial_child_fd(void)
+int predial_child_fd(unsigned int i)
 {
-	return pd.child_fd;
+	return i < pd.nch ? pd.child_fd[i] : -1;
 }
 
 /* Keep FD for SLOT/GEN (an older socket of the slot is dropped). */
@@ -86,7 +90,7 @@ int predial_take(uint32_t slot, uint32_t gen, int *tos)
 {
 	int fd = -1;
 
-	if (pd.fd < 0 || slot >= pd.nslots)
+	if (!pd.nch || slot >= pd.nslots)
 		return -1;
 	pthread_mutex_lock(&pd.lock);
 	if (pd.ready[slot].fd >= 0 && pd.ready[slot].gen == gen) {
@@ -119,12 +123,12 @@ static void sweep(bool all)
 	pthread_mutex_unlock(&pd.lock);
 }
 
-static void answer(const struct pepsal_hold_req *req, int err)
+static void answer(const struct pepsal_hold_req *req, unsigned int ch, int err)
 {
 	struct pepsal_hold_ans a = { req->slot, req->gen, err, 0 };
 
 	/* a full channel: the queuer's hold time answers for us */
-	if (send(pd.fd, &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
+	if (send(pd.fd[ch], &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
 		pr_ratelimited(LOG_WARNING, "cannot answer the queuer: %s", strerror(errno));
 }
 
@@ -144,7 +148,7 @@ static void dial_job(void *arg)
 	if (fd >= 0) {
 		stats_count(PC_PREDIALED, 1);
 		keep(req->slot, req->gen, fd, req->tos);
-		answer(req, 0);
+		answer(req, j->ch, 0);
 	} else {
 		char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 
@@ -152,19 +156,20 @@ static void dial_job(void *arg)
 		pr_debug("held SYN %s -> %s: the server did not accept (%s), the SYN passes "
 			 "end to end", pepsal_endpoint_format(&req->client, a),
 			 pepsal_endpoint_format(&req->dst, b), strerror(-fd));
-		answer(req, fd);
+		answer(req, j->ch, fd);
 	}
 	free(j);
 	atomic_fetch_sub(&pd.inflight, 1);
 }
 
-static void serve_request(const struct pepsal_hold_req *req)
+static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
 {
 	struct job *j = malloc(sizeof(*j));
 	int rc = j ? 0 : -ENOMEM;
 
 	if (j) {
 		j->req = *req;
+		j->ch = ch;
 		atomic_fetch_add(&pd.inflight, 1);
 		rc = workers_run(dial_job, j);
 		if (rc) {
@@ -174,31 +179,50 @@ static void serve_request(const struct pepsal_hold_req *req)
 	}
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot dial for a held SYN: %s", strerror(-rc));
-		answer(req, rc);
+		answer(req, ch, rc);
 	}
 }
 
 static void *reader(void *arg)
 {
-	struct pollfd p = { .fd = pd.fd, .events = POLLIN };
+	struct pollfd p[PEPSAL_MAX_QUEUES];
 
 	(void)arg;
+	for (unsigned int c = 0; c < pd.nch; c++)
+		p[c] = (struct pollfd){ .fd = pd.fd[c], .events = POLLIN };
 	while (!atomic_load(&pd.stopping)) {
 		static struct pepsal_hold_req req[REQ_BATCH];
+		bool hup = false;
 		ssize_t n;
 
-		if (poll(&p, 1, POLL_MS) > 0) {
-			while ((n = recv(pd.fd, req, sizeof(req), MSG_DONTWAIT)) > 0)
-				for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
-				     !atomic_load(&pd.stopping); i++)
-					serve_request(&req[i]);
-			if (n == 0 || (p.revents & (POLLHUP | POLLERR)))
-				break; /* shut down by predial_fini */
+		if (poll(p, pd.nch, POLL_MS) > 0) {
+			for (unsigned int c = 0; c < pd.nch; c++) {
+				if (!p[c].revents)
+					continue;
+				while ((n = recv(pd.fd[c], req, sizeof(req), MSG_DONTWAIT)) > 0)
+					for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
+					     !atomic_load(&pd.stopping); i++)
+						serve_request(&req[i], c);
+				if (n == 0 || (p[c].revents & (POLLHUP | POLLERR)))
+					hup = true; /* shut down by predial_fini */
+			}
+			if (hup)
+				break;
 		}
 		if (pd.nready)
 			sweep(false);
 	}
 	return NULL;
+}
+
+/* Close the channels (those of index below N were made). */
+static void close_channels(void)
+{
+	for (unsigned int c = 0; c < pd.nch; c++) {
+		close(pd.fd[c]);
+		close(pd.child_fd[c]);
+	}
+	pd.nch = 0;
 }
 
 int predial_init(const struct predial_params *p)
@@ -218,23 +242,22 @@ int predial_init(const struct predial_params *p)
 	for (uint32_t i = 0; i < pd.nslots; i++)
 		pd.ready[i].fd = -1;
 	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &pd.stopping };
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = -errno;
-		goto fail;
+	for (uint32_t c = 0; c < p->cfg->queues && c < PEPSAL_MAX_QUEUES; c++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		pd.fd[c] = sv[0];
+		pd.child_fd[c] = sv[1];
+		pd.nch = c + 1;
 	}
-	pd.fd = sv[0];
-	pd.child_fd = sv[1];
 	rc = -pthread_create(&pd.thread, NULL, reader, NULL);
 	if (rc)
 		goto fail;
 	pd.running = true;
 	return 0;
 fail:
-	if (pd.fd >= 0) {
-		close(pd.fd);
-		close(pd.child_fd);
-	}
-	pd.fd = pd.child_fd = -1;
+	close_channels();
 	free(pd.ready);
 	pd.ready = NULL;
 	return rc;
@@ -247,7 +270,8 @@ void predial_fini(void)
 	if (!pd.running)
 		return;
 	atomic_store(&pd.stopping, true);
-	shutdown(pd.fd, SHUT_RDWR);
+	for (unsigned int c = 0; c < pd.nch; c++)
+		shutdown(pd.fd[c], SHUT_RDWR);
 	pthread_join(pd.thread, NULL);
 	pd.running = false;
 	/* the dials poll the stop flag every 200 ms */
@@ -256,9 +280,7 @@ void predial_fini(void)
 	sweep(true);
 	if (atomic_load(&pd.inflight))
 		return; /* a dial still holds the channel and ready[]: leave them */
-	close(pd.fd);
-	close(pd.child_fd);
-	pd.fd = pd.child_fd = -1;
+	close_channels();
 	free(pd.ready);
 	pd.ready = NULL;
 }

@@ -18,12 +18,14 @@ struct predial_params {
 	struct pepsal_table *table;      /* capacity (slots), dial's port check */
 };
 
-/* Create the channel and the thread that serves it. Nothing is done (and
- * predial_child_fd is -1) with --accept-first or without a queuer child.
+/* Create the channels (one per queuer, --queues) and the thread that
+ * serves them. Nothing is done (and predial_child_fd is -1) with
+ * --accept-first or without a queuer child.
  * P is kept by pointer. 0 or -errno. */
 int predial_init(const struct predial_params *p);
-/* The descriptor the queuer child inherits (--notify-fd), -1: none. */
-int predial_child_fd(void);
+/* The descriptor queuer child I (0 to --queues - 1) inherits
+ * (--notify-fd), -1: none. */
+int predial_child_fd(unsigned int i);
 /* The connected upstream socket dialed for the entry SLOT/GEN, now the
  * caller's, and the client's TOS in *TOS; -1 if there is none. */
 int predial_take(uint32_t slot, uint32_t gen, int *tos);

@@ -4,7 +4,9 @@
  * the table exists, restarted with exponential back-off when it dies (each
  * restart logged and counted), stopped on exit. The child gets
  * PR_SET_PDEATHSIG so a proxy killed outright does not leave it bound to
- * the queue.
+ * the queue. With --queues N there are N children, one per NFQUEUE (each
+ * with its own hold channel), each restarted on its own: a dead one's
+ * queue bypasses (fail-open) until it is back, the others go on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,27 +29,59 @@
 #define STABLE_NS 30000000000ull        /* ran this long: back-off resets */
 #define STOP_WAIT_NS 3000000000ull
 
-static struct {
-	bool enabled;
-	bool stopping;            /* queuer_fini: no more restarts */
-	bool held;                /* queuer_hold: not started yet */
-	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
+struct child {
 	char queue[16];
-	char notify_fd[16], hold[32];
-	int child_fd;             /* the hold channel's end it inherits, -1: none */
+	char notify_fd[16];
+	int hold_fd;              /* the hold channel's end it inherits, -1: none */
 	char *argv[16];
 	pid_t pid;                /* running child, 0: none */
 	uint64_t started_ns;
 	uint64_t next_start_ns;   /* when to (re)start it */
 	uint64_t backoff_ns;
 	unsigned int starts;
+};
+
+static struct {
+	bool enabled;
+	bool stopping;            /* queuer_fini: no more restarts */
+	bool held;                /* queuer_hold: not started yet */
+	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
+	char hold[32];
+	unsigned int n;           /* children */
+	struct child c[PEPSAL_MAX_QUEUES];
 } q;
 
-void queuer_init(const struct proxy_config *cfg, const char *table_name,
-		 const char *self_dir, int hold_fd)
+static void child_init(struct child *ch, const struct proxy_config *cfg,
+		       const char *table_name, uint32_t queue, int hold_fd)
 {
 	int i = 0;
 
+	snprintf(ch->queue, sizeof(ch->queue), "%u", queue);
+	ch->argv[i++] = q.path;
+	ch->argv[i++] = (char *)"--queue";
+	ch->argv[i++] = ch->queue;
+	ch->argv[i++] = (char *)"--shm";
+	ch->argv[i++] = (char *)table_name;
+	ch->argv[i++] = (char *)"--mark";
+	ch->argv[i++] = (char *)cfg->mark;
+	if (cfg->verbose)
+		ch->argv[i++] = (char *)"-v";
+	ch->hold_fd = hold_fd;
+	if (hold_fd >= 0) {
+		snprintf(ch->notify_fd, sizeof(ch->notify_fd), "%d", hold_fd);
+		ch->argv[i++] = (char *)"--notify-fd";
+		ch->argv[i++] = ch->notify_fd;
+		ch->argv[i++] = (char *)"--hold-time";
+		ch->argv[i++] = q.hold;
+	}
+	ch->argv[i] = NULL;
+	ch->backoff_ns = BACKOFF_MIN_NS;
+	ch->next_start_ns = 0;
+}
+
+void queuer_init(const struct proxy_config *cfg, const char *table_name,
+		 const char *self_dir, const int *hold_fds)
+{
 	q.enabled = !cfg->no_queuer;
 	if (cfg->queuer_path)
 		snprintf(q.path, sizeof(q.path), "%s", cfg->queuer_path);
@@ -57,32 +91,13 @@ void queuer_init(const struct proxy_config *cfg, const char *table_name,
 		; /* beside our own executable */
 	else
 		snprintf(q.path, sizeof(q.path), "pepsal-queuer");
-	snprintf(q.queue, sizeof(q.queue), "%u", cfg->queue);
-	q.argv[i++] = q.path;
-	q.argv[i++] = (char *)"--queue";
-	q.argv[i++] = q.queue;
-	q.argv[i++] = (char *)"--shm";
-	q.argv[i++] = (char *)table_name;
-	q.argv[i++] = (char *)"--mark";
-	q.argv[i++] = (char *)cfg->mark;
-	if (cfg->verbose)
-		q.argv[i++] = (char *)"-v";
-	q.child_fd = hold_fd;
-	if (hold_fd >= 0) {
-		snprintf(q.notify_fd, sizeof(q.notify_fd), "%d", hold_fd);
-		snprintf(q.hold, sizeof(q.hold), "%llums",
-			 (unsigned long long)(cfg->hold_ns / 1000000));
-		q.argv[i++] = (char *)"--notify-fd";
-		q.argv[i++] = q.notify_fd;
-		q.argv[i++] = (char *)"--hold-time";
-		q.argv[i++] = q.hold;
-	}
-	q.argv[i] = NULL;
-	q.backoff_ns = BACKOFF_MIN_NS;
-	q.next_start_ns = 0;
+	snprintf(q.hold, sizeof(q.hold), "%llums", (unsigned long long)(cfg->hold_ns / 1000000));
+	q.n = cfg->queues < PEPSAL_MAX_QUEUES ? cfg->queues : PEPSAL_MAX_QUEUES;
+	for (unsigned int i = 0; i < q.n; i++)
+		child_init(&q.c[i], cfg, table_name, cfg->queue + i, hold_fds[i]);
 }
 
-static int spawn(uint64_t now_ns)
+static int spawn(struct child *ch, uint64_t now_ns)
 {
 	sigset_t all;
 	pid_t pid;
@@ -98,47 +113,66 @@ static int spawn(uint64_t now_ns)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(0);
-		/* the hold channel is the one descriptor it inherits */
-		if (q.child_fd >= 0)
-			fcntl(q.child_fd, F_SETFD, 0);
-		execvp(q.path, q.argv);
+		/* its hold channel is the one descriptor it inherits */
+		if (ch->hold_fd >= 0)
+			fcntl(ch->hold_fd, F_SETFD, 0);
+		execvp(q.path, ch->argv);
 		_exit(127);
 	}
-	q.pid = pid;
-	q.started_ns = now_ns;
-	if (q.starts++)
+	ch->pid = pid;
+	ch->started_ns = now_ns;
+	if (ch->starts++)
 		stats_count(PC_QUEUER_RESTARTS, 1);
-	pr_info("queuer started: %s (pid %d)", q.path, (int)pid);
+	pr_info("queuer started: %s --queue %s (pid %d)", q.path, ch->queue, (int)pid);
 	return 0;
 }
 
 int queuer_tick(uint64_t now_ns)
 {
-	int rc;
+	int ms = -1;
 
-	if (!q.enabled || q.pid || q.stopping || q.held)
+	if (!q.enabled || q.stopping || q.held)
 		return -1;
-	if (now_ns >= q.next_start_ns) {
-		rc = spawn(now_ns);
-		if (rc == 0)
-			return -1;
-		pr_err("cannot start the queuer: %s", strerror(-rc));
-		q.next_start_ns = now_ns + q.backoff_ns;
+	for (unsigned int i = 0; i < q.n; i++) {
+		struct child *ch = &q.c[i];
+		int rc, wait;
+
+		if (ch->pid)
+			continue;
+		if (now_ns >= ch->next_start_ns) {
+			rc = spawn(ch, now_ns);
+			if (rc == 0)
+				continue;
+			pr_err("cannot start the queuer of queue %s: %s", ch->queue, strerror(-rc));
+			ch->next_start_ns = now_ns + ch->backoff_ns;
+		}
+		wait = (int)((ch->next_start_ns - now_ns + 999999) / 1000000);
+		if (ms < 0 || wait < ms)
+			ms = wait;
 	}
-	return (int)((q.next_start_ns - now_ns + 999999) / 1000000);
+	return ms;
+}
+
+static struct child *child_of(pid_t pid)
+{
+	for (unsigned int i = 0; i < q.n; i++)
+		if (q.c[i].pid == pid)
+			return &q.c[i];
+	return NULL;
 }
 
 void queuer_reap(uint64_t now_ns)
 {
+	struct child *ch;
 	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char how[64];
 
-		if (pid != q.pid)
+		if (!(ch = child_of(pid)))
 			continue;
-		q.pid = 0;
+		ch->pid = 0;
 		if (WIFEXITED(status))
 			snprintf(how, sizeof(how), "exited with status %d%s", WEXITSTATUS(status),
 				 WEXITSTATUS(status) == 127 ? " (could not be executed)" : "");
@@ -146,13 +180,13 @@ void queuer_reap(uint64_t now_ns)
 			snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(status));
 		if (q.stopping)
 			continue;
-		if (now_ns - q.started_ns >= STABLE_NS)
-			q.backoff_ns = BACKOFF_MIN_NS;
-		q.next_start_ns = now_ns + q.backoff_ns;
-		pr_warn("queuer (pid %d) %s; restarting it in %.1f s", (int)pid, how,
-			(double)q.backoff_ns / 1e9);
-		q.backoff_ns = q.backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS :
-			       q.backoff_ns * 2;
+		if (now_ns - ch->started_ns >= STABLE_NS)
+			ch->backoff_ns = BACKOFF_MIN_NS;
+		ch->next_start_ns = now_ns + ch->backoff_ns;
+		pr_warn("queuer (pid %d) %s; restarting it in %.1f s (queue %s)", (int)pid, how,
+			(double)ch->backoff_ns / 1e9, ch->queue);
+		ch->backoff_ns = ch->backoff_ns * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS :
+				 ch->backoff_ns * 2;
 	}
 }
 
@@ -165,20 +199,39 @@ void queuer_fini(void)
 {
 	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
 	struct timespec ts = { 0, 10000000 };
+	unsigned int left = 0;
 	int status;
 
 	q.stopping = true;
-	if (!q.pid)
-		return;
-	kill(q.pid, SIGTERM);
-	while (waitpid(q.pid, &status, WNOHANG) == 0) {
+	for (unsigned int i = 0; i < q.n; i++)
+		if (q.c[i].pid) {
+			kill(q.c[i].pid, SIGTERM);
+			left++;
+		}
+	while (left) {
+		for (unsigned int i = 0; i < q.n; i++) {
+			struct child *ch = &q.c[i];
+
+			if (!ch->pid || waitpid(ch->pid, &status, WNOHANG) == 0)
+				continue;
+			ch->pid = 0;
+			left--;
+		}
+		if (!left)
+			break;
 		if (pepsal_now_ns() >= deadline) {
-			pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)q.pid);
-			kill(q.pid, SIGKILL);
-			waitpid(q.pid, &status, 0);
+			for (unsigned int i = 0; i < q.n; i++) {
+				struct child *ch = &q.c[i];
+
+				if (!ch->pid)
+					continue;
+				pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)ch->pid);
+				kill(ch->pid, SIGKILL);
+				waitpid(ch->pid, &status, 0);
+				ch->pid = 0;
+			}
 			break;
 		}
 		nanosleep(&ts, NULL);
 	}
-	q.pid = 0;
 }

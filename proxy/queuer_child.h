@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* pepsal-queuer as a child process: started, restarted with back-off,
- * stopped. */
+/* pepsal-queuer as child processes, one per NFQUEUE: started, restarted
+ * with back-off, stopped. */
 #ifndef PEPSAL_PROXY_QUEUER_CHILD_H
 #define PEPSAL_PROXY_QUEUER_CHILD_H
 
@@ -9,12 +9,12 @@
 
 #include "config.h"
 
-/* TABLE_NAME: the segment the child is told to use; SELF_DIR: where to
- * look for pepsal-queuer first; HOLD_FD: the hold channel it inherits
- * (--notify-fd), -1: none (accept-first). Nothing starts unless CFG wants
- * a queuer. */
+/* One child per queue (CFG's --queue, --queues). TABLE_NAME: the segment
+ * the children are told to use; SELF_DIR: where to look for pepsal-queuer
+ * first; HOLD_FDS[i]: the hold channel child i inherits (--notify-fd), -1:
+ * none (accept-first). Nothing starts unless CFG wants a queuer. */
 void queuer_init(const struct proxy_config *cfg, const char *table_name,
-		 const char *self_dir, int hold_fd);
+		 const char *self_dir, const int *hold_fds);
 /* Start it if it is due; returns ms until the next restart attempt or -1. */
 int queuer_tick(uint64_t now_ns);
 /* Reap a dead child (SIGCHLD); schedules the restart. */

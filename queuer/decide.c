@@ -62,6 +62,23 @@ void queuer_counters_register(struct queuer *qr)
 			pepsal_table_name(qr->table));
 }
 
+/* Our queue's own counters (the named ones are the sum over every queue). */
+static void queue_flush(struct queuer *qr)
+{
+	static const struct { enum pepsal_queue_counter q; enum queuer_counter a, b; } map[] = {
+		{ PEPSAL_QUEUE_PACKETS, QC_PACKETS, QC_COUNT },
+		{ PEPSAL_QUEUE_SYNS, QC_SYNS, QC_COUNT },
+		{ PEPSAL_QUEUE_RECORDED, QC_RECORDED, QC_REFRESHED },
+		{ PEPSAL_QUEUE_MARKED, QC_MARKED, QC_COUNT },
+		{ PEPSAL_QUEUE_HELD, QC_HELD, QC_COUNT },
+		{ PEPSAL_QUEUE_ENOBUFS, QC_ENOBUFS, QC_COUNT },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		pepsal_table_queue_add(qr->table, qr->queue_slot, map[i].q, qr->counts[map[i].a] +
+				       (map[i].b < QC_COUNT ? qr->counts[map[i].b] : 0));
+}
+
 void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 {
 	if (st) {
@@ -70,6 +87,7 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
 		qr->counts[QC_VERDICT_BATCHES] += st->batches;
 	}
+	queue_flush(qr);
 	pepsal_counters_flush(&qr->counters, qr->counts);
 }
 

@@ -332,6 +332,7 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 			queuer_table_follow(qr);
 			queuer_counters_flush(qr, NULL); /* the holds' outcomes */
 			pepsal_table_heartbeat(qr->table, PEPSAL_ROLE_QUEUER, pid, pepsal_now_ns());
+			pepsal_table_queue_beat(qr->table, qr->queue_slot, pid, pepsal_now_ns());
 		}
 		if (pfd[2].revents) {
 			struct signalfd_siginfo si;
@@ -391,6 +392,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qr.mark = opt.mark;
+	qr.queue = opt.queue;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
 	qr.address_share = opt.address_share;
 	if (queuer_table_open(&qr, opt.shm, opt.create, opt.capacity) < 0)

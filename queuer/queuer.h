@@ -58,6 +58,8 @@ struct queuer {
 	struct queuer_hold *hold;     /* NULL: accept-first (no --notify-fd) */
 	ino_t table_ino;              /* inode of the segment we mapped */
 	bool table_gone;              /* its name was removed (warned once) */
+	uint32_t queue;               /* our NFQUEUE number */
+	int queue_slot;               /* our queue's slot in the table */
 	struct queuer_mark mark;
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
 	uint32_t address_share;       /* one client address: at most 1/N of the table */

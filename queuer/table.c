@@ -52,19 +52,28 @@ static int attach_known(const char *name, struct pepsal_table **t, ino_t *ino,
 	return -EAGAIN;
 }
 
-static int claim_role(struct pepsal_table *t)
+/* Our queue's slot: one queuer per NFQUEUE, several queues per table. */
+static int claim_role(struct pepsal_table *t, uint32_t queue)
 {
-	struct pepsal_table_info info;
-	int r = pepsal_table_claim_role(t, PEPSAL_ROLE_QUEUER, getpid(), pepsal_now_ns(),
-					ROLE_FRESH_NS);
+	int r = pepsal_table_queue_claim(t, queue, getpid(), pepsal_now_ns(), ROLE_FRESH_NS);
 
 	if (r == -EBUSY) {
-		pepsal_table_get_info(t, &info);
-		pr_err("another queuer (pid %d) is running on table %s; stop it first",
-		       (int)info.heartbeat[PEPSAL_ROLE_QUEUER].pid, pepsal_table_name(t));
+		for (int i = 0; i < PEPSAL_MAX_QUEUES; i++) {
+			struct pepsal_queue_view q;
+
+			if (pepsal_table_queue_get(t, i, &q) && q.queue == queue)
+				pr_err("another queuer (pid %d) is running for queue %u on table "
+				       "%s; stop it first", (int)q.pid, queue, pepsal_table_name(t));
+		}
+	} else if (r == -ENOSPC) {
+		pr_err("table %s has no slot left for queue %u: at most %d queues",
+		       pepsal_table_name(t), queue, PEPSAL_MAX_QUEUES);
 	} else if (r < 0) {
 		pr_err("cannot claim the queuer role in table %s: %s", pepsal_table_name(t),
 		       strerror(-r));
+	} else {
+		/* the table's queuer heartbeat: some queuer is alive */
+		pepsal_table_heartbeat(t, PEPSAL_ROLE_QUEUER, getpid(), pepsal_now_ns());
 	}
 	return r;
 }
@@ -89,12 +98,13 @@ int queuer_table_open(struct queuer *qr, const char *name, bool create, uint32_t
 		qr->table = NULL;
 		return r;
 	}
-	r = claim_role(qr->table);
+	r = claim_role(qr->table, qr->queue);
 	if (r < 0) {
 		pepsal_table_detach(qr->table);
 		qr->table = NULL;
 		return r;
 	}
+	qr->queue_slot = r;
 	queuer_address_limit(qr);
 	queuer_counters_register(qr);
 	return 0;
@@ -105,6 +115,7 @@ void queuer_table_close(struct queuer *qr)
 	if (!qr->table)
 		return;
 	queuer_counters_flush(qr, NULL);
+	pepsal_table_queue_release(qr->table, qr->queue_slot, getpid());
 	pepsal_table_release_role(qr->table, PEPSAL_ROLE_QUEUER, getpid());
 	pepsal_table_detach(qr->table);
 	qr->table = NULL;
@@ -116,6 +127,7 @@ void queuer_table_follow(struct queuer *qr)
 	struct pepsal_table *nt;
 	char err[512];
 	ino_t ino = shm_inode(name), nino;
+	int slot;
 
 	if (ino == qr->table_ino)
 		return;
@@ -132,7 +144,8 @@ void queuer_table_follow(struct queuer *qr)
 			       name, err);
 		return;
 	}
-	if (claim_role(nt) < 0) {
+	slot = claim_role(nt, qr->queue);
+	if (slot < 0) {
 		pepsal_table_detach(nt);
 		return;
 	}
@@ -141,6 +154,7 @@ void queuer_table_follow(struct queuer *qr)
 	qr->table = nt;
 	qr->table_ino = nino;
 	qr->table_gone = false;
+	qr->queue_slot = slot;
 	queuer_address_limit(qr);
 	queuer_counters_register(qr);
 }

@@ -31,7 +31,7 @@
 #include "pepsal_table.h"
 
 #define PEPSAL_TABLE_MAGIC "PEPSALTB"
-#define PEPSAL_TABLE_VERSION 2u
+#define PEPSAL_TABLE_VERSION 3u /* 3: per-queue queuer slots, 64 counters */
 #define PEPSAL_SHM_ALIGN 64u
 #define PEPSAL_SHM_ROLE_SLOTS 4 /* PEPSAL_ROLE_COUNT plus spares */
 
@@ -40,6 +40,18 @@ struct pepsal_shm_heartbeat {
 	uint32_t reserved;
 	_Atomic uint64_t beat_ns;   /* CLOCK_MONOTONIC of the last beat */
 };
+
+/* One NFQUEUE's queuer (queues.c): claimed by queue number, kept across
+ * restarts so its counters go on from where the last one stopped. */
+struct pepsal_shm_queue {
+	_Atomic uint32_t queue_plus1; /* NFQUEUE number + 1; 0: slot unused */
+	_Atomic int32_t pid;        /* 0: no queuer holds it now */
+	_Atomic uint64_t beat_ns;
+	_Atomic uint64_t count[PEPSAL_QUEUE_COUNTERS];
+	uint64_t reserved[7 - PEPSAL_QUEUE_COUNTERS];
+};
+
+_Static_assert(sizeof(struct pepsal_shm_queue) == 72, "queue slot is 72 bytes");
 
 struct pepsal_shm_counter {
 	char name[PEPSAL_COUNTER_NAME_MAX]; /* written once, before it is counted in */
@@ -93,6 +105,7 @@ struct pepsal_shm_header {
 
 	struct pepsal_shm_heartbeat heartbeat[PEPSAL_SHM_ROLE_SLOTS];
 	struct pepsal_shm_counter counters[PEPSAL_MAX_COUNTERS];
+	struct pepsal_shm_queue queues[PEPSAL_MAX_QUEUES];
 } __attribute__((aligned(PEPSAL_SHM_ALIGN)));
 
 struct pepsal_shm_entry {

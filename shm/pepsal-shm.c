@@ -142,7 +142,45 @@ void shm_print_stats_json(FILE *f, struct pepsal_table *t, uint64_t now)
 		shm_json_string(f, name);
 		fprintf(f, ":%" PRIu64, v);
 	}
-	fprintf(f, "}}");
+	fprintf(f, "},\"queues\":[");
+	for (int i = 0, n = 0; i < PEPSAL_MAX_QUEUES; i++) {
+		struct pepsal_queue_view q;
+
+		if (!pepsal_table_queue_get(t, i, &q))
+			continue;
+		fprintf(f, "%s{\"queue\":%u,\"pid\":%d,\"age_s\":", n++ ? "," : "", q.queue,
+			(int)q.pid);
+		if (q.pid && q.beat_ns)
+			fprintf(f, "%.3f", shm_age_s(now, q.beat_ns));
+		else
+			fprintf(f, "null");
+		fprintf(f, ",\"alive\":%s", pepsal_table_queue_alive(&q, now, HEARTBEAT_FRESH_NS) ?
+			"true" : "false");
+		for (int c = 0; c < PEPSAL_QUEUE_COUNTERS; c++)
+			fprintf(f, ",\"%s\":%" PRIu64, pepsal_queue_counter_name(c), q.count[c]);
+		fputc('}', f);
+	}
+	fprintf(f, "]}");
+}
+
+/* One line per NFQUEUE whose queuer ever used the table. */
+static void print_queues_text(struct pepsal_table *t, uint64_t now)
+{
+	for (int i = 0; i < PEPSAL_MAX_QUEUES; i++) {
+		struct pepsal_queue_view q;
+
+		if (!pepsal_table_queue_get(t, i, &q))
+			continue;
+		printf("  queue %-5u ", q.queue);
+		if (!q.pid)
+			printf("not running ");
+		else
+			printf("pid %d%s ", (int)q.pid,
+			       pepsal_table_queue_alive(&q, now, HEARTBEAT_FRESH_NS) ? "" : " (stale)");
+		for (int c = 0; c < PEPSAL_QUEUE_COUNTERS; c++)
+			printf(" %s %" PRIu64, pepsal_queue_counter_name(c), q.count[c]);
+		putchar('\n');
+	}
 }
 
 static void print_stats_text(struct pepsal_table *t, uint64_t now)
@@ -182,6 +220,7 @@ static void print_stats_text(struct pepsal_table *t, uint64_t now)
 		printf("unpublished\n");
 	else
 		printf("%u\n", in.room);
+	print_queues_text(t, now);
 	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++)
 		printf("  %-30s %" PRIu64 "\n", shm_printable(name), v);
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Liveness of the processes sharing a table: each role (queuer, proxy) is
- * held by one pid that beats once a second.
+ * held by one pid that beats once a second. With several NFQUEUEs each
+ * queue's queuer also holds a queue slot, claimed by queue number, that
+ * carries its own heartbeat and counters; the queuer role's heartbeat is
+ * then beaten by all of them (some queuer is alive).
  */
 #include <errno.h>
 #include <signal.h>
@@ -69,4 +72,101 @@ bool pepsal_table_role_alive(const struct pepsal_table *t, enum pepsal_role role
 	uint64_t beat = atomic_load(&hb->beat_ns);
 
 	return atomic_load(&hb->pid) != 0 && beat_fresh(beat, now_ns, fresh_ns);
+}
+
+/* ---- per-queue slots ----------------------------------------------------- */
+
+static const char *const queue_counter_names[PEPSAL_QUEUE_COUNTERS] = {
+	[PEPSAL_QUEUE_PACKETS] = "packets",
+	[PEPSAL_QUEUE_SYNS] = "syns",
+	[PEPSAL_QUEUE_RECORDED] = "recorded",
+	[PEPSAL_QUEUE_MARKED] = "marked",
+	[PEPSAL_QUEUE_HELD] = "held",
+	[PEPSAL_QUEUE_ENOBUFS] = "enobufs",
+};
+
+const char *pepsal_queue_counter_name(enum pepsal_queue_counter c)
+{
+	return (unsigned int)c < PEPSAL_QUEUE_COUNTERS ? queue_counter_names[c] : "?";
+}
+
+int pepsal_table_queue_claim(struct pepsal_table *t, uint32_t queue, pid_t pid,
+			     uint64_t now_ns, uint64_t fresh_ns)
+{
+	struct pepsal_shm_queue *qs = t->hdr->queues, *q = NULL;
+	int r = pepsal_table_lock(t);
+
+	if (r)
+		return r;
+	for (int i = 0; i < PEPSAL_MAX_QUEUES && !q; i++)
+		if (atomic_load(&qs[i].queue_plus1) == queue + 1)
+			q = &qs[i];
+	for (int i = 0; i < PEPSAL_MAX_QUEUES && !q; i++)
+		if (!atomic_load(&qs[i].queue_plus1))
+			q = &qs[i];
+	if (!q) {
+		r = -ENOSPC;
+	} else if (atomic_load(&q->pid) && atomic_load(&q->pid) != pid &&
+		   pid_alive(atomic_load(&q->pid)) &&
+		   beat_fresh(atomic_load(&q->beat_ns), now_ns, fresh_ns)) {
+		r = -EBUSY;
+	} else {
+		atomic_store(&q->queue_plus1, queue + 1);
+		atomic_store(&q->pid, pid);
+		atomic_store(&q->beat_ns, now_ns);
+		r = (int)(q - qs);
+	}
+	pepsal_table_unlock(t);
+	return r;
+}
+
+void pepsal_table_queue_beat(struct pepsal_table *t, int idx, pid_t pid, uint64_t now_ns)
+{
+	if (idx < 0 || idx >= PEPSAL_MAX_QUEUES)
+		return;
+	atomic_store(&t->hdr->queues[idx].pid, pid);
+	atomic_store(&t->hdr->queues[idx].beat_ns, now_ns);
+}
+
+void pepsal_table_queue_add(struct pepsal_table *t, int idx, enum pepsal_queue_counter c,
+			    uint64_t n)
+{
+	if (idx >= 0 && idx < PEPSAL_MAX_QUEUES && (unsigned int)c < PEPSAL_QUEUE_COUNTERS && n)
+		atomic_fetch_add_explicit(&t->hdr->queues[idx].count[c], n,
+					  memory_order_relaxed);
+}
+
+void pepsal_table_queue_release(struct pepsal_table *t, int idx, pid_t pid)
+{
+	int32_t expected = pid;
+
+	if (idx >= 0 && idx < PEPSAL_MAX_QUEUES &&
+	    atomic_compare_exchange_strong(&t->hdr->queues[idx].pid, &expected, 0))
+		atomic_store(&t->hdr->queues[idx].beat_ns, 0);
+}
+
+bool pepsal_table_queue_get(const struct pepsal_table *t, int idx,
+			    struct pepsal_queue_view *out)
+{
+	const struct pepsal_shm_queue *q;
+	uint32_t qp1;
+
+	if (idx < 0 || idx >= PEPSAL_MAX_QUEUES)
+		return false;
+	q = &t->hdr->queues[idx];
+	qp1 = atomic_load(&q->queue_plus1);
+	if (!qp1)
+		return false;
+	out->queue = qp1 - 1;
+	out->pid = atomic_load(&q->pid);
+	out->beat_ns = atomic_load(&q->beat_ns);
+	for (int c = 0; c < PEPSAL_QUEUE_COUNTERS; c++)
+		out->count[c] = atomic_load_explicit(&q->count[c], memory_order_relaxed);
+	return true;
+}
+
+bool pepsal_table_queue_alive(const struct pepsal_queue_view *q, uint64_t now_ns,
+			      uint64_t fresh_ns)
+{
+	return q->pid != 0 && beat_fresh(q->beat_ns, now_ns, fresh_ns);
 }

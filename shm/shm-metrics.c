@@ -252,6 +252,32 @@ static void heartbeats(FILE *f, struct names *ns, struct pepsal_table *t,
 				pepsal_role_name(r), shm_age_s(now, in->heartbeat[r].beat_ns));
 }
 
+/* Each NFQUEUE's queuer: alive, and its counters labelled by queue. */
+static void queue_metrics(FILE *f, struct names *ns, struct pepsal_table *t, uint64_t now)
+{
+	struct pepsal_queue_view q[PEPSAL_MAX_QUEUES];
+	char mname[METRIC_NAME_MAX];
+	int n = 0;
+
+	for (int i = 0; i < PEPSAL_MAX_QUEUES; i++)
+		if (pepsal_table_queue_get(t, i, &q[n]))
+			n++;
+	if (!n)
+		return;
+	family(f, ns, "pepsal_queue_alive", "gauge",
+	       "1 if the queuer of this NFQUEUE beat within the last 3 seconds.");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "pepsal_queue_alive{queue=\"%u\"} %d\n", q[i].queue,
+			pepsal_table_queue_alive(&q[i], now, HEARTBEAT_FRESH_NS) ? 1 : 0);
+	for (int c = 0; c < PEPSAL_QUEUE_COUNTERS; c++) {
+		snprintf(mname, sizeof(mname), "pepsal_queue_%s_total", pepsal_queue_counter_name(c));
+		family(f, ns, mname, "counter", "The queuer counter of that name, for this NFQUEUE.");
+		for (int i = 0; i < n; i++)
+			fprintf(f, "%s{queue=\"%u\"} %" PRIu64 "\n", mname, q[i].queue,
+				q[i].count[c]);
+	}
+}
+
 int shm_metrics_write(FILE *f, const char *name, char *err, size_t errlen)
 {
 	static struct names ns; /* 4 KiB: not on the stack */
@@ -269,6 +295,7 @@ int shm_metrics_write(FILE *f, const char *name, char *err, size_t errlen)
 	table_gauges(f, &ns, t, &in);
 	entry_gauges(f, &ns, t);
 	heartbeats(f, &ns, t, &in, pepsal_now_ns());
+	queue_metrics(f, &ns, t, pepsal_now_ns());
 	header_counters(f, &ns, &in);
 	named_counters(f, &ns, t);
 	pepsal_table_detach(t);

@@ -10,6 +10,9 @@
 #                   each SYN held until the server answered (the default)
 #   pepsal-acceptfirst  the same with --accept-first (the legacy set-up)
 #   pepsal-tproxy   pepsal --mode tproxy (pepsal-iptables --mode tproxy)
+#   pepsal-nfqueue2 (not by default) pepsal-nfqueue with --queues 2 on both
+#                   pepsal and pepsal-iptables: two queuers; give BENCH_DSTS
+#                   so that the address hash spreads the SYNs over both
 #   haproxy         HAProxy, full transparent mode (bind ... transparent,
 #                   source 0.0.0.0 usesrc clientip), the same TPROXY rules
 #   socat           socat fork relays behind REDIRECT rules (one per port)
@@ -35,7 +38,9 @@
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
 # BENCH_RR_TIME, BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
 # BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"), BENCH_PIN (1: the
-# proxy on core 1, load generators and servers on core 0),
+# proxy on core 1, load generators and servers on core 0), BENCH_DSTS (N > 1: the
+# connection-rate tests connect to N server addresses in turn, not one: NFQUEUE
+# --queue-balance hashes addresses, not ports; not for socat, whose rules name one),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
 # Scale (once, after the rounds; tests/bench/scale-report.py): for each of
@@ -111,6 +116,12 @@ if [ "${BENCH_DISJOINT_PORTS:-0}" = 1 ]; then
 fi
 for a in $C4 $S4; do nsx "$NS_R" ping -c1 -W2 -q "$a" >/dev/null 2>&1; done
 nsx "$NS_C" ping -c1 -W2 -q $S4 >/dev/null 2>&1
+# BENCH_DSTS: the server's extra addresses for the connection-rate tests
+RATE_DST=$S4
+for ((i = 1; i < ${BENCH_DSTS:-1}; i++)); do
+	ip -n "$NS_S" addr add 198.18.2.$((99 + i))/24 dev eth0
+	RATE_DST=$RATE_DST,198.18.2.$((99 + i))
+done
 
 # Servers: iperf3, connload (answer and close), connload --hold (idle),
 # nginx (keep-alive request/response), connload --echo (the scale phase).
@@ -204,6 +215,19 @@ design_pepsal-nfqueue_start() {
 		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"heartbeats\"][\"queuer\"][\"alive\"] else 1)'"
 }
 design_pepsal-nfqueue_stop() { bg_stop $PROXY_PIDS; rules_off; }
+design_pepsal-nfqueue2_start() {
+	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--queues' || return 2
+	RULES+=(--queues 2) PEPSAL_OPTS+=(--queues 2)
+	design_pepsal-nfqueue_start
+	local rc=$?
+	unset 'RULES[-1]' 'RULES[-1]' 'PEPSAL_OPTS[-1]' 'PEPSAL_OPTS[-1]'
+	return $rc
+}
+design_pepsal-nfqueue2_stop() {
+	RULES+=(--queues 2)
+	design_pepsal-nfqueue_stop
+	unset 'RULES[-1]' 'RULES[-1]'
+}
 design_pepsal-acceptfirst_start() {
 	"$BUILD/pepsal" --help 2>/dev/null | grep -q -- '--accept-first' || return 2
 	PEPSAL_OPTS+=(--accept-first)
@@ -349,15 +373,15 @@ d = json.load(sys.stdin).get("counters", {}); print(sys.argv[1], " ".join(f"{k}=
 measure_conns() {
 	local out
 	diag "before connload"
-	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN load $CONC_WIDE: $out" >>"$LOG"
 	rate_record "$out" wide
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $S4 -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c 1 -t "${RATE_T}s" 2>&1)
 	echo "$DESIGN one in flight: $out" >>"$LOG"
 	rate_record "$out" latency
 	wait_until 10 quiet

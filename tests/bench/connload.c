@@ -9,8 +9,10 @@
  *       server closes first, as an HTTP server with "Connection: close";
  *       with --hold it answers and keeps the connection open; with --echo
  *       it writes back whatever it reads, for as long as the client likes.
- *   connload rate --dst ADDR --port P [--conc C] [--time T] [--req B] [--resp B]
- *       C connections in flight for T: connect, send B bytes, read the answer
+ *   connload rate --dst ADDR[,ADDR...] --port P [--conc C] [--time T] [--req B] [--resp B]
+ *       C connections in flight for T: connect (to the addresses in turn:
+ *       several spread NFQUEUE --queue-balance, which hashes addresses
+ *       only), send B bytes, read the answer
  *       until EOF, close, start the next. Prints one line:
  *       conns=N errors=E secs=S cps=X p50_us=A p99_us=B
  *       where the latency is connect() to the first byte of the answer.
@@ -85,6 +87,8 @@ static void nofile_raise(void)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+#define MAX_DSTS 64 /* rate, hold: server addresses used in turn */
 
 /* ADDR PORT to a sockaddr; 0 or -EINVAL. */
 static int addr_parse(const char *addr, uint32_t port, struct sockaddr_storage *ss,
@@ -237,8 +241,9 @@ struct client_cfg {
 
 struct client {
 	const struct client_cfg *cfg;
-	struct sockaddr_storage ss; /* server address */
+	struct sockaddr_storage ss[MAX_DSTS]; /* server addresses, used in turn */
 	socklen_t sslen;
+	uint32_t nss;
 	int ep;                     /* epoll set */
 	struct cconn *c;            /* cfg->conc slots */
 	char *req;                  /* request bytes */
@@ -260,7 +265,8 @@ static void conn_close(struct cconn *k)
 static bool conn_start(struct client *cl, uint32_t i)
 {
 	struct cconn *k = &cl->c[i];
-	int fd = socket(cl->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	const struct sockaddr_storage *ss = &cl->ss[cl->started % cl->nss];
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
 	if (fd < 0) {
@@ -274,7 +280,7 @@ static bool conn_start(struct client *cl, uint32_t i)
 	k->first = false;
 	k->state = C_CONNECTING;
 	cl->started++;
-	if (connect(fd, (struct sockaddr *)&cl->ss, cl->sslen) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)ss, cl->sslen) < 0 && errno != EINPROGRESS) {
 		cl->errors++;
 		conn_close(k);
 		return false;
@@ -402,10 +408,27 @@ static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold
 
 static int client_init(struct client *cl, const struct client_cfg *cfg)
 {
+	char list[MAX_DSTS * 48], *save = NULL;
+
 	memset(cl, 0, sizeof(*cl));
 	cl->cfg = cfg;
-	if (addr_parse(cfg->dst, cfg->port, &cl->ss, &cl->sslen) < 0) {
-		fprintf(stderr, "connload: bad address '%s'\n", cfg->dst);
+	snprintf(list, sizeof(list), "%s", cfg->dst);
+	for (char *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		socklen_t len;
+
+		if (cl->nss == MAX_DSTS ||
+		    addr_parse(a, cfg->port, &cl->ss[cl->nss], &len) < 0 ||
+		    (cl->nss && (len != cl->sslen || cl->ss[cl->nss].ss_family !=
+				 cl->ss[0].ss_family))) {
+			fprintf(stderr, "connload: bad address '%s' (at most %d, one family)\n",
+				a, MAX_DSTS);
+			return -EINVAL;
+		}
+		cl->sslen = len;
+		cl->nss++;
+	}
+	if (!cl->nss) {
+		fprintf(stderr, "connload: no address in '%s'\n", cfg->dst);
 		return -EINVAL;
 	}
 	nofile_raise();
@@ -595,7 +618,7 @@ static const struct pepsal_opt serve_opts[] = {
 };
 
 static const struct pepsal_opt client_opts[] = {
-	{ "dst", 'd', PEPSAL_OPT_STRING, &g_client.dst, "ADDR", "server address (IPv4 or IPv6)", 0, 0, NULL },
+	{ "dst", 'd', PEPSAL_OPT_STRING, &g_client.dst, "ADDR", "server address (IPv4 or IPv6), or several, comma-separated, used in turn", 0, 0, NULL },
 	{ "port", 'p', PEPSAL_OPT_U32, &g_client.port, "PORT", "server port (default 8080)", 1, 65535, NULL },
 	{ "conc", 'c', PEPSAL_OPT_U32, &g_client.conc, "N", "connections in flight (default 16)", 1, 100000, NULL },
 	{ "time", 't', PEPSAL_OPT_DURATION, &g_client.time_ns, "DURATION", "rate: duration (default 3s)", 1000000, 0, NULL },

@@ -53,6 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 		for (int r = 0; r < PEPSAL_ROLE_COUNT; r++)
 			pepsal_table_role_alive(t, (enum pepsal_role)r, pepsal_now_ns(), 1);
+		for (int i = 0; i < PEPSAL_MAX_QUEUES; i++) {
+			struct pepsal_queue_view q;
+
+			if (pepsal_table_queue_get(t, i, &q) && q.queue > UINT32_MAX - 1)
+				__builtin_trap();
+		}
 		pepsal_table_detach(t);
 	} else if (!err[0]) {
 		__builtin_trap(); /* a refusal always says why */

@@ -25,7 +25,8 @@ static void check_config(const struct proxy_config *c)
 	if (c->port < 1 || c->port > 65535 || c->max_conns < 1 || !c->shm_name ||
 	    c->shm_name[0] != '/' || (c->upstream_ports && (lo < 1 || lo > hi)) ||
 	    c->pipe_size < 4096 || (c->shm_mode & 0600) != 0600 || c->shm_mode > 0666 ||
-	    !c->gc_interval_ns || !c->pending_ns)
+	    !c->gc_interval_ns || !c->pending_ns || c->queues < 1 ||
+	    c->queues > PEPSAL_MAX_QUEUES || c->queue + c->queues - 1 > 65535)
 		__builtin_trap();
 	for (int l = 0; l < 2; l++)
 		if (strnlen(c->leg[l].cc, PROXY_CC_NAME_MAX) == PROXY_CC_NAME_MAX ||
@@ -54,6 +55,9 @@ static void each_parser(const char *s)
 	if (config_parse_shm_mode(s, &dst.u32, err, sizeof(err)) && dst.u32 > 0666)
 		__builtin_trap();
 	config_parse_mark(s, &dst.str, err, sizeof(err));
+	if (config_parse_queues(s, &dst.u32, err, sizeof(err)) &&
+	    (dst.u32 < 1 || dst.u32 > PEPSAL_MAX_QUEUES))
+		__builtin_trap();
 	config_parse_mode(s, &dst.mode, err, sizeof(err));
 	if (config_parse_shm_name(s, dst.buf, err, sizeof(err)) && dst.buf[0] != '/')
 		__builtin_trap();

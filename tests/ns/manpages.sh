@@ -84,7 +84,8 @@ fi
 declare -A IPT_VAR=(
 	[--interface]=PEPSAL_IPT_INTERFACES [--source]=PEPSAL_IPT_SOURCES
 	[--destination]=PEPSAL_IPT_DESTINATIONS [--mode]=PEPSAL_MODE [--port]=PEPSAL_PORT
-	[--queue]=PEPSAL_QUEUE [--queue-mark]=PEPSAL_MARK [--route-mark]=PEPSAL_ROUTE_MARK
+	[--queue]=PEPSAL_QUEUE [--queues]=PEPSAL_QUEUES [--queue-mark]=PEPSAL_MARK
+	[--route-mark]=PEPSAL_ROUTE_MARK
 	[--table]=PEPSAL_ROUTE_TABLE [--ipv4]=PEPSAL_IPT_FAMILY [--ipv6]=PEPSAL_IPT_FAMILY
 	[--backend]=PEPSAL_IPT_BACKEND [--chain]=PEPSAL_IPT_CHAIN
 	[--initcwnd]=PEPSAL_IPT_INITCWND [--initrwnd]=PEPSAL_IPT_INITRWND

@@ -10,6 +10,7 @@
 # PROXY_MODE=tproxy (environment): rules and pepsal in tproxy mode (TPROXY
 # rules, pepsal --mode tproxy, no queuer); default nfqueue.
 # PROXY_TOPO=topo_five: a hop on each side of the router (default topo_three).
+# PROXY_IPT_OPTS: more options of pepsal-iptables install ("--queues 2").
 TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$TOOLS/../.." && pwd)
 PEPSAL_PID=
@@ -30,7 +31,7 @@ bg() {
 # -m socket --transparent mark and table 100 for the return path (tproxy
 # mode: SYNs to TPROXY instead of NFQUEUE and REDIRECT).
 proxy_rules() {
-	nsx "$NS_R" bash "$SRC/rules/pepsal-iptables" --mode "$PROXY_MODE" -i eth0 install >"$TMP/rules.log" 2>&1 ||
+	nsx "$NS_R" bash "$SRC/rules/pepsal-iptables" --mode "$PROXY_MODE" -i eth0 ${PROXY_IPT_OPTS:-} install >"$TMP/rules.log" 2>&1 ||
 		{ cat "$TMP/rules.log"; return 1; }
 }
 

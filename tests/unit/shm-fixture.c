@@ -63,7 +63,7 @@ static int raw(const char *name, const void *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-	static char junk[4096];
+	static char junk[16384]; /* bigger than a header */
 	struct pepsal_table *t;
 	char err[512];
 

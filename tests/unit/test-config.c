@@ -136,6 +136,31 @@ static void test_mark(void)
 	g_assert_false(config_parse_mark("2/x", &m, err, sizeof(err)));
 }
 
+static void test_queues(void)
+{
+	struct proxy_config c;
+	cpu_set_t set;
+	uint32_t n = 0;
+
+	g_assert_cmpint(parse(&c, NULL), ==, 0);
+	g_assert_cmpuint(c.queues, ==, 1);
+	g_assert_true(config_parse_queues("2", &n, err, sizeof(err)));
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_true(config_parse_queues("64", &n, err, sizeof(err)));
+	g_assert_false(config_parse_queues("0", &n, err, sizeof(err)));
+	g_assert_false(config_parse_queues("65", &n, err, sizeof(err)));
+	g_assert_false(config_parse_queues("-1", &n, err, sizeof(err)));
+	g_assert_false(config_parse_queues("2x", &n, err, sizeof(err)));
+	g_assert_false(config_parse_queues("", &n, err, sizeof(err)));
+	/* auto: the CPUs this process may run on */
+	g_assert_cmpint(sched_getaffinity(0, sizeof(set), &set), ==, 0);
+	g_assert_true(config_parse_queues("auto", &n, err, sizeof(err)));
+	g_assert_cmpuint(n, ==, CPU_COUNT(&set) > 64 ? 64 : CPU_COUNT(&set));
+	/* the last queue must exist */
+	g_assert_cmpint(parse(&c, "--queue", "65534", "--queues", "2", NULL), ==, 0);
+	g_assert_cmpint(parse(&c, "--queue", "65535", "--queues", "2", NULL), ==, -2);
+}
+
 static void test_port_range(void)
 {
 	uint32_t r = 1;
@@ -217,6 +242,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/shm-name", test_shm_name);
 	g_test_add_func("/config/shm-mode", test_shm_mode);
 	g_test_add_func("/config/mark", test_mark);
+	g_test_add_func("/config/queues", test_queues);
 	g_test_add_func("/config/port-range", test_port_range);
 	g_test_add_func("/config/rate", test_rate);
 	g_test_add_func("/config/cc", test_cc);

@@ -829,6 +829,43 @@ static void test_roles(void)
 	done(t);
 }
 
+static void test_queues(void)
+{
+	struct pepsal_table *t = fresh_table(64);
+	pid_t me = getpid(), parent = getppid();
+	struct pepsal_queue_view q;
+	int a, b;
+
+	g_assert_false(pepsal_table_queue_get(t, 0, &q));
+	a = pepsal_table_queue_claim(t, 7, parent, 10 * SEC, 3 * SEC);
+	b = pepsal_table_queue_claim(t, 8, me, 10 * SEC, 3 * SEC);
+	g_assert_cmpint(a, >=, 0);
+	g_assert_cmpint(b, >=, 0);
+	g_assert_cmpint(a, !=, b);
+	/* a live holder of the same queue that beat recently keeps it */
+	g_assert_cmpint(pepsal_table_queue_claim(t, 7, me, 11 * SEC, 3 * SEC), ==, -EBUSY);
+	pepsal_table_queue_add(t, a, PEPSAL_QUEUE_SYNS, 5);
+	pepsal_table_queue_add(t, a, PEPSAL_QUEUE_SYNS, 2);
+	g_assert_true(pepsal_table_queue_get(t, a, &q));
+	g_assert_cmpuint(q.queue, ==, 7);
+	g_assert_cmpint(q.pid, ==, parent);
+	g_assert_cmpuint(q.count[PEPSAL_QUEUE_SYNS], ==, 7);
+	g_assert_true(pepsal_table_queue_alive(&q, 11 * SEC, 3 * SEC));
+	g_assert_false(pepsal_table_queue_alive(&q, 14 * SEC, 3 * SEC));
+	/* released (or stale), its successor gets the same slot and counters */
+	pepsal_table_queue_release(t, a, parent);
+	g_assert_true(pepsal_table_queue_get(t, a, &q));
+	g_assert_cmpint(q.pid, ==, 0);
+	g_assert_cmpint(pepsal_table_queue_claim(t, 7, me, 12 * SEC, 3 * SEC), ==, a);
+	g_assert_true(pepsal_table_queue_get(t, a, &q));
+	g_assert_cmpuint(q.count[PEPSAL_QUEUE_SYNS], ==, 7);
+	for (int i = 2; i < PEPSAL_MAX_QUEUES; i++)
+		g_assert_cmpint(pepsal_table_queue_claim(t, 100 + i, me, 12 * SEC, 3 * SEC), >=, 0);
+	g_assert_cmpint(pepsal_table_queue_claim(t, 99, me, 12 * SEC, 3 * SEC), ==, -ENOSPC);
+	g_assert_cmpint(pepsal_table_queue_claim(t, 8, me, 12 * SEC, 3 * SEC), ==, b);
+	done(t);
+}
+
 static void test_counters(void)
 {
 	struct pepsal_table *t = fresh_table(64);
@@ -878,5 +915,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/corrupt-entries", test_corrupt_entries);
 	g_test_add_func("/table/roles", test_roles);
 	g_test_add_func("/table/counters", test_counters);
+	g_test_add_func("/table/queues", test_queues);
 	return g_test_run();
 }
