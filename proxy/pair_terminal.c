@@ -45,6 +45,8 @@ int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *c
 	char a[PEPSAL_ENDPOINT_STRLEN];
 	int fd = pair_pool_take(d->cancel), rc = fd;
 
+	if (tos >= 0)
+		tos &= 0xfc; /* the DSCP; ECN is each connection's own */
 	if (fd >= 0) {
 		if (tos >= 0) /* the satellite's QoS sees the client's DSCP */
 			sock_set_tos(fd, d->cfg->pair.gateway.family, tos);

@@ -107,6 +107,28 @@ check "the gateway lists its connections in its own table (pepsal-shm list)" \
 		\"$BUILD/pepsal-shm\" --shm $SHM_G list >$TMP/list.out; touch $TMP/go-list; wait
 		[ \$(grep -c '$C4' $TMP/list.out) -ge 3 ]"
 
+# ---- the client's DSCP: on the pair leg both ways, and to the server
+# AF11 (DSCP 10, TOS 0x28), counted where each leg's packets arrive
+# (the pair leg is IPv4 for clients of both families: the gateway's address)
+for ipt in iptables ip6tables; do nsx "$NS_S" $ipt -w 5 -I INPUT -p tcp --dport $ECHO -m dscp --dscp 10; done
+nsx "$NS_R" iptables -w 5 -I FORWARD -p tcp --dport $PPORT -m dscp --dscp 10
+nsx "$NS_R" iptables -w 5 -I FORWARD -p tcp --sport $PPORT -m dscp --dscp 10
+dscp_count() { # NS IPT CHAIN [PORT-MATCH]: packets counted by our DSCP rule
+	nsx "$1" "$2" -w 5 -nvxL "$3" | awk -v m="${4:-}" '/DSCP match 0x0a/ && index($0, m) { print $1; exit }'
+}
+for S in $S4 $S6; do
+	ipt=iptables; [ $S = $S6 ] && ipt=ip6tables
+	s0=$(dscp_count "$NS_S" $ipt INPUT) u0=$(dscp_count "$NS_R" iptables FORWARD "dpt:$PPORT")
+	d0=$(dscp_count "$NS_R" iptables FORWARD "spt:$PPORT")
+	out=$(cli connect $S $ECHO 5 0x28)
+	check "DSCP 10 to $S: echoed through the pair ($out)" grep -q "^connected" <<<"$out"
+	u=$(dscp_count "$NS_R" iptables FORWARD "dpt:$PPORT") d=$(dscp_count "$NS_R" iptables FORWARD "spt:$PPORT")
+	check "... the pair leg carries it toward the gateway ($u0 -> $u packets)" test "$u" -gt "$u0"
+	check "... and back ($d0 -> $d packets)" test "$d" -gt "$d0"
+	check "... the server sees it ($s0 -> $(dscp_count "$NS_S" $ipt INPUT) packets)" \
+		test "$(dscp_count "$NS_S" $ipt INPUT)" -gt "$s0"
+done
+
 # ---- a refused server: the client gets a reset, at once
 out=$(cli expect-reset $S4 $CLOSED 2)
 check "a refusal reaches the client as a reset within 2 s ($out)" no_fail "$out"
@@ -174,6 +196,12 @@ used0=$(ctr "$SHM_T" proxy.pair_used)
 out=$(cli fetch $S4 $SRCP 1000000 3)
 check "a connection uses the pair again ($out)" grep -q exact <<<"$out"
 check "... counted (pair_used)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 1))
+
+# ---- both stop cleanly (the pool's and the gateway's threads)
+kill -TERM $TERM_PID $GW_PID
+wait $TERM_PID; t=$?
+wait $GW_PID; g=$?
+check "SIGTERM: the terminal exits with 0 ($t), the gateway too ($g)" test $t = 0 -a $g = 0
 
 [ "$FAILS" -eq 0 ] || show_logs
 finish
