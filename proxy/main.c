@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
 		term_p = (struct pair_terminal_params){ .key = &key };
 		pair_terminal_init(&term_p);
-		pool_p = (struct pair_pool_params){ .cfg = &cfg };
+		pool_p = (struct pair_pool_params){ .cfg = &cfg, .key = &key };
 		if ((rc = pair_pool_init(&pool_p)))
 			pr_warn("no warm pair connections (on demand only): %s", strerror(-rc));
 	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {

@@ -216,6 +216,12 @@ static void serve(int fd)
 		       "too many headers in the window");
 		return;
 	}
+	if (h.kind == PAIR_KIND_PROBE) { /* the terminal checks our key and clock */
+		if (send(fd, &(char){ PAIR_PROBE_OK }, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			pr_ratelimited(LOG_INFO, "cannot answer a pair probe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
 	if (h.tos >= 0) /* the way back over the satellite keeps the DSCP */
 		sock_set_tos(fd, peer.family, h.tos);
 	relay_pair(fd, &h);

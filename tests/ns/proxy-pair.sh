@@ -189,9 +189,24 @@ check "the pool is empty" test "$(ctr "$SHM_T" proxy.pair_pool)" -eq 0
 check "... its connections the gateway closed were found stale (pair_pool_stale)" \
 	ctr_ge "$SHM_T" proxy.pair_pool_stale 1
 
+# ---- a gateway with another key: the terminal's probe is refused, it
+# relays directly (counted), nothing goes through that gateway
+gateway_start "$TMP/otherkey" || not_ok "the gateway restarts with another key"
+check "the terminal's probe is refused (pair_probe_refused)" \
+	wait_until 30 ctr_ge "$SHM_T" proxy.pair_probe_refused 1
+check "... by the gateway (pair_refused_auth)" ctr_ge "$SHM_G" proxy.pair_refused_auth 1
+used0=$(ctr "$SHM_T" proxy.pair_used) fb0=$(ctr "$SHM_T" proxy.pair_fallback_direct)
+out=$(T=15 cli many $S4 $ECHO 4 10000)
+check "another key at the gateway: new connections succeed ($out)" grep -q "^4/4 connections verified" <<<"$out"
+check "... by the direct fallback, none through the pair" \
+	test "$(ctr "$SHM_T" proxy.pair_fallback_direct)" -ge $((fb0 + 4)) -a "$(ctr "$SHM_T" proxy.pair_used)" -eq "$used0"
+check "... the gateway relayed nothing" test "$(ctr "$SHM_G" proxy.pair_accepted)" -eq 0
+kill -TERM $GW_PID
+wait $GW_PID
+
 # ---- the gateway back: the pool refills, connections use the pair again
 gateway_start || not_ok "the gateway restarts"
-check "the pool refills after the back-off" wait_until 20 ctr_ge "$SHM_T" proxy.pair_pool $POOL
+check "the pool refills after the back-off" wait_until 30 ctr_ge "$SHM_T" proxy.pair_pool $POOL
 used0=$(ctr "$SHM_T" proxy.pair_used)
 out=$(cli fetch $S4 $SRCP 1000000 3)
 check "a connection uses the pair again ($out)" grep -q exact <<<"$out"
