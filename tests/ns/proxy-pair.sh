@@ -59,7 +59,8 @@ terminal_start() {
 		>>"$TMP/terminal.log" 2>&1 &
 	TERM_PID=$!
 	on_exit "kill $TERM_PID"
-	wait_until 5 listening "$NS_HC" 5000 && wait_until 10 queuer_alive
+	wait_until 5 listening "$NS_HC" 5000 || return 1
+	case " $* " in *" tproxy "*) ;; *) wait_until 10 queuer_alive ;; esac
 }
 queuer_alive() {
 	"$BUILD/pepsal-shm" --shm "$SHM_T" --json stats | python3 -c 'import json,sys
@@ -213,6 +214,26 @@ check "a connection uses the pair again ($out)" grep -q exact <<<"$out"
 check "... counted (pair_used)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 1))
 
 # ---- both stop cleanly (the pool's and the gateway's threads)
+kill -TERM $TERM_PID
+wait $TERM_PID; t=$?
+check "SIGTERM: the terminal exits with 0 ($t)" test $t = 0
+
+# ---- a terminal in tproxy mode (TPROXY rules, no queuer)
+nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" --mode tproxy -i eth0 --pair-role terminal install \
+	>"$TMP/rules-t.log" 2>&1 || { cat "$TMP/rules-t.log"; not_ok "terminal rules, tproxy mode"; }
+if terminal_start --mode tproxy && wait_until 10 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	used0=$(ctr "$SHM_T" proxy.pair_used)
+	for s in $S4 $S6; do
+		out=$(cli fetch "$s" $SRCP 1000000 5)
+		check "tproxy mode, $s: 1 MB down through the pair, sha256 exact ($out)" grep -q exact <<<"$out"
+		out=$(cli get "$s" $PEER)
+		case $s in *:*) want=$C6 ;; *) want=$C4 ;; esac
+		check "tproxy mode, $s: the server sees the client's address ($out)" test "$out" = "server $want"
+	done
+	check "tproxy mode: through the pair (pair_used +4)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 4))
+else
+	not_ok "the terminal starts in tproxy mode and fills its pool"
+fi
 kill -TERM $TERM_PID $GW_PID
 wait $TERM_PID; t=$?
 wait $GW_PID; g=$?
