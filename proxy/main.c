@@ -63,7 +63,10 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed
 			queuer_reap(pepsal_now_ns());
 			break;
 		case SIGUSR2:
-			if (!stop && upgrade_run())
+			if (cfg->pair.role) /* the pool and the gateway's silent connections
+					     * are not part of the hand-over */
+				pr_warn("SIGUSR2: a pair end does not upgrade in place; restart it");
+			else if (!stop && upgrade_run())
 				stop = *handed = true;
 			break;
 		}
