@@ -208,7 +208,9 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	predial_p = (struct predial_params){ .cfg = &cfg, .table = table };
+	predial_p = (struct predial_params){ .cfg = &cfg, .table = table,
+					     .upstream = cfg.pair.role == PAIR_ROLE_TERMINAL ?
+							 pair_terminal_dial_held : NULL };
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
 	process_self_dir(dir, sizeof(dir));

@@ -173,6 +173,12 @@ static void relay_pair(int fd, const struct pair_hdr *h)
 		sock_reset_close(fd);
 		return;
 	}
+	if (h->kind == PAIR_KIND_CONFIRM && /* the terminal holds the client's SYN */
+	    send(fd, &(char){ PAIR_PROBE_OK }, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+		sock_reset_close(sfd);
+		sock_reset_close(fd);
+		return;
+	}
 	if (entry_record_claim(gw.p->table, &h->client, &h->dst, &entry) < 0)
 		entry_unlisted(&entry, &h->dst);
 	entry.client = h->client; /* the dial's source, and what pepsal-shm shows */

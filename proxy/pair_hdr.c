@@ -101,14 +101,14 @@ enum pair_hdr_status pair_hdr_decode(const uint8_t *buf, size_t len,
 		return PAIR_HDR_AUTH;
 	/* authentic from here: what is wrong now is a bug of the terminal */
 	family = buf[OFF_FAMILY] == 4 ? AF_INET : buf[OFF_FAMILY] == 6 ? AF_INET6 : 0;
-	if (!family || buf[OFF_KIND] > PAIR_KIND_PROBE || buf[OFF_RESERVED])
+	if (!family || buf[OFF_KIND] > PAIR_KIND_CONFIRM || buf[OFF_RESERVED])
 		return PAIR_HDR_FIELD;
 	out->kind = buf[OFF_KIND];
 	if (family == AF_INET && (!addr_is_v4(buf + OFF_CLIENT) || !addr_is_v4(buf + OFF_DST)))
 		return PAIR_HDR_FIELD;
 	get_endpoint(buf + OFF_CLIENT, family, &out->client);
 	get_endpoint(buf + OFF_DST, family, &out->dst);
-	if (!out->dst.port && out->kind == PAIR_KIND_CONN)
+	if (!out->dst.port && out->kind != PAIR_KIND_PROBE)
 		return PAIR_HDR_FIELD;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | buf[OFF_TIME + i];

@@ -6,8 +6,8 @@
  * Fixed size, network byte order:
  *
  *   0  magic "PEP" and version 1            4 bytes
- *   4  family (4 or 6), DSCP byte (TOS; 0xff: unknown), kind (0: a client's
- *      connection, 1: a probe of the key and clocks), 1 reserved (zero)
+ *   4  family (4 or 6), DSCP byte (TOS; 0xff: unknown), kind (enum
+ *      pair_kind), 1 reserved (zero)
  *   8  client address (16) and port (2)
  *  26  original destination address (16) and port (2)
  *  44  nonce                                16 bytes, random
@@ -43,9 +43,11 @@ enum pair_kind {
 	PAIR_KIND_CONN = 0,  /* a client's connection to relay */
 	PAIR_KIND_PROBE = 1, /* the terminal checks that the gateway takes its
 			      * headers (key, clocks): one byte back, then EOF */
+	PAIR_KIND_CONFIRM = 2, /* a client's connection whose SYN the terminal
+				* holds: one byte back once the server accepted */
 };
 
-#define PAIR_PROBE_OK 'K' /* the gateway's answer to a valid probe */
+#define PAIR_PROBE_OK 'K' /* the gateway's answer to a valid probe, or a confirm */
 
 struct pair_hdr {
 	enum pair_kind kind;

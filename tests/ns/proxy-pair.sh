@@ -218,6 +218,52 @@ kill -TERM $TERM_PID
 wait $TERM_PID; t=$?
 check "SIGTERM: the terminal exits with 0 ($t)" test $t = 0
 
+# ---- --pair-hold: the SYN held until the gateway's dial answered; against
+# accept-first (the default) over a middle hop of 400 ms RTT: accept-first
+# connects at once, the hold costs one round trip and gives true refusals
+rtt_connect() { # rtt_connect HOST PORT: the connect's milliseconds ("connected MS")
+	cli connect "$1" "$2" 10 | awk '$1 == "connected" { print int($2); exit }'
+}
+# (pepsal-linkem in the router: 200 ms each way, IPv4: the pair leg's family)
+LINKEM_PID=
+if [ -x "$BUILD/pepsal-linkem" ]; then
+	nsx "$NS_R" sh -c 'echo $$ >"$0.pid"; exec "$@"' "$TMP/linkem.log" \
+		"$BUILD/pepsal-linkem" --queue 0 --delay 200ms 2>"$TMP/linkem.log" &
+	wait_until 5 grep -q ready "$TMP/linkem.log" && LINKEM_PID=$(cat "$TMP/linkem.log.pid")
+fi
+if [ -n "$LINKEM_PID" ]; then
+	on_exit "kill $LINKEM_PID"
+	nsx "$NS_R" iptables -w 5 -A FORWARD -i eth0 -j NFQUEUE --queue-num 0
+	nsx "$NS_R" iptables -w 5 -A FORWARD -i eth1 -j NFQUEUE --queue-num 1
+else
+	not_ok "pepsal-linkem delays the middle hop"
+fi
+if terminal_start && wait_until 15 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	af=$(rtt_connect $S4 $ECHO)
+	check "accept-first: the client connects at once over a 400 ms RTT (${af:-?} ms < 200)" test "${af:-9999}" -lt 200
+	kill -TERM $TERM_PID; wait $TERM_PID
+else
+	not_ok "the terminal restarts (accept-first, delayed middle hop)"
+fi
+if terminal_start --pair-hold && wait_until 15 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	hold=$(rtt_connect $S4 $ECHO)
+	check "--pair-hold: the client's connect waits one round trip (${hold:-?} ms >= 360)" \
+		test "${hold:-0}" -ge 360
+	echo "# connect over a 400 ms RTT: accept-first ${af:-?} ms, --pair-hold ${hold:-?} ms"
+	out=$(cli connect $S4 $CLOSED 10)
+	check "--pair-hold: a refused server is a true refusal ($out)" grep -q "^ConnectionRefusedError" <<<"$out"
+	out=$(cli fetch $S6 $SRCP 1000000 9)
+	check "--pair-hold: 1 MB down, IPv6, sha256 exact ($out)" grep -q exact <<<"$out"
+	check "... the held SYNs went through the pair (proxy.predialed, pair_used)" \
+		test "$(ctr "$SHM_T" proxy.predialed)" -ge 2 -a "$(ctr "$SHM_T" proxy.pair_used)" -ge 2
+	kill -TERM $TERM_PID; wait $TERM_PID
+else
+	not_ok "the terminal restarts with --pair-hold"
+fi
+nsx "$NS_R" iptables -w 5 -D FORWARD -i eth0 -j NFQUEUE --queue-num 0
+nsx "$NS_R" iptables -w 5 -D FORWARD -i eth1 -j NFQUEUE --queue-num 1
+[ -z "$LINKEM_PID" ] || kill "$LINKEM_PID"
+
 # ---- a terminal in tproxy mode (TPROXY rules, no queuer)
 nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" --mode tproxy -i eth0 --pair-role terminal install \
 	>"$TMP/rules-t.log" 2>&1 || { cat "$TMP/rules-t.log"; not_ok "terminal rules, tproxy mode"; }

@@ -177,7 +177,7 @@ static void test_kinds(void)
 	pair_hdr_encode(&h, &key, buf);
 	g_assert_cmpint(pair_hdr_decode(buf, sizeof(buf), &key, NOW, WINDOW, &out), ==, PAIR_HDR_OK);
 	g_assert_cmpint(out.kind, ==, PAIR_KIND_PROBE);
-	h.kind = PAIR_KIND_PROBE + 1; /* unknown, even signed */
+	h.kind = PAIR_KIND_CONFIRM + 1; /* unknown, even signed */
 	pair_hdr_encode(&h, &key, buf);
 	g_assert_cmpint(pair_hdr_decode(buf, sizeof(buf), &key, NOW, WINDOW, &out), ==,
 			PAIR_HDR_FIELD);
