@@ -173,9 +173,10 @@ bool config_pair_check(struct proxy_config *c, char *err, size_t errlen)
 	bool term = pc->role == PAIR_ROLE_TERMINAL, gw = pc->role == PAIR_ROLE_GATEWAY;
 
 	if (pc->role == PAIR_ROLE_NONE) {
-		if (pc->gateway.family || pc->listen.port || pc->npeers || pc->key_file) {
-			snprintf(err, errlen, "--pair-gateway, --pair-listen, --pair-peer and "
-				 "--pair-key-file need --pair-role");
+		if (pc->gateway.family || pc->listen.port || pc->npeers || pc->key_file ||
+		    pc->hold) {
+			snprintf(err, errlen, "--pair-gateway, --pair-listen, --pair-peer, "
+				 "--pair-hold and --pair-key-file need --pair-role");
 			return false;
 		}
 		return true;
