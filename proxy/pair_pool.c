@@ -39,6 +39,7 @@ static struct {
 	uint64_t backoff_ns;      /* 0: the gateway answered last time */
 	uint64_t probed_until;    /* the last probe passed; probe again then */
 	_Atomic uint64_t down_until; /* no connection on demand before */
+	atomic_bool refused;      /* the last probe was refused: none on demand */
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A new pair connection to the gateway, or -errno. */
@@ -215,6 +216,7 @@ static void *refill_thread(void *arg)
 			pthread_mutex_lock(&pool.lock);
 			if (fd == -ECANCELED)
 				continue;
+			atomic_store(&pool.refused, fd == -EACCES);
 			if (fd) {
 				stats_count(PC_PAIR_PROBE_REFUSED, fd == -EACCES);
 				failed(fd);
@@ -263,7 +265,7 @@ int pair_pool_take(const atomic_bool *cancel)
 	pthread_mutex_unlock(&pool.lock);
 	if (fd >= 0)
 		return fd;
-	if (pepsal_now_ns() < atomic_load(&pool.down_until))
+	if (pepsal_now_ns() < atomic_load(&pool.down_until) || atomic_load(&pool.refused))
 		return -EHOSTUNREACH;
 	stats_count(PC_PAIR_ON_DEMAND, 1);
 	fd = pair_connect(cancel);
