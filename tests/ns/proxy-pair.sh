@@ -74,13 +74,15 @@ gateway_start || { show_logs; not_ok "the gateway listens"; finish; }
 terminal_start || { show_logs; not_ok "the terminal starts"; finish; }
 check "the terminal fills its pool ($POOL)" wait_until 10 ctr_ge "$SHM_T" proxy.pair_pool $POOL
 
-ECHO=7001 PEER=7002 HALF=7003 SRCP=7004 COUNT=7005 CLOSED=7009
+ECHO=7001 PEER=7002 HALF=7003 SRCP=7004 COUNT=7005 WRST=7006 SRST=7007 CLOSED=7009
 bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo $ECHO
 bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer $PEER
 bg "$NS_S" "$TMP/half.log" python3 "$TOOLS/tcptool.py" halfclose $HALF 300000
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source $SRCP
 bg "$NS_S" "$TMP/count.log" python3 "$TOOLS/tcptool.py" count-echo $COUNT "$TMP/accepted"
-for p in $ECHO $PEER $HALF $SRCP $COUNT; do wait_until 5 listening "$NS_S" $p; done
+bg "$NS_S" "$TMP/wrst.log" python3 "$TOOLS/tcptool.py" watch-rst $WRST "$TMP/rst.out"
+bg "$NS_S" "$TMP/srst.log" python3 "$TOOLS/tcptool.py" rst $SRST
+for p in $ECHO $PEER $HALF $SRCP $COUNT $WRST $SRST; do wait_until 5 listening "$NS_S" $p; done
 touch "$TMP/accepted"
 
 cli() { timeout "${T:-30}" ip netns exec "$NS_C" python3 "$TOOLS/tcptool.py" "$@" 2>&1; }
@@ -129,6 +131,13 @@ for S in $S4 $S6; do
 	check "... the server sees it ($s0 -> $(dscp_count "$NS_S" $ipt INPUT) packets)" \
 		test "$(dscp_count "$NS_S" $ipt INPUT)" -gt "$s0"
 done
+
+# ---- resets cross the pair as resets, both ways
+out=$(cli send-rst $S4 $WRST 5000)
+check "the client's reset reaches the server as a reset ($(cat "$TMP/rst.out" 2>/dev/null))" \
+	wait_until 5 grep -qx "reset 5000" "$TMP/rst.out"
+out=$(cli expect-reset $S4 $SRST 2)
+check "the server's reset reaches the client as a reset ($out)" no_fail "$out"
 
 # ---- a refused server: the client gets a reset, at once
 out=$(cli expect-reset $S4 $CLOSED 2)
