@@ -261,7 +261,7 @@ static void accept_all(int lfd)
 	for (int batch = 0; batch < 256; batch++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		struct pepsal_endpoint peer;
+		struct pepsal_endpoint peer = { 0 };
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
