@@ -96,6 +96,20 @@ check "... and it intercepts on -i eth1" sh -c \
 check "... status: installed" sh -c \
 	"ip netns exec $NS bash $IPT --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 --shape 20m status | grep -qx 'status: installed'"
 pi remove
+# the satellite side holds the default route (a terminal's uplink): the LAN's
+# routes must still win over the knob table's copy of the default
+ip -n "$NS" addr add 198.18.13.2/24 dev eth1
+ip -n "$NS" route add default via 198.18.11.1
+pi --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 install
+check "default route on --sat-iface: the default carries initcwnd 1000 ($(ip -n "$NS" route get 198.18.99.1 | xargs))" \
+	sh -c "ip -n $NS route get 198.18.99.1 | grep -q 'dev eth0' && ip -n $NS route get 198.18.99.1 | grep -q 'initcwnd 1000'"
+check "... and the LAN is still reached on eth1 ($(ip -n "$NS" route get 198.18.13.5 | head -n 1))" \
+	sh -c "ip -n $NS route get 198.18.13.5 | grep -q 'dev eth1'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 status | grep -qx 'status: installed'"
+pi remove
+ip -n "$NS" route del default via 198.18.11.1
+ip -n "$NS" addr del 198.18.13.2/24 dev eth1
 # a pair gateway: the return path and the knobs, no interception
 pi --pair-role gateway -i eth0 --initcwnd 1000 install
 check "pair gateway: no NFQUEUE, TPROXY or REDIRECT rule, the return path's mark" sh -c \
