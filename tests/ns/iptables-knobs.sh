@@ -87,8 +87,45 @@ snapshot >"$TMP/foreign3"
 same "remove leaves the foreign qdisc alone" "$TMP/foreign" "$TMP/foreign3"
 tc -n "$NS" qdisc del dev eth0 root
 
+# a pair terminal: intercepts on its LAN (eth1), the knobs on the satellite side (--sat-iface)
+pi --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 --shape 20m install
+check "pair terminal: the knobs go to --sat-iface eth0, not to -i eth1" sh -c \
+	"ip -n $NS route get 198.18.10.2 | grep -q 'initcwnd 1000' && tc -n $NS qdisc show dev eth0 root | grep -q 'tbf 9e:' && ! tc -n $NS qdisc show dev eth1 root | grep -q 'tbf 9e:'"
+check "... and it intercepts on -i eth1" sh -c \
+	"ip netns exec $NS iptables -w 5 -t mangle -S PEPSAL | grep -q -- '-i eth1 .*NFQUEUE'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 --shape 20m status | grep -qx 'status: installed'"
+pi remove
+# the satellite side holds the default route (a terminal's uplink): the LAN's
+# routes must still win over the knob table's copy of the default
+ip -n "$NS" addr add 198.18.13.2/24 dev eth1
+ip -n "$NS" route add default via 198.18.11.1
+pi --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 install
+check "default route on --sat-iface: the default carries initcwnd 1000 ($(ip -n "$NS" route get 198.18.99.1 | xargs))" \
+	sh -c "ip -n $NS route get 198.18.99.1 | grep -q 'dev eth0' && ip -n $NS route get 198.18.99.1 | grep -q 'initcwnd 1000'"
+check "... and the LAN is still reached on eth1 ($(ip -n "$NS" route get 198.18.13.5 | head -n 1))" \
+	sh -c "ip -n $NS route get 198.18.13.5 | grep -q 'dev eth1'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 status | grep -qx 'status: installed'"
+pi remove
+ip -n "$NS" route del default via 198.18.11.1
+ip -n "$NS" addr del 198.18.13.2/24 dev eth1
+# a pair gateway: the return path and the knobs, no interception
+pi --pair-role gateway -i eth0 --initcwnd 1000 install
+check "pair gateway: no NFQUEUE, TPROXY or REDIRECT rule, the return path's mark" sh -c \
+	"ip netns exec $NS iptables-save | grep -q -- '-m socket --transparent' && ! ip netns exec $NS iptables-save | grep -qE 'NFQUEUE|TPROXY|REDIRECT'"
+check "... the knobs on -i eth0" sh -c "ip -n $NS route get 198.18.10.2 | grep -q 'initcwnd 1000'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role gateway -i eth0 --initcwnd 1000 status | grep -qx 'status: installed'"
+check "... status without options says it is a pair gateway's" sh -c \
+	"ip netns exec $NS bash $IPT status | grep -q '^installed with: --pair-role gateway'"
+pi remove
+snapshot >"$TMP/after-pair"
+same "remove after the pair roles restores the routing and the qdiscs" "$TMP/before" "$TMP/after-pair"
+
 for bad in "--initcwnd 0" "--initcwnd x" "--initrwnd 70000" "--shape fast" "--shape 1k" \
-	"--shape-limit 100000" "--initcwnd 10 --knob-table 100" "--knob-table 254"; do
+	"--shape-limit 100000" "--initcwnd 10 --knob-table 100" "--knob-table 254" \
+	"--pair-role both" "--sat-iface eth+ --initcwnd 10"; do
 	rc=0
 	# shellcheck disable=SC2086
 	pi -i eth0 $bad install 2>"$TMP/err" || rc=$?
