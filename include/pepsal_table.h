@@ -29,7 +29,7 @@
 /* legacy max_conns (2112) plus as many pending entries */
 #define PEPSAL_TABLE_DEFAULT_CAPACITY 4224u
 #define PEPSAL_COUNTER_NAME_MAX 32 /* including the NUL */
-#define PEPSAL_MAX_COUNTERS 48
+#define PEPSAL_MAX_COUNTERS 64
 /* pepsal_table_room before the proxy published any: no limit */
 #define PEPSAL_ROOM_UNPUBLISHED UINT32_MAX
 /* default share of the table one client address may hold as pending: 1/N */

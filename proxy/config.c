@@ -211,6 +211,9 @@ static void config_defaults(struct proxy_config *c)
 	c->keepalive_count = 6;
 	c->user_timeout_ns = 120 * 1000000000ull;
 	c->cc_mode = CC_MODE_ADAPTIVE;
+	/* the pair leg: a satellite's bandwidth-delay product from the start */
+	c->pair.pool = 16;
+	c->pair.buffer = 16u << 20;
 	snprintf(c->cc_lossy, sizeof(c->cc_lossy), "bbr");
 }
 
@@ -322,11 +325,33 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
 	{ "pid-file", 0, PEPSAL_OPT_STRING, &c->pid_file, "FILE",
 	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
+	{ "pair-role", 0, PEPSAL_OPT_CUSTOM, &c->pair.role, "ROLE",
+	  "one end of a pepsal pair: terminal (carries connections to the gateway) or "
+	  "gateway (dials the servers)", 0, 0, config_parse_pair_role },
+	{ "pair-gateway", 0, PEPSAL_OPT_CUSTOM, &c->pair.gateway, "ADDR[:PORT]",
+	  "terminal: the gateway pepsal (default port 5001)", 0, 0, config_parse_pair_gateway },
+	{ "pair-pool", 0, PEPSAL_OPT_U32, &c->pair.pool, "N",
+	  "terminal: pair connections kept open and ready (default 16)", 0, 100000, NULL },
+	{ "pair-listen", 0, PEPSAL_OPT_CUSTOM, &c->pair.listen, "[ADDR]:PORT",
+	  "gateway: where pair connections are accepted", 0, 0, config_parse_pair_listen },
+	{ "pair-peer", 0, PEPSAL_OPT_CUSTOM, &c->pair, "ADDR[/LEN],...",
+	  "gateway: terminals allowed to connect (repeatable)", 0, 0, config_parse_pair_peers },
+	{ "pair-key-file", 0, PEPSAL_OPT_STRING, &c->pair.key_file, "FILE",
+	  "the pair's pre-shared key (16 to 256 bytes)", 0, 0, NULL },
+	{ "pair-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_PAIR].cc, "ALGO",
+	  "congestion control of the pair connections", 0, 0, config_parse_cc },
+	{ "pair-buffer", 0, PEPSAL_OPT_SIZE, &c->pair.buffer, "SIZE",
+	  "send and receive buffers of the pair connections (default 16m)", 4096, 1u << 30,
+	  NULL },
+	{ "pair-rate", 0, PEPSAL_OPT_CUSTOM, &c->leg[LEG_PAIR].pacing, "RATE",
+	  "pace the pair connections at most at RATE bits/s (default: no limit)", 0, 0,
+	  config_parse_rate },
 	{ "handover-fd", 0, PEPSAL_OPT_U32, &c->handover_fd, "FD",
 	  "take over from the pepsal upgrading through FD (SIGUSR2 sets it)", 3, INT_MAX,
 	  NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 	};
+	char err[256];
 	int rc;
 
 	config_defaults(c);
@@ -342,6 +367,10 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	}
 	if (c->shm_name_buf[0])
 		c->shm_name = c->shm_name_buf;
+	if (!c->version && !config_pair_check(c, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s\nTry 'pepsal --help' for more information.\n", err);
+		return -2;
+	}
 	if (c->version) {
 		printf("pepsal %s\n", PEPSAL_VERSION);
 		return -1;

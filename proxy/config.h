@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pepsal_endpoint.h"
+
 #define PROXY_CC_NAME_MAX 16
 
 /* Socket options applied to one leg of every relayed connection. */
@@ -37,6 +39,35 @@ enum cc_mode {
 enum proxy_leg {
 	LEG_CLIENT = 0,
 	LEG_SERVER,
+	LEG_PAIR,       /* a pair connection, between two pepsals (leg[] only) */
+};
+
+/* --pair-role: one end of a pepsal pair (pair_*.c), or a single pepsal. */
+enum pair_role {
+	PAIR_ROLE_NONE = 0,
+	PAIR_ROLE_TERMINAL, /* intercepts, carries each connection to the gateway */
+	PAIR_ROLE_GATEWAY,  /* accepts pair connections, dials the servers */
+};
+
+#define PAIR_PEERS_MAX 32
+
+/* One --pair-peer: an address prefix. */
+struct pair_net {
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t len;      /* prefix length */
+	uint8_t addr[16];
+};
+
+/* The pair's options (config_pair.c parses them). */
+struct pair_config {
+	enum pair_role role;               /* --pair-role */
+	struct pepsal_endpoint gateway;    /* --pair-gateway (terminal) */
+	struct pepsal_endpoint listen;     /* --pair-listen (gateway), family 0: any */
+	struct pair_net peers[PAIR_PEERS_MAX]; /* --pair-peer (gateway) */
+	unsigned int npeers;
+	const char *key_file;              /* --pair-key-file */
+	uint32_t pool;                     /* --pair-pool (terminal) */
+	uint64_t buffer;                   /* --pair-buffer: leg[LEG_PAIR]'s buffers */
 };
 
 /* Everything the command line sets. */
@@ -76,7 +107,8 @@ struct proxy_config {
 	uint64_t log_interval_ns; /* --log-interval: rewrite of -l */
 	uint64_t pipe_size;       /* --pipe-size: splice chunk */
 	uint32_t upstream_ports;  /* --upstream-ports: (hi << 16) | lo, 0 = system */
-	struct leg_opts leg[2];   /* indexed by enum proxy_leg */
+	struct leg_opts leg[3];   /* indexed by enum proxy_leg */
+	struct pair_config pair;  /* --pair-* */
 	enum cc_mode cc_mode;     /* --client-cc-mode (adapt.c) */
 	char cc_lossy[PROXY_CC_NAME_MAX]; /* --client-cc-lossy */
 };
@@ -99,5 +131,16 @@ bool config_parse_rate(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_cc_mode(const char *arg, void *dst, char *err, size_t errlen);
 /* an available congestion control name, into a PROXY_CC_NAME_MAX buffer */
 bool config_parse_cc(const char *arg, void *dst, char *err, size_t errlen);
+/* config_pair.c: "terminal" or "gateway" to enum pair_role */
+bool config_parse_pair_role(const char *arg, void *dst, char *err, size_t errlen);
+/* ADDR[:PORT], [ADDR6][:PORT] (default port 5001) to a struct pepsal_endpoint */
+bool config_parse_pair_gateway(const char *arg, void *dst, char *err, size_t errlen);
+/* [ADDR]:PORT or PORT (any address) to a struct pepsal_endpoint */
+bool config_parse_pair_listen(const char *arg, void *dst, char *err, size_t errlen);
+/* ADDR[/LEN][,...] appended to a struct pair_config's peers */
+bool config_parse_pair_peers(const char *arg, void *dst, char *err, size_t errlen);
+/* After parsing: the pair options agree with the role (and the role's
+ * defaults are set); false with ERR saying what is missing. */
+bool config_pair_check(struct proxy_config *c, char *err, size_t errlen);
 
 #endif

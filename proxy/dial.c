@@ -55,9 +55,8 @@ static int make_transparent(int fd, int family)
 	return setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ? -errno : 0;
 }
 
-/* Wait for the connect to finish; 0 or -errno (-ETIMEDOUT, -ECANCELED). */
-static int wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
-			  const atomic_bool *pause)
+int dial_wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
+			const atomic_bool *pause)
 {
 	uint64_t deadline = pepsal_now_ns() + timeout_ns;
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
@@ -173,8 +172,8 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 			rc = -errno;
 			goto fail;
 		}
-		rc = wait_connected(fd, d->timeout_ns ? d->timeout_ns : cfg->connect_timeout_ns,
-				    d->cancel, d->pause);
+		rc = dial_wait_connected(fd, d->timeout_ns ? d->timeout_ns :
+					 cfg->connect_timeout_ns, d->cancel, d->pause);
 		if (rc)
 			goto fail;
 	}

@@ -29,6 +29,12 @@ int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client
 int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		      const struct pepsal_endpoint *dst, int tos);
 
+/* Wait for the non-blocking connect of FD to finish, at most TIMEOUT_NS,
+ * stopping early when CANCEL or PAUSE is set (either may be NULL); 0 or
+ * -errno (-ETIMEDOUT, -ECANCELED). */
+int dial_wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
+			const atomic_bool *pause);
+
 /* A source port of RANGE ((hi << 16) | lo) for a transparent dial from
  * CLIENT to DST that no client connection in the table holds, or 0 when
  * DIAL_PORT_TRIES candidates were all held. */

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
@@ -247,27 +248,6 @@ static bool is_self(const struct pepsal_endpoint *dst)
 	return self;
 }
 
-/* Record and claim an entry for a connection from PEER to DST, as the
- * queuer and the claim would. The slot, or -errno (the table is full). */
-static int record_claim(const struct pepsal_endpoint *peer, const struct pepsal_endpoint *dst,
-			struct pepsal_entry_view *entry)
-{
-	uint64_t now = pepsal_now_ns();
-	int rc = pepsal_table_record_syn(lst.p->table, peer, dst, now, NULL);
-
-	return rc < 0 ? rc : pepsal_table_claim(lst.p->table, peer, dst, now, entry);
-}
-
-/* A connection the table cannot hold is relayed all the same, to DST: an
- * entry with no slot counts nothing and frees nothing. */
-static void no_entry(struct pepsal_entry_view *entry, const struct pepsal_endpoint *dst)
-{
-	memset(entry, 0, sizeof(*entry));
-	entry->slot = UINT32_MAX;
-	entry->state = PEPSAL_STATE_ESTABLISHED;
-	entry->dst = *dst;
-}
-
 /* nfqueue mode: claim the entry the queuer recorded. Without one (evicted
  * while pending, or recorded by a queuer since replaced), conntrack's
  * original destination still says where the client was going: the
@@ -289,8 +269,8 @@ static int entry_nfqueue(int fd, const struct pepsal_endpoint *peer,
 		return 0;
 	stats_count(PC_LOOKUP_MISS, 1);
 	if (have_odst && !is_self(odst)) {
-		if (record_claim(peer, odst, entry) < 0)
-			no_entry(entry, odst);
+		if (entry_record_claim(lst.p->table, peer, odst, entry) < 0)
+			entry_unlisted(entry, odst);
 		stats_count(PC_MISS_SERVED, 1);
 		return 0;
 	}
@@ -326,12 +306,12 @@ static int entry_tproxy(int fd, const struct pepsal_endpoint *peer,
 			       pepsal_endpoint_format(&odst, b));
 		return -ELOOP;
 	}
-	rc = record_claim(peer, &odst, entry);
+	rc = entry_record_claim(lst.p->table, peer, &odst, entry);
 	if (rc < 0) {
 		pr_ratelimited(LOG_WARNING, "cannot record the connection from %s in the table "
 			       "(%s): relaying it unlisted; raise --capacity",
 			       pepsal_endpoint_format(peer, a), strerror(-rc));
-		no_entry(entry, &odst);
+		entry_unlisted(entry, &odst);
 	}
 	return 0;
 }

@@ -18,6 +18,9 @@
 #include "adapt.h"
 #include "config.h"
 #include "limits.h"
+#include "pair_gateway.h"
+#include "pair_pool.h"
+#include "pair_terminal.h"
 #include "listener.h"
 #include "pepsal_log.h"
 #include "predial.h"
@@ -108,6 +111,10 @@ int main(int argc, char **argv)
 	struct timers_params timers_p;
 	struct adapt_params adapt_p;
 	struct upgrade_params upgrade_p;
+	struct pair_pool_params pool_p;
+	struct pair_terminal_params term_p;
+	struct pair_gateway_params gw_p;
+	static struct pair_key key;
 	char dir[PATH_MAX], err[256], note[64];
 	int lfds[2] = { -1, -1 }, nl, sfd, rc;
 	uint32_t pipes_max;
@@ -129,6 +136,14 @@ int main(int argc, char **argv)
 		cfg.capacity = limits_default_capacity(cfg.max_conns);
 	if (cfg.mode == MODE_TPROXY)
 		cfg.no_queuer = true; /* TPROXY rules need no queuer */
+	if (cfg.pair.role && pair_key_load(cfg.pair.key_file, &key, err, sizeof(err))) {
+		pr_err("%s", err);
+		return 1;
+	}
+	if (cfg.pair.role && cfg.handover_fd) {
+		pr_err("a pair end cannot take over from an upgrade (SIGUSR2): restart it");
+		return 1;
+	}
 
 	/* started by an upgrade: the old process's table, listeners and
 	 * connections (upgrade.c); it keeps them if anything here fails */
@@ -136,7 +151,9 @@ int main(int argc, char **argv)
 	if (taking_over ? table_owner_attach(&cfg, &table) : table_owner_init(&cfg, &table))
 		return 1;
 	stats_init(table);
-	relay_p = (struct relay_params){ .cfg = &cfg, .table = table, .pipes_max = pipes_max };
+	relay_p = (struct relay_params){ .cfg = &cfg, .table = table, .pipes_max = pipes_max,
+					 .upstream = cfg.pair.role == PAIR_ROLE_TERMINAL ?
+						     pair_terminal_dial : NULL };
 	relay_init(&relay_p);
 	adapt_p = (struct adapt_params){ .cfg = &cfg };
 	if ((rc = adapt_init(&adapt_p)))
@@ -157,6 +174,8 @@ int main(int argc, char **argv)
 			if (!cfg.pid_file)
 				cfg.pid_file = "/run/pepsal.pid";
 		}
+	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
+		nl = 0; /* a gateway does not intercept: pair connections only */
 	} else {
 		nl = listener_init(&listener_p, lfds, err, sizeof(err));
 		if (nl < 0) {
@@ -172,6 +191,20 @@ int main(int argc, char **argv)
 	}
 	if (!taking_over && table_owner_claim(table))
 		goto fail;
+	/* threads from here on: after the daemon's fork */
+	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
+		term_p = (struct pair_terminal_params){ .key = &key };
+		pair_terminal_init(&term_p);
+		pool_p = (struct pair_pool_params){ .cfg = &cfg };
+		if ((rc = pair_pool_init(&pool_p)))
+			pr_warn("no warm pair connections (on demand only): %s", strerror(-rc));
+	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
+		gw_p = (struct pair_gateway_params){ .cfg = &cfg, .table = table, .key = &key };
+		if (pair_gateway_init(&gw_p, err, sizeof(err)) < 0) {
+			pr_err("%s", err);
+			goto fail;
+		}
+	}
 	predial_p = (struct predial_params){ .cfg = &cfg, .table = table };
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
@@ -185,6 +218,17 @@ int main(int argc, char **argv)
 		cfg.address ? cfg.address : "all addresses", cfg.port,
 		pepsal_table_name(table), cfg.capacity, cfg.max_conns,
 		cfg.mode == MODE_NFQUEUE && cfg.no_queuer ? ", queuer not started" : "");
+	if (cfg.pair.role) {
+		char a[PEPSAL_ENDPOINT_STRLEN];
+
+		if (cfg.pair.role == PAIR_ROLE_TERMINAL)
+			pr_info("pair terminal: carrying connections to the gateway %s (%u warm)",
+				pepsal_endpoint_format(&cfg.pair.gateway, a), cfg.pair.pool);
+		else
+			pr_info("pair gateway: accepting pair connections on port %u from %u "
+				"peer prefixes (the port %u above is not opened)",
+				cfg.pair.listen.port, cfg.pair.npeers, cfg.port);
+	}
 	/* systemd (Type=notify, NotifyAccess=all): after an upgrade we are
 	 * the service's main process */
 	snprintf(note, sizeof(note), "MAINPID=%d\nREADY=1", (int)getpid());
@@ -201,8 +245,10 @@ int main(int argc, char **argv)
 	}
 
 	listener_fini();
+	pair_gateway_fini();
 	predial_fini();
 	all_closed = relay_fini(STOP_WAIT_NS);
+	pair_pool_fini();
 	adapt_fini();
 	timers_conn_log_now(); /* the log does not list connections that are gone */
 	queuer_fini();
@@ -215,6 +261,7 @@ int main(int argc, char **argv)
 	return 0;
 fail:
 	listener_fini();
+	pair_gateway_fini();
 	relay_fini(0);
 	adapt_fini();
 	stats_fini();

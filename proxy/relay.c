@@ -293,6 +293,14 @@ static bool dial_pause(struct conn *c)
 	return resume;
 }
 
+/* The upstream leg of C: the server, or what the relay's owner says. */
+static int dial(const struct conn *c)
+{
+	if (relay.p->upstream)
+		return relay.p->upstream(&relay.dial, &c->client, &c->dst, -1);
+	return dial_upstream(&relay.dial, &c->client, &c->dst);
+}
+
 void relay_c2s_thread(void *arg)
 {
 	struct conn *c = arg;
@@ -307,7 +315,7 @@ void relay_c2s_thread(void *arg)
 	if (fd < 0) { /* not dialed yet (accept-first) */
 		/* RUN while dialing too: a pause signals the thread out of its wait */
 		dir_set_state(c, PEPSAL_DIR_C2S, DIR_RUN);
-		while ((fd = dial_upstream(&relay.dial, &c->client, &c->dst)) == -ECANCELED &&
+		while ((fd = dial(c)) == -ECANCELED &&
 		       !atomic_load(&relay.stopping)) {
 			/* paused (or the pause is over already: dial again) */
 			if (atomic_load(&relay_pause.pause) && !dial_pause(c)) {

@@ -18,10 +18,16 @@
 /* Sent to a relay thread to interrupt it when a pause is asked. */
 #define RELAY_PAUSE_SIGNAL (SIGRTMIN + 2)
 
+struct dial_ctx;
+
 struct relay_params {
 	const struct proxy_config *cfg;  /* legs, timeouts, -c, pipes */
 	struct pepsal_table *table;      /* entries of the connections */
 	unsigned int pipes_max;          /* splice pipes at most, busy or idle */
+	/* the upstream leg of a connection not dialed yet (dial_upstream_tos's
+	 * contract); NULL: dial_upstream_tos, the server itself */
+	int (*upstream)(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+			const struct pepsal_endpoint *dst, int tos);
 };
 
 /* P is kept by pointer. */

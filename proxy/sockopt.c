@@ -69,7 +69,8 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 	}
 	if (rc)
 		snprintf(err, errlen, "%s on the %s leg: %s", what,
-			 leg == LEG_CLIENT ? "client" : "server", strerror(-rc));
+			 leg == LEG_CLIENT ? "client" : leg == LEG_SERVER ? "server" : "pair",
+			 strerror(-rc));
 	return rc;
 }
 

@@ -25,6 +25,19 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_PREDIAL_UNCLAIMED] = "proxy.predial_unclaimed",
 	[PC_UPGRADES] = "proxy.upgrades",
 	[PC_UPGRADES_FAILED] = "proxy.upgrades_failed",
+	[PC_PAIR_USED] = "proxy.pair_used",
+	[PC_PAIR_POOL] = "proxy.pair_pool",
+	[PC_PAIR_POOL_OPENED] = "proxy.pair_pool_opened",
+	[PC_PAIR_POOL_STALE] = "proxy.pair_pool_stale",
+	[PC_PAIR_ON_DEMAND] = "proxy.pair_on_demand",
+	[PC_PAIR_CONNECT_FAILED] = "proxy.pair_connect_failed",
+	[PC_PAIR_FALLBACK_DIRECT] = "proxy.pair_fallback_direct",
+	[PC_PAIR_ACCEPTED] = "proxy.pair_accepted",
+	[PC_PAIR_REFUSED_PEER] = "proxy.pair_refused_peer",
+	[PC_PAIR_REFUSED_AUTH] = "proxy.pair_refused_auth",
+	[PC_PAIR_REFUSED_HEADER] = "proxy.pair_refused_header",
+	[PC_PAIR_REFUSED_TIME] = "proxy.pair_refused_time",
+	[PC_PAIR_REPLAY] = "proxy.pair_replay",
 };
 
 static struct pepsal_counters counters; /* table NULL until stats_init */

@@ -28,6 +28,21 @@ enum proxy_counter {
 	PC_PREDIAL_UNCLAIMED, /* of the first, never accepted: reset */
 	PC_UPGRADES,        /* take-overs by a new process (SIGUSR2) */
 	PC_UPGRADES_FAILED, /* the old process kept serving */
+	/* the pair, terminal side */
+	PC_PAIR_USED,       /* connections carried to the gateway */
+	PC_PAIR_POOL,       /* a gauge: warm pair connections ready now */
+	PC_PAIR_POOL_OPENED, /* pair connections opened (pool and on demand) */
+	PC_PAIR_POOL_STALE, /* pooled ones found closed by the gateway, dropped */
+	PC_PAIR_ON_DEMAND,  /* the pool was empty: opened for the connection */
+	PC_PAIR_CONNECT_FAILED, /* pair connections the gateway did not accept */
+	PC_PAIR_FALLBACK_DIRECT, /* no pair connection: the server dialed directly */
+	/* the pair, gateway side */
+	PC_PAIR_ACCEPTED,   /* pair connections whose header was valid */
+	PC_PAIR_REFUSED_PEER, /* from an address not in --pair-peer */
+	PC_PAIR_REFUSED_AUTH, /* wrong key, or an altered header */
+	PC_PAIR_REFUSED_HEADER, /* truncated, malformed, unknown version, silent */
+	PC_PAIR_REFUSED_TIME, /* authentic, its time outside the window */
+	PC_PAIR_REPLAY,     /* authentic, its nonce seen already */
 	PC_COUNT,
 };
 

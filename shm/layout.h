@@ -31,7 +31,7 @@
 #include "pepsal_table.h"
 
 #define PEPSAL_TABLE_MAGIC "PEPSALTB"
-#define PEPSAL_TABLE_VERSION 2u
+#define PEPSAL_TABLE_VERSION 3u
 #define PEPSAL_SHM_ALIGN 64u
 #define PEPSAL_SHM_ROLE_SLOTS 4 /* PEPSAL_ROLE_COUNT plus spares */
 

@@ -2,7 +2,7 @@
 # Unit tests of the proxy's modules (GLib GTest); a test either includes the
 # .c it tests (for its static functions) or links its objects.
 UNIT_TESTS += $(BUILD)/tests/test-config
-$(BUILD)/tests/test-config: $(BUILD)/tests/unit/test-config.o $(BUILD)/libpepsal.a
+$(BUILD)/tests/test-config: $(BUILD)/tests/unit/test-config.o $(BUILD)/proxy/config_pair.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-limits
 $(BUILD)/tests/test-limits: $(BUILD)/tests/unit/test-limits.o $(BUILD)/proxy/limits.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-pipes

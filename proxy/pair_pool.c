@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The warm pool (pair_pool.h). The pooled connections are a stack under a
+ * lock; the refill thread sleeps on a condition until one is taken, the
+ * back-off ends or a second passes (then it drops the pooled connections
+ * the gateway closed, so a dead gateway empties the pool quickly).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dial.h"
+#include "pair_pool.h"
+#include "pepsal_log.h"
+#include "sockopt.h"
+#include "stats.h"
+
+#define BACKOFF_MIN_NS 100000000ull      /* first retry after a failure */
+#define BACKOFF_MAX_NS 10000000000ull    /* retries at most this far apart */
+#define CONNECT_TIMEOUT_MAX_NS 4000000000ull /* a silent gateway: fall back soon */
+#define SWEEP_NS 1000000000ull
+
+static struct {
+	const struct pair_pool_params *p;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running;
+	atomic_bool stopping;
+	int *fds;                 /* the pool, a stack of n */
+	unsigned int n;
+	uint64_t backoff_ns;      /* 0: the gateway answered last time */
+	_Atomic uint64_t down_until; /* no connection on demand before */
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* A new pair connection to the gateway, or -errno. */
+static int pair_connect(const atomic_bool *cancel)
+{
+	const struct proxy_config *cfg = pool.p->cfg;
+	uint64_t timeout = cfg->connect_timeout_ns;
+	struct sockaddr_storage ss;
+	socklen_t sl = pepsal_endpoint_to_sockaddr(&cfg->pair.gateway, &ss);
+	char err[160];
+	int fd, rc;
+
+	if (timeout > CONNECT_TIMEOUT_MAX_NS)
+		timeout = CONNECT_TIMEOUT_MAX_NS;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* before connect: the buffers set the window scale of the SYN */
+	if (leg_apply(fd, LEG_PAIR, cfg, err, sizeof(err)))
+		pr_ratelimited(LOG_WARNING, "pair socket: %s", err);
+	rc = connect(fd, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+	if (rc == -EINPROGRESS)
+		rc = dial_wait_connected(fd, timeout, cancel, NULL);
+	if (rc) {
+		close(fd);
+		stats_count(PC_PAIR_CONNECT_FAILED, 1);
+		return rc;
+	}
+	stats_count(PC_PAIR_POOL_OPENED, 1);
+	return fd;
+}
+
+/* Has the gateway closed FD (or sent anything: it never does first)? */
+static bool stale(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+/* Under the lock: drop the pooled connections the gateway closed. */
+static void sweep(void)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < pool.n; i++) {
+		if (stale(pool.fds[i])) {
+			close(pool.fds[i]);
+			stats_count(PC_PAIR_POOL_STALE, 1);
+		} else {
+			pool.fds[kept++] = pool.fds[i];
+		}
+	}
+	pool.n = kept;
+	stats_set(PC_PAIR_POOL, pool.n);
+}
+
+/* The gateway did not answer: retry later, and tell the relay not to wait
+ * for it meanwhile. Under the lock. */
+static void failed(int rc)
+{
+	uint64_t now = pepsal_now_ns();
+
+	pool.backoff_ns = pool.backoff_ns ? pool.backoff_ns * 2 : BACKOFF_MIN_NS;
+	if (pool.backoff_ns > BACKOFF_MAX_NS)
+		pool.backoff_ns = BACKOFF_MAX_NS;
+	if (atomic_load(&pool.down_until) <= now) /* once per failure streak's step */
+		pr_ratelimited(LOG_WARNING, "the pair gateway does not answer (%s): relaying "
+			       "directly, retrying in %llu ms", strerror(-rc),
+			       (unsigned long long)(pool.backoff_ns / 1000000));
+	atomic_store(&pool.down_until, now + pool.backoff_ns);
+}
+
+static void answered(void)
+{
+	pool.backoff_ns = 0;
+	atomic_store(&pool.down_until, 0);
+}
+
+static void wait_for(uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + ns;
+	ts.tv_sec = (time_t)(t / 1000000000ull);
+	ts.tv_nsec = (long)(t % 1000000000ull);
+	pthread_cond_timedwait(&pool.cond, &pool.lock, &ts);
+}
+
+static void *refill_thread(void *arg)
+{
+	unsigned int size = pool.p->cfg->pair.pool;
+	uint64_t swept = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	while (!atomic_load(&pool.stopping)) {
+		uint64_t now = pepsal_now_ns(), down = atomic_load(&pool.down_until);
+		int fd;
+
+		if (now - swept >= SWEEP_NS) {
+			sweep();
+			swept = now;
+		}
+		if (pool.n >= size || now < down) {
+			wait_for(pool.n >= size || down - now > SWEEP_NS ? SWEEP_NS : down - now);
+			continue;
+		}
+		pthread_mutex_unlock(&pool.lock);
+		fd = pair_connect(&pool.stopping);
+		pthread_mutex_lock(&pool.lock);
+		if (fd < 0) {
+			if (fd != -ECANCELED)
+				failed(fd);
+			continue;
+		}
+		answered();
+		pool.fds[pool.n++] = fd;
+		stats_set(PC_PAIR_POOL, pool.n);
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return NULL;
+}
+
+int pair_pool_take(const atomic_bool *cancel)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&pool.lock);
+	while (pool.n && fd < 0) {
+		fd = pool.fds[--pool.n];
+		if (stale(fd)) {
+			close(fd);
+			stats_count(PC_PAIR_POOL_STALE, 1);
+			fd = -1;
+		}
+	}
+	stats_set(PC_PAIR_POOL, pool.n);
+	pthread_cond_signal(&pool.cond); /* refill */
+	pthread_mutex_unlock(&pool.lock);
+	if (fd >= 0)
+		return fd;
+	if (pepsal_now_ns() < atomic_load(&pool.down_until))
+		return -EHOSTUNREACH;
+	stats_count(PC_PAIR_ON_DEMAND, 1);
+	fd = pair_connect(cancel);
+	pthread_mutex_lock(&pool.lock);
+	if (fd >= 0)
+		answered();
+	else if (fd != -ECANCELED)
+		failed(fd);
+	pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	return fd;
+}
+
+int pair_pool_init(const struct pair_pool_params *p)
+{
+	int rc;
+	pthread_condattr_t ca;
+
+	pool.p = p;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_for's clock */
+	pthread_cond_init(&pool.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!p->cfg->pair.pool)
+		return 0;
+	pool.fds = calloc(p->cfg->pair.pool, sizeof(*pool.fds));
+	if (!pool.fds)
+		return -ENOMEM;
+	rc = pthread_create(&pool.thread, NULL, refill_thread, NULL);
+	if (rc) {
+		free(pool.fds);
+		pool.fds = NULL;
+		return -rc;
+	}
+	pool.running = true;
+	return 0;
+}
+
+void pair_pool_fini(void)
+{
+	if (!pool.running)
+		return;
+	atomic_store(&pool.stopping, true);
+	pthread_mutex_lock(&pool.lock);
+	pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	pthread_join(pool.thread, NULL);
+	pool.running = false;
+	for (unsigned int i = 0; i < pool.n; i++)
+		close(pool.fds[i]);
+	pool.n = 0;
+	free(pool.fds);
+	pool.fds = NULL;
+}
