@@ -21,9 +21,9 @@
 #   --no-nopep             no no-PEP column (left empty)
 #   --modes "nopep pep pair"  the columns to measure (default: all three;
 #                          pair only where pepsal has --pair-role)
-#   --pair-cc auto|NAME    the pair leg's congestion control (--pair-cc on
-#                          both ends); auto (default): cubic without loss,
-#                          bbr with; "" pepsal's default
+#   --pair-cc bbr|auto|NAME  the pair leg's congestion control (--pair-cc
+#                          on both ends; default bbr, every row); auto:
+#                          cubic without loss, bbr with; "" pepsal's default
 #   --pep-shape tbf|pacing|none  what keeps the satellite leg within the link
 #                          rate (satrun.sh PEP_SHAPE; default tbf)
 #   --pep-initcwnd 1000    initial window of the satellite leg, segments
@@ -39,7 +39,7 @@ set -o pipefail
 
 RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
 CLIENT=std CC_MODE=adaptive OUT=$SRC/doc/sat NOPEP_RUNS_LOSSY=1 BUDGET=3600 MODES=
-PAIR_CC_MODE=auto
+PAIR_CC_MODE=$PAIR_CC
 usage() { sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
 numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
