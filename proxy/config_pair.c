@@ -145,6 +145,7 @@ bool config_parse_pair_peers(const char *arg, void *dst, char *err, size_t errle
 {
 	struct pair_config *pc = dst;
 	char buf[1024], *tok, *save = NULL;
+	unsigned int before = pc->npeers;
 
 	if (strlen(arg) >= sizeof(buf))
 		goto bad;
@@ -158,7 +159,7 @@ bool config_parse_pair_peers(const char *arg, void *dst, char *err, size_t errle
 			goto bad;
 		pc->npeers++;
 	}
-	if (pc->npeers)
+	if (pc->npeers > before)
 		return true;
 bad:
 	snprintf(err, errlen, "expected ADDR[/LEN][,...] (198.18.3.1, 198.18.3.0/24, "

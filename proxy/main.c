@@ -212,22 +212,24 @@ int main(int argc, char **argv)
 	queuer_init(&cfg, pepsal_table_name(table), dir, predial_child_fd());
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
-	pr_info("pepsal %s (%s mode) listening on %s port %u (table %s of %u entries, "
-		"%u connections at most%s)", PEPSAL_VERSION,
-		cfg.mode == MODE_TPROXY ? "tproxy" : "nfqueue",
-		cfg.address ? cfg.address : "all addresses", cfg.port,
-		pepsal_table_name(table), cfg.capacity, cfg.max_conns,
-		cfg.mode == MODE_NFQUEUE && cfg.no_queuer ? ", queuer not started" : "");
-	if (cfg.pair.role) {
+	if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
+		pr_info("pepsal %s pair gateway: pair connections on port %u from %u peer "
+			"prefixes (table %s of %u entries, %u connections at most)", PEPSAL_VERSION,
+			cfg.pair.listen.port, cfg.pair.npeers, pepsal_table_name(table),
+			cfg.capacity, cfg.max_conns);
+	} else {
+		pr_info("pepsal %s (%s mode) listening on %s port %u (table %s of %u entries, "
+			"%u connections at most%s)", PEPSAL_VERSION,
+			cfg.mode == MODE_TPROXY ? "tproxy" : "nfqueue",
+			cfg.address ? cfg.address : "all addresses", cfg.port,
+			pepsal_table_name(table), cfg.capacity, cfg.max_conns,
+			cfg.mode == MODE_NFQUEUE && cfg.no_queuer ? ", queuer not started" : "");
+	}
+	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
 		char a[PEPSAL_ENDPOINT_STRLEN];
 
-		if (cfg.pair.role == PAIR_ROLE_TERMINAL)
-			pr_info("pair terminal: carrying connections to the gateway %s (%u warm)",
-				pepsal_endpoint_format(&cfg.pair.gateway, a), cfg.pair.pool);
-		else
-			pr_info("pair gateway: accepting pair connections on port %u from %u "
-				"peer prefixes (the port %u above is not opened)",
-				cfg.pair.listen.port, cfg.pair.npeers, cfg.port);
+		pr_info("pair terminal: carrying connections to the gateway %s (%u warm)",
+			pepsal_endpoint_format(&cfg.pair.gateway, a), cfg.pair.pool);
 	}
 	/* systemd (Type=notify, NotifyAccess=all): after an upgrade we are
 	 * the service's main process */

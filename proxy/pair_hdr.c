@@ -109,7 +109,7 @@ enum pair_hdr_status pair_hdr_decode(const uint8_t *buf, size_t len,
 		return PAIR_HDR_FIELD;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | buf[OFF_TIME + i];
-	if (t + window_s < now_s || t > now_s + window_s)
+	if (t < now_s ? now_s - t > window_s : t - now_s > window_s)
 		return PAIR_HDR_TIME;
 	out->tos = buf[OFF_TOS] == 0xff ? PAIR_TOS_UNKNOWN : buf[OFF_TOS];
 	memcpy(out->nonce, buf + OFF_NONCE, PAIR_NONCE_LEN);

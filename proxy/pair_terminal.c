@@ -58,7 +58,8 @@ int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *c
 	if (rc == -ECANCELED)
 		return rc;
 	pr_ratelimited(LOG_INFO, "no pair connection for %s (%s): dialing directly",
-		       pepsal_endpoint_format(client, a), strerror(-rc));
+		       pepsal_endpoint_format(client, a),
+		       rc == -EHOSTUNREACH ? "the gateway is not answering" : strerror(-rc));
 	stats_count(PC_PAIR_FALLBACK_DIRECT, 1);
 	return dial_upstream_tos(d, client, dst, tos);
 }

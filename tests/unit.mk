@@ -18,3 +18,6 @@ $(BUILD)/tests/test-adapt: $(BUILD)/tests/unit/test-adapt.o $(BUILD)/proxy/adapt
 	$(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-conn
 $(BUILD)/tests/test-conn: $(BUILD)/tests/unit/test-conn.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-pair
+$(BUILD)/tests/test-pair: $(BUILD)/tests/unit/test-pair.o $(BUILD)/proxy/pair_hdr.o \
+	$(BUILD)/proxy/pair_replay.o $(BUILD)/libpepsal.a

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../../proxy/config.c"
 
@@ -208,6 +209,79 @@ static void test_cc_mode(void)
 	g_assert_cmpint(parse(&c, "--client-cc-lossy", "no-such-cc", NULL), ==, -2);
 }
 
+static void test_pair_endpoints(void)
+{
+	struct pepsal_endpoint ep;
+	char a[PEPSAL_ENDPOINT_STRLEN];
+
+	g_assert_true(config_parse_pair_gateway("198.18.4.2", &ep, err, sizeof(err)));
+	g_assert_cmpstr(pepsal_endpoint_format(&ep, a), ==, "198.18.4.2:5001");
+	g_assert_true(config_parse_pair_gateway("198.18.4.2:6000", &ep, err, sizeof(err)));
+	g_assert_cmpuint(ep.port, ==, 6000);
+	g_assert_true(config_parse_pair_gateway("[fd00:4::2]:5002", &ep, err, sizeof(err)));
+	g_assert_cmpint(ep.family, ==, AF_INET6);
+	g_assert_cmpuint(ep.port, ==, 5002);
+	g_assert_true(config_parse_pair_gateway("[fd00:4::2]", &ep, err, sizeof(err)));
+	g_assert_cmpuint(ep.port, ==, 5001);
+	g_assert_false(config_parse_pair_gateway("fd00:4::2", &ep, err, sizeof(err)));
+	g_assert_false(config_parse_pair_gateway("198.18.4.2:0", &ep, err, sizeof(err)));
+	g_assert_false(config_parse_pair_gateway("198.18.4.2:65536", &ep, err, sizeof(err)));
+	g_assert_false(config_parse_pair_gateway(":5001", &ep, err, sizeof(err)));
+	g_assert_false(config_parse_pair_gateway("gateway.example", &ep, err, sizeof(err)));
+	g_assert_nonnull(strstr(err, "ADDR[:PORT]"));
+	g_assert_true(config_parse_pair_listen(":5001", &ep, err, sizeof(err)));
+	g_assert_cmpint(ep.family, ==, 0);
+	g_assert_cmpuint(ep.port, ==, 5001);
+	g_assert_true(config_parse_pair_listen("5003", &ep, err, sizeof(err)));
+	g_assert_cmpint(ep.family, ==, 0);
+	g_assert_cmpuint(ep.port, ==, 5003);
+	g_assert_true(config_parse_pair_listen("[::]:5001", &ep, err, sizeof(err)));
+	g_assert_cmpint(ep.family, ==, AF_INET6);
+	g_assert_false(config_parse_pair_listen("x:5001", &ep, err, sizeof(err)));
+}
+
+static void test_pair_peers(void)
+{
+	struct pair_config pc = { 0 };
+
+	g_assert_true(config_parse_pair_peers("198.18.3.1,fd00:3::/64", &pc, err, sizeof(err)));
+	g_assert_cmpuint(pc.npeers, ==, 2);
+	g_assert_cmpuint(pc.peers[0].len, ==, 32);
+	g_assert_cmpuint(pc.peers[1].len, ==, 64);
+	g_assert_true(config_parse_pair_peers("10.0.0.0/8", &pc, err, sizeof(err))); /* appends */
+	g_assert_cmpuint(pc.npeers, ==, 3);
+	g_assert_false(config_parse_pair_peers("10.0.0.0/33", &pc, err, sizeof(err)));
+	g_assert_false(config_parse_pair_peers("10.0.0.0/", &pc, err, sizeof(err)));
+	g_assert_false(config_parse_pair_peers("", &pc, err, sizeof(err)));
+	g_assert_false(config_parse_pair_peers("host", &pc, err, sizeof(err)));
+}
+
+static void test_pair_roles(void)
+{
+	struct proxy_config c;
+
+	g_assert_cmpint(parse(&c, NULL), ==, 0);
+	g_assert_cmpint(c.pair.role, ==, PAIR_ROLE_NONE);
+	g_assert_cmpuint(c.pair.pool, ==, 16);
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      "--pair-key-file", "/k", NULL), ==, 0);
+	g_assert_true(c.accept_first); /* the pair is accept-first */
+	g_assert_cmpuint(c.leg[LEG_PAIR].sndbuf, ==, 16u << 20);
+	g_assert_cmpint(parse(&c, "--pair-role", "gateway", "--pair-listen", ":5001",
+			      "--pair-peer", "198.18.3.1", "--pair-key-file", "/k",
+			      "--pair-buffer", "4m", NULL), ==, 0);
+	g_assert_true(c.no_queuer);
+	g_assert_cmpuint(c.leg[LEG_PAIR].rcvbuf, ==, 4u << 20);
+	/* what a role lacks, or what it does not take: exit 2 */
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-key-file", "/k", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-role", "gateway", "--pair-listen", ":5001",
+			      "--pair-key-file", "/k", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-gateway", "198.18.4.2", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-role", "both", NULL), ==, -2);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -221,5 +295,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/rate", test_rate);
 	g_test_add_func("/config/cc", test_cc);
 	g_test_add_func("/config/cc-mode", test_cc_mode);
+	g_test_add_func("/config/pair-endpoints", test_pair_endpoints);
+	g_test_add_func("/config/pair-peers", test_pair_peers);
+	g_test_add_func("/config/pair-roles", test_pair_roles);
 	return g_test_run();
 }

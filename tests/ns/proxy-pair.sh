@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The pepsal pair (issue 18): client ─ terminal pepsal ─ router ─ gateway
+# pepsal ─ server (topo_five: the terminal in the client-side hop, the
+# gateway in the server-side hop). The terminal intercepts as usual and
+# carries each connection over a warm pair connection to the gateway, which
+# dials the server from the client's address. Checked: integrity both ways,
+# IPv4 and IPv6; the server sees the client's address; half-close; a refusal
+# reaches the client as a reset at once; 200 concurrent connections through
+# a pool of 8; a wrong key, a replayed, a truncated and a stale header and an
+# unknown peer refused, counted, nothing relayed; the gateway killed: new
+# connections succeed by the fallback (a single pepsal at the terminal).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../tools/proxy-env.sh"
+need_root
+need_cmd iptables ip6tables python3
+[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-queuer" ] && [ -x "$BUILD/pepsal-shm" ] ||
+	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
+
+topo_five || { not_ok "topology"; finish; }
+SHM_T="${SHM_NAME}-t" SHM_G="${SHM_NAME}-g"
+PPORT=5001 POOL=8 MANY=200
+[ -n "${SAN:-}" ] && MANY=60
+GW4=$H4S GW6=$H6S # the gateway's address toward the router
+head -c 32 /dev/urandom | base64 >"$TMP/key"
+head -c 32 /dev/urandom | base64 >"$TMP/otherkey"
+for a in $C4 $S4 $C6 $S6 $GW4 $H4C; do
+	nsx "$NS_HC" ping -c1 -W2 -q "$a" >/dev/null 2>&1
+	nsx "$NS_HS" ping -c1 -W2 -q "$a" >/dev/null 2>&1
+done
+
+# The rules: the terminal intercepts what arrives from the client; the
+# gateway only has the return path of its transparent dials.
+nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" -i eth0 --pair-role terminal install \
+	>"$TMP/rules-t.log" 2>&1 || { cat "$TMP/rules-t.log"; not_ok "terminal rules"; finish; }
+nsx "$NS_HS" bash "$SRC/rules/pepsal-iptables" --pair-role gateway install \
+	>"$TMP/rules-g.log" 2>&1 || { cat "$TMP/rules-g.log"; not_ok "gateway rules"; finish; }
+check "a gateway's rules intercept nothing (no NFQUEUE, no REDIRECT)" \
+	sh -c "! ip netns exec $NS_HS iptables-save | grep -qE 'NFQUEUE|REDIRECT|TPROXY'"
+
+ctr() { # ctr SHM NAME: a counter of that pepsal's table
+	"$BUILD/pepsal-shm" --shm "$1" --json stats 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin); print(d.get("counters", {}).get(sys.argv[1], 0))' "$2" 2>/dev/null || echo 0
+}
+ctr_ge() { [ "$(ctr "$1" "$2")" -ge "$3" ]; }
+
+GW_PID= TERM_PID=
+gateway_start() {
+	ip netns exec "$NS_HS" "$BUILD/pepsal" --shm "$SHM_G" --pair-role gateway \
+		--pair-listen ":$PPORT" --pair-peer "$H4C,$H6C" --pair-key-file "${1:-$TMP/key}" \
+		>>"$TMP/gateway.log" 2>&1 &
+	GW_PID=$!
+	on_exit "kill $GW_PID"
+	wait_until 5 listening "$NS_HS" $PPORT
+}
+terminal_start() {
+	ip netns exec "$NS_HC" "$BUILD/pepsal" --shm "$SHM_T" --pair-role terminal \
+		--pair-gateway "$GW4" --pair-pool $POOL --pair-key-file "$TMP/key" "$@" \
+		>>"$TMP/terminal.log" 2>&1 &
+	TERM_PID=$!
+	on_exit "kill $TERM_PID"
+	wait_until 5 listening "$NS_HC" 5000 && wait_until 10 queuer_alive
+}
+queuer_alive() {
+	"$BUILD/pepsal-shm" --shm "$SHM_T" --json stats | python3 -c 'import json,sys
+sys.exit(0 if json.load(sys.stdin)["heartbeats"]["queuer"]["alive"] else 1)'
+}
+show_logs() {
+	tail -n 15 "$TMP/terminal.log" | sed 's/^/# terminal: /'
+	tail -n 15 "$TMP/gateway.log" | sed 's/^/# gateway: /'
+}
+gateway_start || { show_logs; not_ok "the gateway listens"; finish; }
+terminal_start || { show_logs; not_ok "the terminal starts"; finish; }
+check "the terminal fills its pool ($POOL)" wait_until 10 ctr_ge "$SHM_T" proxy.pair_pool $POOL
+
+ECHO=7001 PEER=7002 HALF=7003 SRCP=7004 COUNT=7005 CLOSED=7009
+bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo $ECHO
+bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer $PEER
+bg "$NS_S" "$TMP/half.log" python3 "$TOOLS/tcptool.py" halfclose $HALF 300000
+bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source $SRCP
+bg "$NS_S" "$TMP/count.log" python3 "$TOOLS/tcptool.py" count-echo $COUNT "$TMP/accepted"
+for p in $ECHO $PEER $HALF $SRCP $COUNT; do wait_until 5 listening "$NS_S" $p; done
+touch "$TMP/accepted"
+
+cli() { timeout "${T:-30}" ip netns exec "$NS_C" python3 "$TOOLS/tcptool.py" "$@" 2>&1; }
+used0=$(ctr "$SHM_T" proxy.pair_used)
+
+# ---- integrity, both directions, both families
+for s in $S4 $S6; do
+	out=$(cli fetch "$s" $SRCP 3000000 7)
+	check "$s: 3 MB down through the pair, sha256 exact ($out)" grep -q "sha256 .* exact" <<<"$out"
+	out=$(cli many "$s" $ECHO 4 500000)
+	check "$s: 4 x 500 kB echoed through the pair, verified ($out)" grep -q "^4/4 connections verified" <<<"$out"
+	out=$(cli get "$s" $PEER)
+	case $s in *:*) want=$C6 ;; *) want=$C4 ;; esac
+	check "$s: the server sees the client's address ($out)" test "$out" = "server $want"
+	out=$(cli halfclose "$s" $HALF 200000 300000)
+	check "$s: half-close crosses the pair (200 kB up, EOF, 300 kB back: $out)" no_fail "$out"
+done
+used=$(ctr "$SHM_T" proxy.pair_used)
+check "those went through the pair (pair_used $used0 -> $used, 14 expected)" test $((used - used0)) -ge 14
+check "the gateway relayed them (pair_accepted >= 14)" ctr_ge "$SHM_G" proxy.pair_accepted 14
+check "no fallback so far" test "$(ctr "$SHM_T" proxy.pair_fallback_direct)" -eq 0
+check "the gateway lists its connections in its own table (pepsal-shm list)" \
+	sh -c "T=30 ip netns exec $NS_C python3 $TOOLS/tcptool.py hold $S4 $ECHO 3 $TMP/go-list >$TMP/hold.out 2>&1 &
+		for i in \$(seq 500); do grep -q ready $TMP/hold.out && break; sleep 0.02; done
+		\"$BUILD/pepsal-shm\" --shm $SHM_G list >$TMP/list.out; touch $TMP/go-list; wait
+		[ \$(grep -c '$C4' $TMP/list.out) -ge 3 ]"
+
+# ---- a refused server: the client gets a reset, at once
+out=$(cli expect-reset $S4 $CLOSED 2)
+check "a refusal reaches the client as a reset within 2 s ($out)" no_fail "$out"
+check "... refused at the gateway's dial (dial_failed)" ctr_ge "$SHM_G" proxy.dial_failed 1
+
+# ---- many at once through a smaller pool
+T=120 out=$(cli many $S4 $ECHO $MANY 20000)
+check "$MANY concurrent connections through a pool of $POOL ($out)" \
+	grep -q "^$MANY/$MANY connections verified" <<<"$out"
+check "... most opened on demand or refilled (pair_pool_opened > $MANY)" \
+	ctr_ge "$SHM_T" proxy.pair_pool_opened $MANY
+
+# ---- forged, replayed, truncated, stale headers and an unknown peer
+hdr() { timeout 20 ip netns exec "${NS_FROM:-$NS_HC}" python3 "$TOOLS/pairhdr.py" "$TMP/key" "$GW4" $PPORT \
+	$C4 40001 $S4 $COUNT "$@" 2>&1; }
+n0=$(wc -l <"$TMP/accepted")
+out=$(hdr valid "$TMP/saved")
+check "a header made with the key is relayed ($out)" test "$out" = echo
+check "... the server saw that connection" wait_until 5 test "$(wc -l <"$TMP/accepted")" -eq $((n0 + 1))
+n0=$((n0 + 1))
+for m in wrongkey truncated stale replay; do
+	case $m in
+	wrongkey) c=proxy.pair_refused_auth ;;
+	truncated) c=proxy.pair_refused_header ;;
+	stale) c=proxy.pair_refused_time ;;
+	replay) c=proxy.pair_replay ;;
+	esac
+	before=$(ctr "$SHM_G" $c)
+	saved=()
+	[ $m = replay ] && saved=("$TMP/saved") # the valid header above, again
+	out=$(hdr $m ${saved[@]+"${saved[@]}"})
+	check "$m header: the pair connection is reset ($out)" test "$out" = reset
+	check "$m header: counted ($c)" wait_until 5 ctr_ge "$SHM_G" $c $((before + 1))
+done
+before=$(ctr "$SHM_G" proxy.pair_refused_peer)
+out=$(NS_FROM=$NS_R hdr valid)
+check "a valid header from an unknown peer is reset ($out)" test "$out" = reset
+check "... counted (pair_refused_peer)" wait_until 5 ctr_ge "$SHM_G" proxy.pair_refused_peer $((before + 1))
+sleep_until_quiet() { wait_until 2 false; } # nothing may arrive: give it the time to
+sleep_until_quiet
+check "nothing of those reached the server" test "$(wc -l <"$TMP/accepted")" -eq $n0
+
+# ---- the gateway killed: the terminal falls back to a direct dial
+kill -KILL $GW_PID
+wait $GW_PID 2>/dev/null
+fb0=$(ctr "$SHM_T" proxy.pair_fallback_direct)
+ok_all=1
+for i in 1 2 3 4 5; do
+	out=$(T=15 cli many $S4 $ECHO 2 10000)
+	grep -q "^2/2 connections verified" <<<"$out" || { ok_all=0; echo "# round $i: $out"; }
+done
+out=$(cli get $S6 $PEER)
+check "the gateway killed: 10 new connections succeed ($ok_all)" test $ok_all = 1
+check "... and IPv6 too, from the client's address ($out)" test "$out" = "server $C6"
+check "... by the direct fallback (pair_fallback_direct $fb0 -> $(ctr "$SHM_T" proxy.pair_fallback_direct))" \
+	ctr_ge "$SHM_T" proxy.pair_fallback_direct $((fb0 + 11))
+check "the pool is empty" test "$(ctr "$SHM_T" proxy.pair_pool)" -eq 0
+check "... its connections the gateway closed were found stale (pair_pool_stale)" \
+	ctr_ge "$SHM_T" proxy.pair_pool_stale 1
+
+# ---- the gateway back: the pool refills, connections use the pair again
+gateway_start || not_ok "the gateway restarts"
+check "the pool refills after the back-off" wait_until 20 ctr_ge "$SHM_T" proxy.pair_pool $POOL
+used0=$(ctr "$SHM_T" proxy.pair_used)
+out=$(cli fetch $S4 $SRCP 1000000 3)
+check "a connection uses the pair again ($out)" grep -q exact <<<"$out"
+check "... counted (pair_used)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 1))
+
+[ "$FAILS" -eq 0 ] || show_logs
+finish
