@@ -45,7 +45,12 @@ sat_topo() {
 	# endpoints run cubic, set per route (sysctl is refused in a namespace)
 	ip -n "$NS_C" route add default via $SAT_TC4 congctl cubic
 	ip -n "$NS_S" route add default via $SAT_PS4 congctl cubic
-	ip -n "$NS_T" route add default via $SAT_SC4
+	# term routes the two far subnets, not a default: pepsal-iptables copies
+	# the routes through the satellite interface into its knob table, which
+	# is looked up before main, and a copied default would take the client
+	# subnet's replies too (the pair's terminal sends its SYN-ACKs to eth1)
+	ip -n "$NS_T" route add 198.18.11.0/24 via $SAT_SC4
+	ip -n "$NS_T" route add 198.18.12.0/24 via $SAT_SC4
 	ip -n "$NS_SAT" route add 198.18.12.0/24 via $SAT_P4
 	ip -n "$NS_SAT" route add 198.18.9.0/24 via $SAT_T4
 	ip -n "$NS_P" route add 198.18.10.0/24 via $SAT_SP4
