@@ -7,7 +7,7 @@ sat_plot() {
 	local png=$1 title=$2 dir=$3 pair=
 	command -v gnuplot >/dev/null 2>&1 || { echo "# no gnuplot: no plot" >&2; return 1; }
 	[ -s "$dir/pair-100000.dat" ] &&
-		pair="\"$dir/pair-\".s.\".dat\" using 1:(\$2 / 1e6) with steps lw 2 title \"pepsal pair\","
+		pair="\"$dir/pair-\".s.\".dat\" using 1:(\$2 / 1e6) with steps lw 2 title \"pepsal pair\", [0:*] floor1(x, n) with lines dt 3 lc rgb \"gray60\" title \"pair's floor (1 RTT + size/rate)\","
 	gnuplot <<EOF_GP
 set terminal pngcairo size 1500,480 font ",10" noenhanced
 set output "$png"
@@ -19,6 +19,7 @@ set grid
 rate = $SAT_RATE * 1e6 / 8
 rtt = $SAT_RTT_MS / 1000.0
 ideal(x, size) = x < 2 * rtt ? 0 : ((x - 2 * rtt) * rate < size ? (x - 2 * rtt) * rate : size) / 1e6
+floor1(x, size) = x < rtt ? 0 : ((x - rtt) * rate < size ? (x - rtt) * rate : size) / 1e6
 do for [s in "100000 1000000 10000000"] {
 	n = s + 0
 	set title (n < 1000000 ? sprintf("%d kB", n / 1000) : sprintf("%d MB", n / 1000000))
