@@ -6,8 +6,10 @@
 sat_plot() {
 	local png=$1 title=$2 dir=$3 pair=
 	command -v gnuplot >/dev/null 2>&1 || { echo "# no gnuplot: no plot" >&2; return 1; }
-	[ -s "$dir/pair-100000.dat" ] &&
-		pair="\"$dir/pair-\".s.\".dat\" using 1:(\$2 / 1e6) with steps lw 2 title \"pepsal pair\", [0:*] floor1(x, n) with lines dt 3 lc rgb \"gray60\" title \"pair's floor (1 RTT + size/rate)\","
+	if [ -s "$dir/pair-100000.dat" ]; then
+		pair="\"$dir/pair-\".s.\".dat\" using 1:(\$2 / 1e6) with steps lw 2 title \"pepsal pair\","
+		pair+=" [0:*] floor1(x, n) with lines dt 3 lc rgb \"gray60\" title \"pair's floor (1 RTT + size/rate)\","
+	fi
 	gnuplot <<EOF_GP
 set terminal pngcairo size 1500,480 font ",10" noenhanced
 set output "$png"
