@@ -16,7 +16,8 @@
 # control (cubic, bbr while the link loses packets at random): the settings
 # measured by tests/sat/tune.sh and make bench-sat (doc/benchmarks.md). The
 # pair's leg: initial windows of 1000 segments both ways (--initcwnd,
-# --initrwnd on both ends), both ends shaped at the link rate (satpair.sh).
+# --initrwnd on both ends), both ends shaped at the link rate, bbr
+# (satpair.sh).
 # Everything it creates lives in namespaces removed on every exit path.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
@@ -87,12 +88,13 @@ print("%d switched to %s during a download, %d started on it" % (c.get("proxy.cc
       sys.argv[1], c.get("proxy.cc_started_lossy", 0)))' "$PEP_CC_LOSSY" 2>/dev/null || echo "?")
 pep_off
 for s in $SIZES; do printf -v "T_pair_$s" 'n/a'; done
-pair_note="the pair column is empty: this pepsal has no --pair-role."
+pair_note="the pair column is empty: $([ "${DEMO_PAIR:-auto}" = 0 ] && echo "DEMO_PAIR=0" ||
+	echo "this pepsal has no --pair-role")."
 if [ "$PAIR" = 1 ]; then
 	echo "demo: with the pepsal pair (terminal in term, gateway in pep, pool of $PAIR_POOL; leg: initcwnd $PAIR_INITCWND initrwnd $PAIR_INITRWND, shaped: $PAIR_SHAPE${PAIR_CC:+, $PAIR_CC})"
 	pair_on || exit 1
 	measure pair "$RUNS" || exit 1
-	pair_note="the pair carried $(pair_counter pair_used) of them over its pool, $(pair_counter pair_fallback_direct) fell back to a direct dial."
+	pair_note="the pair's terminal carried $(pair_counter pair_used) connections over its pool, $(pair_counter pair_fallback_direct) fell back to a direct dial."
 	pair_off
 fi
 
