@@ -332,6 +332,9 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "terminal: the gateway pepsal (default port 5001)", 0, 0, config_parse_pair_gateway },
 	{ "pair-pool", 0, PEPSAL_OPT_U32, &c->pair.pool, "N",
 	  "terminal: pair connections kept open and ready (default 16)", 0, 100000, NULL },
+	{ "pair-hold", 0, PEPSAL_OPT_FLAG, &c->pair.hold, NULL,
+	  "terminal: hold each SYN until the gateway's dial answered (true refusals, "
+	  "one more satellite round trip per connection)", 0, 0, NULL },
 	{ "pair-listen", 0, PEPSAL_OPT_CUSTOM, &c->pair.listen, "[ADDR]:PORT",
 	  "gateway: where pair connections are accepted", 0, 0, config_parse_pair_listen },
 	{ "pair-peer", 0, PEPSAL_OPT_CUSTOM, &c->pair, "ADDR[/LEN],...",

@@ -67,6 +67,7 @@ struct pair_config {
 	unsigned int npeers;
 	const char *key_file;              /* --pair-key-file */
 	uint32_t pool;                     /* --pair-pool (terminal) */
+	bool hold;                         /* --pair-hold (terminal): SYNs held */
 	uint64_t buffer;                   /* --pair-buffer: leg[LEG_PAIR]'s buffers */
 };
 

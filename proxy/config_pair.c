@@ -173,9 +173,10 @@ bool config_pair_check(struct proxy_config *c, char *err, size_t errlen)
 	bool term = pc->role == PAIR_ROLE_TERMINAL, gw = pc->role == PAIR_ROLE_GATEWAY;
 
 	if (pc->role == PAIR_ROLE_NONE) {
-		if (pc->gateway.family || pc->listen.port || pc->npeers || pc->key_file) {
-			snprintf(err, errlen, "--pair-gateway, --pair-listen, --pair-peer and "
-				 "--pair-key-file need --pair-role");
+		if (pc->gateway.family || pc->listen.port || pc->npeers || pc->key_file ||
+		    pc->hold) {
+			snprintf(err, errlen, "--pair-gateway, --pair-listen, --pair-peer, "
+				 "--pair-hold and --pair-key-file need --pair-role");
 			return false;
 		}
 		return true;
@@ -196,8 +197,13 @@ bool config_pair_check(struct proxy_config *c, char *err, size_t errlen)
 		return false;
 	}
 	c->leg[LEG_PAIR].sndbuf = c->leg[LEG_PAIR].rcvbuf = pc->buffer;
-	if (term)
-		c->accept_first = true; /* the pair is accept-first: see pepsal(8) */
+	if (pc->hold && (!term || c->accept_first)) {
+		snprintf(err, errlen, "--pair-hold is for --pair-role terminal, without "
+			 "--accept-first");
+		return false;
+	}
+	if (term && !pc->hold)
+		c->accept_first = true; /* the pair's default: see pepsal(8) */
 	if (gw)
 		c->no_queuer = true; /* a gateway does not intercept */
 	return true;

@@ -98,6 +98,8 @@ static int open_one(const struct proxy_config *cfg, int family, const void *addr
 	}
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (cfg->pair.role == PAIR_ROLE_TERMINAL)
+		sock_keep_received_tos(fd, family); /* the pair header carries the DSCP */
 	if (cfg->fastopen) {
 		int qlen = 256;
 

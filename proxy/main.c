@@ -63,7 +63,10 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed
 			queuer_reap(pepsal_now_ns());
 			break;
 		case SIGUSR2:
-			if (!stop && upgrade_run())
+			if (cfg->pair.role) /* the pool and the gateway's silent connections
+					     * are not part of the hand-over */
+				pr_warn("SIGUSR2: a pair end does not upgrade in place; restart it");
+			else if (!stop && upgrade_run())
 				stop = *handed = true;
 			break;
 		}
@@ -195,7 +198,7 @@ int main(int argc, char **argv)
 	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
 		term_p = (struct pair_terminal_params){ .key = &key };
 		pair_terminal_init(&term_p);
-		pool_p = (struct pair_pool_params){ .cfg = &cfg };
+		pool_p = (struct pair_pool_params){ .cfg = &cfg, .key = &key };
 		if ((rc = pair_pool_init(&pool_p)))
 			pr_warn("no warm pair connections (on demand only): %s", strerror(-rc));
 	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
@@ -205,7 +208,9 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	predial_p = (struct predial_params){ .cfg = &cfg, .table = table };
+	predial_p = (struct predial_params){ .cfg = &cfg, .table = table,
+					     .upstream = cfg.pair.role == PAIR_ROLE_TERMINAL ?
+							 pair_terminal_dial_held : NULL };
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
 	process_self_dir(dir, sizeof(dir));

@@ -34,7 +34,8 @@
 #define PAIR_WINDOW_S 30          /* header time within this of ours, either way */
 #define REPLAY_MAX (1u << 20)     /* nonces remembered at most */
 #define HEADER_DEADLINE_MS 5000   /* the header, once its first byte is in */
-#define IDLE_MAX 16384            /* silent pair connections held at most */
+#define IDLE_MAX 16384            /* silent pair connections held at most (and -c) */
+#define ACCEPT_PAUSE_MS 100       /* out of descriptors: the listeners rest this long */
 #define STOP_WAIT_NS 3000000000ull
 #define EV_BATCH 64
 
@@ -50,7 +51,9 @@ static struct {
 	atomic_uint inflight;     /* headers being read and dialed on workers */
 	pthread_mutex_t lock;     /* idle[] */
 	int *idle;                /* silent pair connections, -1: free */
-	unsigned int nidle;
+	unsigned int nidle, idle_max;
+	bool resting;             /* the listeners are out of the epoll set */
+	uint64_t rest_until;      /* ... until then */
 } gw = { .lfd = { -1, -1 }, .epfd = -1, .stopfd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the silent connections --------------------------------------------- */
@@ -60,7 +63,7 @@ static bool idle_add(int fd)
 	bool ok = false;
 
 	pthread_mutex_lock(&gw.lock);
-	for (unsigned int i = 0; i < IDLE_MAX && !ok; i++)
+	for (unsigned int i = 0; i < gw.idle_max && !ok; i++)
 		if (gw.idle[i] < 0) {
 			gw.idle[i] = fd;
 			gw.nidle++;
@@ -73,7 +76,7 @@ static bool idle_add(int fd)
 static void idle_del(int fd)
 {
 	pthread_mutex_lock(&gw.lock);
-	for (unsigned int i = 0; i < IDLE_MAX; i++)
+	for (unsigned int i = 0; i < gw.idle_max; i++)
 		if (gw.idle[i] == fd) {
 			gw.idle[i] = -1;
 			gw.nidle--;
@@ -170,6 +173,12 @@ static void relay_pair(int fd, const struct pair_hdr *h)
 		sock_reset_close(fd);
 		return;
 	}
+	if (h->kind == PAIR_KIND_CONFIRM && /* the terminal holds the client's SYN */
+	    send(fd, &(char){ PAIR_PROBE_OK }, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+		sock_reset_close(sfd);
+		sock_reset_close(fd);
+		return;
+	}
 	if (entry_record_claim(gw.p->table, &h->client, &h->dst, &entry) < 0)
 		entry_unlisted(&entry, &h->dst);
 	entry.client = h->client; /* the dial's source, and what pepsal-shm shows */
@@ -216,6 +225,12 @@ static void serve(int fd)
 		       "too many headers in the window");
 		return;
 	}
+	if (h.kind == PAIR_KIND_PROBE) { /* the terminal checks our key and clock */
+		if (send(fd, &(char){ PAIR_PROBE_OK }, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			pr_ratelimited(LOG_INFO, "cannot answer a pair probe: %s", strerror(errno));
+		close(fd);
+		return;
+	}
 	if (h.tos >= 0) /* the way back over the satellite keeps the DSCP */
 		sock_set_tos(fd, peer.family, h.tos);
 	relay_pair(fd, &h);
@@ -229,20 +244,38 @@ static void serve_job(void *arg)
 
 /* ---- the thread ------------------------------------------------------------ */
 
+static void rest(bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	gw.resting = on;
+	gw.rest_until = pepsal_now_ns() + ACCEPT_PAUSE_MS * 1000000ull;
+	for (int i = 0; i < gw.nl; i++) {
+		ev.data.fd = gw.lfd[i];
+		epoll_ctl(gw.epfd, on ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, gw.lfd[i], &ev);
+	}
+}
+
 static void accept_all(int lfd)
 {
 	for (int batch = 0; batch < 256; batch++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		struct pepsal_endpoint peer;
+		struct pepsal_endpoint peer = { 0 };
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			if (errno != EAGAIN) {
+				/* out of descriptors or memory: the pending connection
+				 * stays readable; rest rather than spin on it */
 				stats_count(PC_ACCEPT_ERRORS, 1);
+				pr_ratelimited(LOG_WARNING, "pair listener: accept: %s",
+					       strerror(errno));
+				rest(true);
+			}
 			return;
 		}
 		if (pepsal_endpoint_from_sockaddr(&peer, (struct sockaddr *)&ss, sl) < 0 ||
@@ -286,7 +319,10 @@ static void *gateway_thread(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&gw.stopping)) {
-		int n = epoll_wait(gw.epfd, ev, EV_BATCH, -1);
+		int n = epoll_wait(gw.epfd, ev, EV_BATCH, gw.resting ? ACCEPT_PAUSE_MS : -1);
+
+		if (gw.resting && pepsal_now_ns() >= gw.rest_until)
+			rest(false);
 
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
@@ -372,13 +408,14 @@ int pair_gateway_init(const struct pair_gateway_params *p, char *err, size_t err
 
 	gw.p = p;
 	gw.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &gw.stopping };
-	gw.idle = malloc(IDLE_MAX * sizeof(*gw.idle));
+	gw.idle_max = p->cfg->max_conns < IDLE_MAX ? p->cfg->max_conns : IDLE_MAX;
+	gw.idle = malloc(gw.idle_max * sizeof(*gw.idle));
 	gw.replay = pair_replay_new(PAIR_WINDOW_S, REPLAY_MAX);
 	if (!gw.idle) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (unsigned int i = 0; i < IDLE_MAX; i++)
+	for (unsigned int i = 0; i < gw.idle_max; i++)
 		gw.idle[i] = -1;
 	rc = open_listeners(err, errlen);
 	if (rc)
@@ -415,7 +452,7 @@ void pair_gateway_fini(void)
 	for (int i = 0; i < gw.nl; i++)
 		close(gw.lfd[i]);
 	gw.nl = 0;
-	for (unsigned int i = 0; gw.idle && i < IDLE_MAX; i++)
+	for (unsigned int i = 0; gw.idle && i < gw.idle_max; i++)
 		if (gw.idle[i] >= 0)
 			close(gw.idle[i]);
 	if (gw.epfd >= 0)

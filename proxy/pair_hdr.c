@@ -12,7 +12,8 @@
 
 #define OFF_FAMILY 4
 #define OFF_TOS 5
-#define OFF_RESERVED 6
+#define OFF_KIND 6
+#define OFF_RESERVED 7
 #define OFF_CLIENT 8
 #define OFF_DST 26
 #define OFF_NONCE 44
@@ -54,6 +55,7 @@ void pair_hdr_encode(const struct pair_hdr *h, const struct pair_key *key,
 	out[3] = PAIR_HDR_VERSION;
 	out[OFF_FAMILY] = h->dst.family == AF_INET6 ? 6 : 4;
 	out[OFF_TOS] = h->tos < 0 ? 0xff : (uint8_t)h->tos;
+	out[OFF_KIND] = (uint8_t)h->kind;
 	put_endpoint(out + OFF_CLIENT, &h->client);
 	put_endpoint(out + OFF_DST, &h->dst);
 	memcpy(out + OFF_NONCE, h->nonce, PAIR_NONCE_LEN);
@@ -99,13 +101,14 @@ enum pair_hdr_status pair_hdr_decode(const uint8_t *buf, size_t len,
 		return PAIR_HDR_AUTH;
 	/* authentic from here: what is wrong now is a bug of the terminal */
 	family = buf[OFF_FAMILY] == 4 ? AF_INET : buf[OFF_FAMILY] == 6 ? AF_INET6 : 0;
-	if (!family || buf[OFF_RESERVED] || buf[OFF_RESERVED + 1])
+	if (!family || buf[OFF_KIND] > PAIR_KIND_CONFIRM || buf[OFF_RESERVED])
 		return PAIR_HDR_FIELD;
+	out->kind = buf[OFF_KIND];
 	if (family == AF_INET && (!addr_is_v4(buf + OFF_CLIENT) || !addr_is_v4(buf + OFF_DST)))
 		return PAIR_HDR_FIELD;
 	get_endpoint(buf + OFF_CLIENT, family, &out->client);
 	get_endpoint(buf + OFF_DST, family, &out->dst);
-	if (!out->dst.port)
+	if (!out->dst.port && out->kind != PAIR_KIND_PROBE)
 		return PAIR_HDR_FIELD;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | buf[OFF_TIME + i];

@@ -6,7 +6,8 @@
  * Fixed size, network byte order:
  *
  *   0  magic "PEP" and version 1            4 bytes
- *   4  family (4 or 6), DSCP byte (TOS; 0xff: unknown), 2 reserved (zero)
+ *   4  family (4 or 6), DSCP byte (TOS; 0xff: unknown), kind (enum
+ *      pair_kind), 1 reserved (zero)
  *   8  client address (16) and port (2)
  *  26  original destination address (16) and port (2)
  *  44  nonce                                16 bytes, random
@@ -37,7 +38,19 @@ struct pair_key {
 	size_t len;
 };
 
+/* What a pair connection is for. */
+enum pair_kind {
+	PAIR_KIND_CONN = 0,  /* a client's connection to relay */
+	PAIR_KIND_PROBE = 1, /* the terminal checks that the gateway takes its
+			      * headers (key, clocks): one byte back, then EOF */
+	PAIR_KIND_CONFIRM = 2, /* a client's connection whose SYN the terminal
+				* holds: one byte back once the server accepted */
+};
+
+#define PAIR_PROBE_OK 'K' /* the gateway's answer to a valid probe, or a confirm */
+
 struct pair_hdr {
+	enum pair_kind kind;
 	struct pepsal_endpoint client; /* the client's address and port */
 	struct pepsal_endpoint dst;    /* its original destination, same family */
 	int tos;                       /* the client's TOS byte, or PAIR_TOS_UNKNOWN */
@@ -52,7 +65,7 @@ enum pair_hdr_status {
 	PAIR_HDR_MAGIC = -2,    /* not a pair header */
 	PAIR_HDR_VERSION_BAD = -3, /* a version this pepsal does not speak */
 	PAIR_HDR_AUTH = -4,     /* the HMAC does not match: another key, or altered */
-	PAIR_HDR_FIELD = -5,    /* authentic but malformed (family, ports, reserved) */
+	PAIR_HDR_FIELD = -5,    /* authentic but malformed (family, kind, ports, reserved) */
 	PAIR_HDR_TIME = -6,     /* authentic but outside the time window */
 };
 

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #define BACKOFF_MAX_NS 10000000000ull    /* retries at most this far apart */
 #define CONNECT_TIMEOUT_MAX_NS 4000000000ull /* a silent gateway: fall back soon */
 #define SWEEP_NS 1000000000ull
+#define PROBE_EVERY_NS 60000000000ull    /* the gateway takes our headers: checked */
 
 static struct {
 	const struct pair_pool_params *p;
@@ -34,7 +37,9 @@ static struct {
 	int *fds;                 /* the pool, a stack of n */
 	unsigned int n;
 	uint64_t backoff_ns;      /* 0: the gateway answered last time */
+	uint64_t probed_until;    /* the last probe passed; probe again then */
 	_Atomic uint64_t down_until; /* no connection on demand before */
+	atomic_bool refused;      /* the last probe was refused: none on demand */
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A new pair connection to the gateway, or -errno. */
@@ -65,6 +70,50 @@ static int pair_connect(const atomic_bool *cancel)
 	}
 	stats_count(PC_PAIR_POOL_OPENED, 1);
 	return fd;
+}
+
+int pair_pool_send_header(int fd, const struct pair_key *key, enum pair_kind kind,
+			  const struct pepsal_endpoint *client,
+			  const struct pepsal_endpoint *dst, int tos)
+{
+	struct pair_hdr h = { .kind = kind, .client = *client, .dst = *dst, .tos = tos,
+			      .time_s = (uint64_t)time(NULL) };
+	uint8_t buf[PAIR_HDR_LEN];
+	ssize_t n;
+
+	if (getrandom(h.nonce, sizeof(h.nonce), 0) != (ssize_t)sizeof(h.nonce))
+		return -EIO;
+	pair_hdr_encode(&h, key, buf);
+	/* a fresh connection's send buffer always takes it whole */
+	n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)sizeof(buf) ? 0 : -EIO;
+}
+
+/* Does the gateway take our headers? 0, -EACCES (it reset or closed the
+ * probe: another key, clocks apart), or why the probe could not be made. */
+static int probe(void)
+{
+	const struct proxy_config *cfg = pool.p->cfg;
+	struct pepsal_endpoint none = { .family = cfg->pair.gateway.family };
+	struct pollfd p = { .events = POLLIN };
+	char b = 0;
+	int rc;
+
+	p.fd = pair_connect(&pool.stopping);
+	if (p.fd < 0)
+		return p.fd;
+	rc = pair_pool_send_header(p.fd, pool.p->key, PAIR_KIND_PROBE, &none, &none,
+				   PAIR_TOS_UNKNOWN);
+	if (!rc) {
+		/* one round trip, and the gateway's check */
+		rc = poll(&p, 1, (int)(CONNECT_TIMEOUT_MAX_NS / 1000000));
+		rc = rc < 0 ? -errno : rc == 0 ? -ETIMEDOUT :
+		     recv(p.fd, &b, 1, MSG_DONTWAIT) == 1 && b == PAIR_PROBE_OK ? 0 : -EACCES;
+	}
+	close(p.fd);
+	return rc;
 }
 
 /* Has the gateway closed FD (or sent anything: it never does first)? */
@@ -102,11 +151,26 @@ static void failed(int rc)
 	pool.backoff_ns = pool.backoff_ns ? pool.backoff_ns * 2 : BACKOFF_MIN_NS;
 	if (pool.backoff_ns > BACKOFF_MAX_NS)
 		pool.backoff_ns = BACKOFF_MAX_NS;
-	if (atomic_load(&pool.down_until) <= now) /* once per failure streak's step */
+	if (rc == -EACCES)
+		pr_ratelimited(LOG_WARNING, "the pair gateway refuses our headers (another key, "
+			       "or the clocks more than 30 s apart?): relaying directly, "
+			       "probing again in %llu ms",
+			       (unsigned long long)(pool.backoff_ns / 1000000));
+	else
 		pr_ratelimited(LOG_WARNING, "the pair gateway does not answer (%s): relaying "
 			       "directly, retrying in %llu ms", strerror(-rc),
 			       (unsigned long long)(pool.backoff_ns / 1000000));
 	atomic_store(&pool.down_until, now + pool.backoff_ns);
+	pool.probed_until = 0; /* it may be another gateway when it answers again */
+}
+
+/* Under the lock: close every pooled connection. */
+static void drain(void)
+{
+	for (unsigned int i = 0; i < pool.n; i++)
+		close(pool.fds[i]);
+	pool.n = 0;
+	stats_set(PC_PAIR_POOL, 0);
 }
 
 static void answered(void)
@@ -142,8 +206,29 @@ static void *refill_thread(void *arg)
 			sweep();
 			swept = now;
 		}
-		if (pool.n >= size || now < down) {
-			wait_for(pool.n >= size || down - now > SWEEP_NS ? SWEEP_NS : down - now);
+		if (now < down) {
+			wait_for(down - now > SWEEP_NS ? SWEEP_NS : down - now);
+			continue;
+		}
+		if (now >= pool.probed_until) {
+			pthread_mutex_unlock(&pool.lock);
+			fd = probe();
+			pthread_mutex_lock(&pool.lock);
+			if (fd == -ECANCELED)
+				continue;
+			atomic_store(&pool.refused, fd == -EACCES);
+			if (fd) {
+				stats_count(PC_PAIR_PROBE_REFUSED, fd == -EACCES);
+				failed(fd);
+				drain(); /* no use for them meanwhile */
+				continue;
+			}
+			pool.probed_until = pepsal_now_ns() + PROBE_EVERY_NS;
+			answered();
+			continue;
+		}
+		if (pool.n >= size) {
+			wait_for(SWEEP_NS);
 			continue;
 		}
 		pthread_mutex_unlock(&pool.lock);
@@ -180,7 +265,7 @@ int pair_pool_take(const atomic_bool *cancel)
 	pthread_mutex_unlock(&pool.lock);
 	if (fd >= 0)
 		return fd;
-	if (pepsal_now_ns() < atomic_load(&pool.down_until))
+	if (pepsal_now_ns() < atomic_load(&pool.down_until) || atomic_load(&pool.refused))
 		return -EHOSTUNREACH;
 	stats_count(PC_PAIR_ON_DEMAND, 1);
 	fd = pair_connect(cancel);
@@ -229,9 +314,7 @@ void pair_pool_fini(void)
 	pthread_mutex_unlock(&pool.lock);
 	pthread_join(pool.thread, NULL);
 	pool.running = false;
-	for (unsigned int i = 0; i < pool.n; i++)
-		close(pool.fds[i]);
-	pool.n = 0;
+	drain();
 	free(pool.fds);
 	pool.fds = NULL;
 }

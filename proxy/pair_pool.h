@@ -6,6 +6,10 @@
  * back-off while the gateway does not answer; a connection taken is
  * checked first (the gateway may have closed it), and one is opened on
  * demand when the pool is empty, unless the gateway is known down.
+ * Before filling the pool, and every minute, the thread probes the gateway
+ * with a header of its own: a gateway that refuses our headers (another
+ * key, clocks apart) counts as down, so connections are relayed directly
+ * rather than reset.
  */
 #ifndef PEPSAL_PROXY_PAIR_POOL_H
 #define PEPSAL_PROXY_PAIR_POOL_H
@@ -13,9 +17,11 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "pair_hdr.h"
 
 struct pair_pool_params {
 	const struct proxy_config *cfg; /* pair.gateway, pair.pool, leg[LEG_PAIR], timeouts */
+	const struct pair_key *key;     /* the probes' headers */
 };
 
 /* Start the refill thread (none with a pool of 0). P is kept by pointer.
@@ -25,6 +31,12 @@ int pair_pool_init(const struct pair_pool_params *p);
  * -EHOSTUNREACH the gateway did not answer lately (backing off), or why
  * the connection on demand failed. CANCEL (may be NULL) set: stop waiting. */
 int pair_pool_take(const atomic_bool *cancel);
+/* Write the header of KIND for CLIENT -> DST (TOS: PAIR_TOS_UNKNOWN or
+ * the client's) on the fresh pair connection FD, signed with KEY. 0 or
+ * -errno. */
+int pair_pool_send_header(int fd, const struct pair_key *key, enum pair_kind kind,
+			  const struct pepsal_endpoint *client,
+			  const struct pepsal_endpoint *dst, int tos);
 /* Stop the thread, close the pooled connections. */
 void pair_pool_fini(void);
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The terminal's upstream leg (pair_terminal.h). */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pair_pool.h"
@@ -20,40 +19,44 @@ void pair_terminal_init(const struct pair_terminal_params *p)
 	term = p;
 }
 
-/* Write the header for CLIENT -> DST on the fresh pair connection FD. */
-static int send_header(int fd, const struct pepsal_endpoint *client,
-		       const struct pepsal_endpoint *dst, int tos)
+/* The confirmation of a held SYN's dial on FD, within TIMEOUT_NS. */
+static int confirmed(int fd, uint64_t timeout_ns)
 {
-	struct pair_hdr h = { .client = *client, .dst = *dst, .tos = tos,
-			      .time_s = (uint64_t)time(NULL) };
-	uint8_t buf[PAIR_HDR_LEN];
-	ssize_t n;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b = 0;
+	int n = poll(&p, 1, (int)(timeout_ns / 1000000));
 
-	if (getrandom(h.nonce, sizeof(h.nonce), 0) != (ssize_t)sizeof(h.nonce))
-		return -EIO;
-	pair_hdr_encode(&h, term->key, buf);
-	/* a fresh connection's send buffer always takes it whole */
-	n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
-	return n == (ssize_t)sizeof(buf) ? 0 : -EIO;
+	if (n == 0)
+		return -ETIMEDOUT;
+	n = (int)recv(fd, &b, 1, MSG_DONTWAIT);
+	return n == 1 && b == PAIR_PROBE_OK ? 0 : -ECONNREFUSED; /* reset: refused */
 }
 
-int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *client,
-		       const struct pepsal_endpoint *dst, int tos)
+static int pair_dial(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		     const struct pepsal_endpoint *dst, int tos, bool held)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN];
 	int fd = pair_pool_take(d->cancel), rc = fd;
 
+	if (tos >= 0)
+		tos &= 0xfc; /* the DSCP; ECN is each connection's own */
 	if (fd >= 0) {
 		if (tos >= 0) /* the satellite's QoS sees the client's DSCP */
 			sock_set_tos(fd, d->cfg->pair.gateway.family, tos);
-		rc = send_header(fd, client, dst, tos);
+		rc = pair_pool_send_header(fd, term->key, held ? PAIR_KIND_CONFIRM : PAIR_KIND_CONN,
+					   client, dst, tos);
+		if (rc == 0 && held)
+			rc = confirmed(fd, d->timeout_ns ? d->timeout_ns :
+				       d->cfg->connect_timeout_ns);
 		if (rc == 0) {
 			stats_count(PC_PAIR_USED, 1);
 			return fd;
 		}
 		close(fd);
+		if (held) /* the gateway answered for the server: no direct dial */
+			return rc;
 	}
 	if (rc == -ECANCELED)
 		return rc;
@@ -62,4 +65,16 @@ int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *c
 		       rc == -EHOSTUNREACH ? "the gateway is not answering" : strerror(-rc));
 	stats_count(PC_PAIR_FALLBACK_DIRECT, 1);
 	return dial_upstream_tos(d, client, dst, tos);
+}
+
+int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		       const struct pepsal_endpoint *dst, int tos)
+{
+	return pair_dial(d, client, dst, tos, false);
+}
+
+int pair_terminal_dial_held(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+			    const struct pepsal_endpoint *dst, int tos)
+{
+	return pair_dial(d, client, dst, tos, true);
 }

@@ -22,4 +22,10 @@ void pair_terminal_init(const struct pair_terminal_params *p);
 int pair_terminal_dial(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		       const struct pepsal_endpoint *dst, int tos);
 
+/* The same for a held SYN (predial_params' upstream, --pair-hold): the
+ * header asks the gateway to confirm, and the fd is returned once it did
+ * (its server accepted); -ECONNREFUSED when the gateway reset instead. */
+int pair_terminal_dial_held(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+			    const struct pepsal_endpoint *dst, int tos);
+
 #endif

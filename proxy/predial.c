@@ -140,7 +140,8 @@ static void dial_job(void *arg)
 		d.timeout_ns = hold_ns - TIMEOUT_MARGIN_NS;
 	if (!d.timeout_ns || d.timeout_ns > pd.p->cfg->connect_timeout_ns)
 		d.timeout_ns = pd.p->cfg->connect_timeout_ns;
-	fd = dial_upstream_tos(&d, &req->client, &req->dst, req->tos);
+	fd = (pd.p->upstream ? pd.p->upstream : dial_upstream_tos)(&d, &req->client, &req->dst,
+								   req->tos);
 	if (fd >= 0) {
 		stats_count(PC_PREDIALED, 1);
 		keep(req->slot, req->gen, fd, req->tos);

@@ -13,9 +13,14 @@
 #include "config.h"
 #include "pepsal_table.h"
 
+struct dial_ctx;
+
 struct predial_params {
 	const struct proxy_config *cfg;  /* dial options, --hold-time */
 	struct pepsal_table *table;      /* capacity (slots), dial's port check */
+	/* the dial (dial_upstream_tos's contract); NULL: dial_upstream_tos */
+	int (*upstream)(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+			const struct pepsal_endpoint *dst, int tos);
 };
 
 /* Create the channel and the thread that serves it. Nothing is done (and

@@ -296,8 +296,10 @@ static bool dial_pause(struct conn *c)
 /* The upstream leg of C: the server, or what the relay's owner says. */
 static int dial(const struct conn *c)
 {
-	if (relay.p->upstream)
-		return relay.p->upstream(&relay.dial, &c->client, &c->dst, -1);
+	if (relay.p->upstream) /* with the client's DSCP, when its packets had one */
+		return relay.p->upstream(&relay.dial, &c->client, &c->dst,
+					 sock_received_tos(atomic_load(&c->fd[LEG_CLIENT]),
+							   c->client.family));
 	return dial_upstream(&relay.dial, &c->client, &c->dst);
 }
 

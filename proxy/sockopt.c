@@ -84,6 +84,43 @@ void sock_set_tos(int fd, int family, int tos)
 		setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 }
 
+void sock_keep_received_tos(int fd, int family)
+{
+	if (family == AF_INET6)
+		setopt_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+	else
+		setopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1);
+}
+
+/* TCP keeps the options of the packets it received (IPv4: of the handshake's
+ * last packet; IPv6: of the SYN, then of the latest that differed), given
+ * as control messages by IP_PKTOPTIONS / IPV6_2292PKTOPTIONS. */
+int sock_received_tos(int fd, int family)
+{
+	union { char buf[256]; struct cmsghdr align; } u;
+	socklen_t len = sizeof(u.buf);
+	struct msghdr m = { .msg_control = u.buf };
+	int rc = family == AF_INET6 ?
+		getsockopt(fd, IPPROTO_IPV6, IPV6_2292PKTOPTIONS, u.buf, &len) :
+		getsockopt(fd, IPPROTO_IP, IP_PKTOPTIONS, u.buf, &len);
+
+	if (rc < 0)
+		return -1;
+	m.msg_controllen = len;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		int v;
+
+		if (family == AF_INET && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
+			return *(unsigned char *)CMSG_DATA(c);
+		if (family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_TCLASS) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v & 0xff;
+		}
+	}
+	return -1;
+}
+
 void sock_reset_close(int fd)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };

@@ -15,6 +15,12 @@ int leg_apply(int fd, enum proxy_leg leg, const struct proxy_config *cfg,
 /* IPv4 TOS / IPv6 traffic class of FD (a socket of FAMILY): the DSCP (and
  * ECN bits, which the kernel manages) of what it sends. */
 void sock_set_tos(int fd, int family, int tos);
+/* Ask the listening socket FD (of FAMILY) to keep the TOS / traffic class
+ * its connections' packets arrive with, for sock_received_tos. */
+void sock_keep_received_tos(int fd, int family);
+/* The TOS byte (IPv6: traffic class) the peer's packets carried on FD, an
+ * accepted socket of such a listener, or -1 when unknown. */
+int sock_received_tos(int fd, int family);
 /* Close FD so that the peer gets a RST. */
 void sock_reset_close(int fd);
 /* Abort a socket other threads may block on: RST to the peer, wakes them. */

@@ -32,6 +32,7 @@ static const char *const counter_names[PC_COUNT] = {
 	[PC_PAIR_ON_DEMAND] = "proxy.pair_on_demand",
 	[PC_PAIR_CONNECT_FAILED] = "proxy.pair_connect_failed",
 	[PC_PAIR_FALLBACK_DIRECT] = "proxy.pair_fallback_direct",
+	[PC_PAIR_PROBE_REFUSED] = "proxy.pair_probe_refused",
 	[PC_PAIR_ACCEPTED] = "proxy.pair_accepted",
 	[PC_PAIR_REFUSED_PEER] = "proxy.pair_refused_peer",
 	[PC_PAIR_REFUSED_AUTH] = "proxy.pair_refused_auth",

@@ -36,6 +36,7 @@ enum proxy_counter {
 	PC_PAIR_ON_DEMAND,  /* the pool was empty: opened for the connection */
 	PC_PAIR_CONNECT_FAILED, /* pair connections the gateway did not accept */
 	PC_PAIR_FALLBACK_DIRECT, /* no pair connection: the server dialed directly */
+	PC_PAIR_PROBE_REFUSED, /* probes the gateway refused (key, clocks) */
 	/* the pair, gateway side */
 	PC_PAIR_ACCEPTED,   /* pair connections whose header was valid */
 	PC_PAIR_REFUSED_PEER, /* from an address not in --pair-peer */

@@ -87,8 +87,29 @@ snapshot >"$TMP/foreign3"
 same "remove leaves the foreign qdisc alone" "$TMP/foreign" "$TMP/foreign3"
 tc -n "$NS" qdisc del dev eth0 root
 
+# a pair terminal: intercepts on its LAN (eth1), the knobs on the satellite side (--sat-iface)
+pi --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 --shape 20m install
+check "pair terminal: the knobs go to --sat-iface eth0, not to -i eth1" sh -c \
+	"ip -n $NS route get 198.18.10.2 | grep -q 'initcwnd 1000' && tc -n $NS qdisc show dev eth0 root | grep -q 'tbf 9e:' && ! tc -n $NS qdisc show dev eth1 root | grep -q 'tbf 9e:'"
+check "... and it intercepts on -i eth1" sh -c \
+	"ip netns exec $NS iptables -w 5 -t mangle -S PEPSAL | grep -q -- '-i eth1 .*NFQUEUE'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role terminal -i eth1 --sat-iface eth0 --initcwnd 1000 --shape 20m status | grep -qx 'status: installed'"
+pi remove
+# a pair gateway: the return path and the knobs, no interception
+pi --pair-role gateway -i eth0 --initcwnd 1000 install
+check "pair gateway: no NFQUEUE, TPROXY or REDIRECT rule, the return path's mark" sh -c \
+	"ip netns exec $NS iptables-save | grep -q -- '-m socket --transparent' && ! ip netns exec $NS iptables-save | grep -qE 'NFQUEUE|TPROXY|REDIRECT'"
+check "... the knobs on -i eth0" sh -c "ip -n $NS route get 198.18.10.2 | grep -q 'initcwnd 1000'"
+check "... status: installed" sh -c \
+	"ip netns exec $NS bash $IPT --pair-role gateway -i eth0 --initcwnd 1000 status | grep -qx 'status: installed'"
+pi remove
+snapshot >"$TMP/after-pair"
+same "remove after the pair roles restores the routing and the qdiscs" "$TMP/before" "$TMP/after-pair"
+
 for bad in "--initcwnd 0" "--initcwnd x" "--initrwnd 70000" "--shape fast" "--shape 1k" \
-	"--shape-limit 100000" "--initcwnd 10 --knob-table 100" "--knob-table 254"; do
+	"--shape-limit 100000" "--initcwnd 10 --knob-table 100" "--knob-table 254" \
+	"--pair-role both" "--sat-iface eth+ --initcwnd 10"; do
 	rc=0
 	# shellcheck disable=SC2086
 	pi -i eth0 $bad install 2>"$TMP/err" || rc=$?

@@ -59,7 +59,8 @@ terminal_start() {
 		>>"$TMP/terminal.log" 2>&1 &
 	TERM_PID=$!
 	on_exit "kill $TERM_PID"
-	wait_until 5 listening "$NS_HC" 5000 && wait_until 10 queuer_alive
+	wait_until 5 listening "$NS_HC" 5000 || return 1
+	case " $* " in *" tproxy "*) ;; *) wait_until 10 queuer_alive ;; esac
 }
 queuer_alive() {
 	"$BUILD/pepsal-shm" --shm "$SHM_T" --json stats | python3 -c 'import json,sys
@@ -73,13 +74,15 @@ gateway_start || { show_logs; not_ok "the gateway listens"; finish; }
 terminal_start || { show_logs; not_ok "the terminal starts"; finish; }
 check "the terminal fills its pool ($POOL)" wait_until 10 ctr_ge "$SHM_T" proxy.pair_pool $POOL
 
-ECHO=7001 PEER=7002 HALF=7003 SRCP=7004 COUNT=7005 CLOSED=7009
+ECHO=7001 PEER=7002 HALF=7003 SRCP=7004 COUNT=7005 WRST=7006 SRST=7007 CLOSED=7009
 bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo $ECHO
 bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer $PEER
 bg "$NS_S" "$TMP/half.log" python3 "$TOOLS/tcptool.py" halfclose $HALF 300000
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source $SRCP
 bg "$NS_S" "$TMP/count.log" python3 "$TOOLS/tcptool.py" count-echo $COUNT "$TMP/accepted"
-for p in $ECHO $PEER $HALF $SRCP $COUNT; do wait_until 5 listening "$NS_S" $p; done
+bg "$NS_S" "$TMP/wrst.log" python3 "$TOOLS/tcptool.py" watch-rst $WRST "$TMP/rst.out"
+bg "$NS_S" "$TMP/srst.log" python3 "$TOOLS/tcptool.py" rst $SRST
+for p in $ECHO $PEER $HALF $SRCP $COUNT $WRST $SRST; do wait_until 5 listening "$NS_S" $p; done
 touch "$TMP/accepted"
 
 cli() { timeout "${T:-30}" ip netns exec "$NS_C" python3 "$TOOLS/tcptool.py" "$@" 2>&1; }
@@ -106,6 +109,35 @@ check "the gateway lists its connections in its own table (pepsal-shm list)" \
 		for i in \$(seq 500); do grep -q ready $TMP/hold.out && break; sleep 0.02; done
 		\"$BUILD/pepsal-shm\" --shm $SHM_G list >$TMP/list.out; touch $TMP/go-list; wait
 		[ \$(grep -c '$C4' $TMP/list.out) -ge 3 ]"
+
+# ---- the client's DSCP: on the pair leg both ways, and to the server
+# AF11 (DSCP 10, TOS 0x28), counted where each leg's packets arrive
+# (the pair leg is IPv4 for clients of both families: the gateway's address)
+for ipt in iptables ip6tables; do nsx "$NS_S" $ipt -w 5 -I INPUT -p tcp --dport $ECHO -m dscp --dscp 10; done
+nsx "$NS_R" iptables -w 5 -I FORWARD -p tcp --dport $PPORT -m dscp --dscp 10
+nsx "$NS_R" iptables -w 5 -I FORWARD -p tcp --sport $PPORT -m dscp --dscp 10
+dscp_count() { # NS IPT CHAIN [PORT-MATCH]: packets counted by our DSCP rule
+	nsx "$1" "$2" -w 5 -nvxL "$3" | awk -v m="${4:-}" '/DSCP match 0x0a/ && index($0, m) { print $1; exit }'
+}
+for S in $S4 $S6; do
+	ipt=iptables; [ $S = $S6 ] && ipt=ip6tables
+	s0=$(dscp_count "$NS_S" $ipt INPUT) u0=$(dscp_count "$NS_R" iptables FORWARD "dpt:$PPORT")
+	d0=$(dscp_count "$NS_R" iptables FORWARD "spt:$PPORT")
+	out=$(cli connect $S $ECHO 5 0x28)
+	check "DSCP 10 to $S: echoed through the pair ($out)" grep -q "^connected" <<<"$out"
+	u=$(dscp_count "$NS_R" iptables FORWARD "dpt:$PPORT") d=$(dscp_count "$NS_R" iptables FORWARD "spt:$PPORT")
+	check "... the pair leg carries it toward the gateway ($u0 -> $u packets)" test "$u" -gt "$u0"
+	check "... and back ($d0 -> $d packets)" test "$d" -gt "$d0"
+	check "... the server sees it ($s0 -> $(dscp_count "$NS_S" $ipt INPUT) packets)" \
+		test "$(dscp_count "$NS_S" $ipt INPUT)" -gt "$s0"
+done
+
+# ---- resets cross the pair as resets, both ways
+out=$(cli send-rst $S4 $WRST 5000)
+check "the client's reset reaches the server as a reset ($(cat "$TMP/rst.out" 2>/dev/null))" \
+	wait_until 5 grep -qx "reset 5000" "$TMP/rst.out"
+out=$(cli expect-reset $S4 $SRST 2)
+check "the server's reset reaches the client as a reset ($out)" no_fail "$out"
 
 # ---- a refused server: the client gets a reset, at once
 out=$(cli expect-reset $S4 $CLOSED 2)
@@ -167,13 +199,100 @@ check "the pool is empty" test "$(ctr "$SHM_T" proxy.pair_pool)" -eq 0
 check "... its connections the gateway closed were found stale (pair_pool_stale)" \
 	ctr_ge "$SHM_T" proxy.pair_pool_stale 1
 
+# ---- a gateway with another key: the terminal's probe is refused, it
+# relays directly (counted), nothing goes through that gateway
+gateway_start "$TMP/otherkey" || not_ok "the gateway restarts with another key"
+check "the terminal's probe is refused (pair_probe_refused)" \
+	wait_until 30 ctr_ge "$SHM_T" proxy.pair_probe_refused 1
+check "... by the gateway (pair_refused_auth)" ctr_ge "$SHM_G" proxy.pair_refused_auth 1
+used0=$(ctr "$SHM_T" proxy.pair_used) fb0=$(ctr "$SHM_T" proxy.pair_fallback_direct)
+out=$(T=15 cli many $S4 $ECHO 4 10000)
+check "another key at the gateway: new connections succeed ($out)" grep -q "^4/4 connections verified" <<<"$out"
+check "... by the direct fallback, none through the pair" \
+	test "$(ctr "$SHM_T" proxy.pair_fallback_direct)" -ge $((fb0 + 4)) -a "$(ctr "$SHM_T" proxy.pair_used)" -eq "$used0"
+check "... the gateway relayed nothing" test "$(ctr "$SHM_G" proxy.pair_accepted)" -eq 0
+kill -TERM $GW_PID
+wait $GW_PID
+
 # ---- the gateway back: the pool refills, connections use the pair again
 gateway_start || not_ok "the gateway restarts"
-check "the pool refills after the back-off" wait_until 20 ctr_ge "$SHM_T" proxy.pair_pool $POOL
+check "the pool refills after the back-off" wait_until 30 ctr_ge "$SHM_T" proxy.pair_pool $POOL
 used0=$(ctr "$SHM_T" proxy.pair_used)
 out=$(cli fetch $S4 $SRCP 1000000 3)
 check "a connection uses the pair again ($out)" grep -q exact <<<"$out"
 check "... counted (pair_used)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 1))
+
+# ---- both stop cleanly (the pool's and the gateway's threads)
+kill -TERM $TERM_PID
+wait $TERM_PID; t=$?
+check "SIGTERM: the terminal exits with 0 ($t)" test $t = 0
+
+# ---- --pair-hold: the SYN held until the gateway's dial answered; against
+# accept-first (the default) over a middle hop of 400 ms RTT: accept-first
+# connects at once, the hold costs one round trip and gives true refusals
+rtt_connect() { # rtt_connect HOST PORT: the connect's milliseconds ("connected MS")
+	cli connect "$1" "$2" 10 | awk '$1 == "connected" { print int($2); exit }'
+}
+# (pepsal-linkem in the router: 200 ms each way, IPv4: the pair leg's family)
+LINKEM_PID=
+if [ -x "$BUILD/pepsal-linkem" ]; then
+	nsx "$NS_R" sh -c 'echo $$ >"$0.pid"; exec "$@"' "$TMP/linkem.log" \
+		"$BUILD/pepsal-linkem" --queue 0 --delay 200ms 2>"$TMP/linkem.log" &
+	wait_until 5 grep -q ready "$TMP/linkem.log" && LINKEM_PID=$(cat "$TMP/linkem.log.pid")
+fi
+if [ -n "$LINKEM_PID" ]; then
+	on_exit "kill $LINKEM_PID"
+	nsx "$NS_R" iptables -w 5 -A FORWARD -i eth0 -j NFQUEUE --queue-num 0
+	nsx "$NS_R" iptables -w 5 -A FORWARD -i eth1 -j NFQUEUE --queue-num 1
+else
+	not_ok "pepsal-linkem delays the middle hop"
+fi
+if terminal_start && wait_until 15 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	af=$(rtt_connect $S4 $ECHO)
+	check "accept-first: the client connects at once over a 400 ms RTT (${af:-?} ms < 200)" test "${af:-9999}" -lt 200
+	kill -TERM $TERM_PID; wait $TERM_PID
+else
+	not_ok "the terminal restarts (accept-first, delayed middle hop)"
+fi
+if terminal_start --pair-hold && wait_until 15 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	hold=$(rtt_connect $S4 $ECHO)
+	check "--pair-hold: the client's connect waits one round trip (${hold:-?} ms >= 360)" \
+		test "${hold:-0}" -ge 360
+	echo "# connect over a 400 ms RTT: accept-first ${af:-?} ms, --pair-hold ${hold:-?} ms"
+	out=$(cli connect $S4 $CLOSED 10)
+	check "--pair-hold: a refused server is a true refusal ($out)" grep -q "^ConnectionRefusedError" <<<"$out"
+	out=$(cli fetch $S6 $SRCP 1000000 9)
+	check "--pair-hold: 1 MB down, IPv6, sha256 exact ($out)" grep -q exact <<<"$out"
+	check "... the held SYNs went through the pair (proxy.predialed, pair_used)" \
+		test "$(ctr "$SHM_T" proxy.predialed)" -ge 2 -a "$(ctr "$SHM_T" proxy.pair_used)" -ge 2
+	kill -TERM $TERM_PID; wait $TERM_PID
+else
+	not_ok "the terminal restarts with --pair-hold"
+fi
+nsx "$NS_R" iptables -w 5 -D FORWARD -i eth0 -j NFQUEUE --queue-num 0
+nsx "$NS_R" iptables -w 5 -D FORWARD -i eth1 -j NFQUEUE --queue-num 1
+[ -z "$LINKEM_PID" ] || kill "$LINKEM_PID"
+
+# ---- a terminal in tproxy mode (TPROXY rules, no queuer)
+nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" --mode tproxy -i eth0 --pair-role terminal install \
+	>"$TMP/rules-t.log" 2>&1 || { cat "$TMP/rules-t.log"; not_ok "terminal rules, tproxy mode"; }
+if terminal_start --mode tproxy && wait_until 10 ctr_ge "$SHM_T" proxy.pair_pool $POOL; then
+	used0=$(ctr "$SHM_T" proxy.pair_used)
+	for s in $S4 $S6; do
+		out=$(cli fetch "$s" $SRCP 1000000 5)
+		check "tproxy mode, $s: 1 MB down through the pair, sha256 exact ($out)" grep -q exact <<<"$out"
+		out=$(cli get "$s" $PEER)
+		case $s in *:*) want=$C6 ;; *) want=$C4 ;; esac
+		check "tproxy mode, $s: the server sees the client's address ($out)" test "$out" = "server $want"
+	done
+	check "tproxy mode: through the pair (pair_used +4)" ctr_ge "$SHM_T" proxy.pair_used $((used0 + 4))
+else
+	not_ok "the terminal starts in tproxy mode and fills its pool"
+fi
+kill -TERM $TERM_PID $GW_PID
+wait $TERM_PID; t=$?
+wait $GW_PID; g=$?
+check "SIGTERM: the terminal exits with 0 ($t), the gateway too ($g)" test $t = 0 -a $g = 0
 
 [ "$FAILS" -eq 0 ] || show_logs
 finish

@@ -280,6 +280,13 @@ static void test_pair_roles(void)
 			      "--pair-key-file", "/k", NULL), ==, -2);
 	g_assert_cmpint(parse(&c, "--pair-gateway", "198.18.4.2", NULL), ==, -2);
 	g_assert_cmpint(parse(&c, "--pair-role", "both", NULL), ==, -2);
+	/* --pair-hold: the terminal holds SYNs (not accept-first) */
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      "--pair-key-file", "/k", "--pair-hold", NULL), ==, 0);
+	g_assert_false(c.accept_first);
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      "--pair-key-file", "/k", "--pair-hold", "--accept-first", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-hold", NULL), ==, -2);
 }
 
 int main(int argc, char **argv)

@@ -166,6 +166,27 @@ static void test_fields(void)
 			PAIR_HDR_FIELD);
 }
 
+static void test_kinds(void)
+{
+	struct pair_hdr h = sample(AF_INET6), out;
+	uint8_t buf[PAIR_HDR_LEN];
+
+	h.kind = PAIR_KIND_PROBE;
+	memset(&h.dst.addr, 0, sizeof(h.dst.addr));
+	h.dst.port = 0; /* a probe goes nowhere */
+	pair_hdr_encode(&h, &key, buf);
+	g_assert_cmpint(pair_hdr_decode(buf, sizeof(buf), &key, NOW, WINDOW, &out), ==, PAIR_HDR_OK);
+	g_assert_cmpint(out.kind, ==, PAIR_KIND_PROBE);
+	h.kind = PAIR_KIND_CONFIRM + 1; /* unknown, even signed */
+	pair_hdr_encode(&h, &key, buf);
+	g_assert_cmpint(pair_hdr_decode(buf, sizeof(buf), &key, NOW, WINDOW, &out), ==,
+			PAIR_HDR_FIELD);
+	h = sample(AF_INET);
+	pair_hdr_encode(&h, &key, buf);
+	g_assert_cmpint(pair_hdr_decode(buf, sizeof(buf), &key, NOW, WINDOW, &out), ==, PAIR_HDR_OK);
+	g_assert_cmpint(out.kind, ==, PAIR_KIND_CONN);
+}
+
 static void test_key_file(void)
 {
 	char path[] = "/tmp/test-pair-key.XXXXXX", err[256];
@@ -213,6 +234,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pair/hdr/version", test_version);
 	g_test_add_func("/pair/hdr/time", test_time);
 	g_test_add_func("/pair/hdr/fields", test_fields);
+	g_test_add_func("/pair/hdr/kinds", test_kinds);
 	g_test_add_func("/pair/hdr/key-file", test_key_file);
 	g_test_add_func("/pair/replay", test_replay);
 	return g_test_run();
