@@ -12,8 +12,8 @@ PAIR_POOL=${PAIR_POOL:-16}
 # The pair leg's knobs, on the satellite-facing interface of each end
 # (pepsal-iptables --initcwnd, --initrwnd): both ends send and offer a large
 # window from the first packet.
-PAIR_INITCWND=${PAIR_INITCWND:-1000}
-PAIR_INITRWND=${PAIR_INITRWND:-1000}
+PAIR_INITCWND=${PAIR_INITCWND-1000}
+PAIR_INITRWND=${PAIR_INITRWND-1000}
 # --pair-buffer (SO_SNDBUF and SO_RCVBUF of the pair connections)
 PAIR_BUFFER=${PAIR_BUFFER:-16777216}
 # --pair-cc on both ends (empty: pepsal's default). bbr: as fast as cubic on
@@ -42,8 +42,10 @@ pair_rules() {
 		$([ "$3" = install ] && pair_knobs) "$3"
 }
 
+# pair_knobs: pepsal-iptables' knobs of the pair leg (an empty PAIR_INITCWND or
+# PAIR_INITRWND leaves that one out)
 pair_knobs() {
-	echo "--initcwnd $PAIR_INITCWND --initrwnd $PAIR_INITRWND"
+	echo "${PAIR_INITCWND:+--initcwnd $PAIR_INITCWND} ${PAIR_INITRWND:+--initrwnd $PAIR_INITRWND}"
 	sat_shape_knobs "$PAIR_SHAPE"
 }
 
