@@ -40,7 +40,7 @@ set -o pipefail
 RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
 CLIENT=std CC_MODE=adaptive OUT=$SRC/doc/sat NOPEP_RUNS_LOSSY=1 BUDGET=3600 MODES=
 PAIR_CC_MODE=$PAIR_CC
-usage() { sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
 numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
 while [ $# -gt 0 ]; do
