@@ -204,7 +204,21 @@ bool config_pair_check(struct proxy_config *c, char *err, size_t errlen)
 	}
 	if (term && !pc->hold)
 		c->accept_first = true; /* the pair's default: see pepsal(8) */
-	if (gw)
+	if (gw) {
+		struct leg_opts *cl = &c->leg[LEG_CLIENT];
+		const struct leg_opts *pl = &c->leg[LEG_PAIR];
+
 		c->no_queuer = true; /* a gateway does not intercept */
+		/* its client leg is the pair connection: what --client-* leaves
+		 * unset is the pair's (and the adaptive cc's base is --pair-cc) */
+		if (!cl->cc[0])
+			memcpy(cl->cc, pl->cc, sizeof(cl->cc));
+		if (!cl->sndbuf)
+			cl->sndbuf = pl->sndbuf;
+		if (!cl->rcvbuf)
+			cl->rcvbuf = pl->rcvbuf;
+		if (!cl->pacing)
+			cl->pacing = pl->pacing;
+	}
 	return true;
 }

@@ -110,6 +110,7 @@ static size_t read_header(int fd, uint8_t buf[PAIR_HDR_LEN])
 {
 	uint64_t deadline = pepsal_now_ns() + HEADER_DEADLINE_MS * 1000000ull;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t ms;
 	size_t got = 0;
 
 	while (got < PAIR_HDR_LEN && !atomic_load(&gw.stopping)) {
@@ -122,8 +123,8 @@ static size_t read_header(int fd, uint8_t buf[PAIR_HDR_LEN])
 		}
 		if (n == 0 || (errno != EAGAIN && errno != EINTR) || now >= deadline)
 			break;
-		poll(&p, 1, (int)((deadline - now) / 1000000 + 1) > 200 ? 200 :
-		     (int)((deadline - now) / 1000000 + 1));
+		ms = (deadline - now) / 1000000 + 1;
+		poll(&p, 1, ms > 200 ? 200 : (int)ms); /* the stop flag now and then */
 	}
 	return got;
 }

@@ -10,7 +10,7 @@ FUZZ_FLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -Iinclude \
 	-fno-sanitize-recover=all
 FUZZ_MORE := opts attach
 
-$(BUILD)/fuzz/fuzz-opts: tests/fuzz/fuzz-opts.c proxy/config.c proxy/config.h $(LIBPEPSAL_SRCS)
+$(BUILD)/fuzz/fuzz-opts: tests/fuzz/fuzz-opts.c proxy/config.c proxy/config_pair.c proxy/config.h $(LIBPEPSAL_SRCS)
 $(BUILD)/fuzz/fuzz-attach: tests/fuzz/fuzz-attach.c $(LIBPEPSAL_SRCS)
 $(FUZZ_MORE:%=$(BUILD)/fuzz/fuzz-%):
 	$(call quiet,FUZZCC,$@)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter-out proxy/%,$(filter %.c,$^))

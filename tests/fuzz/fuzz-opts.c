@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../proxy/config.c"
+#include "../../proxy/config_pair.c"
 
 #define MAX_ARGS 24
 
@@ -27,7 +28,13 @@ static void check_config(const struct proxy_config *c)
 	    c->pipe_size < 4096 || (c->shm_mode & 0600) != 0600 || c->shm_mode > 0666 ||
 	    !c->gc_interval_ns || !c->pending_ns)
 		__builtin_trap();
-	for (int l = 0; l < 2; l++)
+	if (c->pair.role == PAIR_ROLE_TERMINAL && (!c->pair.gateway.port || !c->pair.key_file ||
+						   (!c->pair.hold && !c->accept_first)))
+		__builtin_trap();
+	if (c->pair.role == PAIR_ROLE_GATEWAY && (!c->pair.listen.port || !c->pair.npeers ||
+						  !c->no_queuer))
+		__builtin_trap();
+	for (int l = 0; l < 3; l++)
 		if (strnlen(c->leg[l].cc, PROXY_CC_NAME_MAX) == PROXY_CC_NAME_MAX ||
 		    (c->leg[l].pacing && c->leg[l].pacing < 1000))
 			__builtin_trap();
@@ -58,6 +65,21 @@ static void each_parser(const char *s)
 	if (config_parse_shm_name(s, dst.buf, err, sizeof(err)) && dst.buf[0] != '/')
 		__builtin_trap();
 	config_parse_cc(s, dst.buf, err, sizeof(err));
+	{
+		struct pair_config pc = { 0 };
+		struct pepsal_endpoint ep;
+
+		if (config_parse_pair_gateway(s, &ep, err, sizeof(err)) && (!ep.port || !ep.family))
+			__builtin_trap();
+		if (config_parse_pair_listen(s, &ep, err, sizeof(err)) && !ep.port)
+			__builtin_trap();
+		if (config_parse_pair_peers(s, &pc, err, sizeof(err)) &&
+		    (!pc.npeers || pc.npeers > PAIR_PEERS_MAX))
+			__builtin_trap();
+		for (unsigned int i = 0; i < pc.npeers; i++)
+			if (pc.peers[i].len > (pc.peers[i].family == AF_INET ? 32 : 128))
+				__builtin_trap();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

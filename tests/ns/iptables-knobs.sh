@@ -103,6 +103,8 @@ check "pair gateway: no NFQUEUE, TPROXY or REDIRECT rule, the return path's mark
 check "... the knobs on -i eth0" sh -c "ip -n $NS route get 198.18.10.2 | grep -q 'initcwnd 1000'"
 check "... status: installed" sh -c \
 	"ip netns exec $NS bash $IPT --pair-role gateway -i eth0 --initcwnd 1000 status | grep -qx 'status: installed'"
+check "... status without options says it is a pair gateway's" sh -c \
+	"ip netns exec $NS bash $IPT status | grep -q '^installed with: --pair-role gateway'"
 pi remove
 snapshot >"$TMP/after-pair"
 same "remove after the pair roles restores the routing and the qdiscs" "$TMP/before" "$TMP/after-pair"

@@ -272,6 +272,7 @@ static void test_pair_roles(void)
 			      "--pair-buffer", "4m", NULL), ==, 0);
 	g_assert_true(c.no_queuer);
 	g_assert_cmpuint(c.leg[LEG_PAIR].rcvbuf, ==, 4u << 20);
+	g_assert_cmpuint(c.leg[LEG_CLIENT].rcvbuf, ==, 4u << 20); /* the gateway's client leg */
 	/* what a role lacks, or what it does not take: exit 2 */
 	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-key-file", "/k", NULL), ==, -2);
 	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
