@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The satellite link emulator (tests/linkem/), the demo and the GEO benchmark.
-#   make demo        client ─[600 ms, 20 Mbit/s]─ pep ─ server, with and without pepsal
+#   make demo        client ─ term ─[600 ms, 20 Mbit/s]─ pep ─ server: no PEP, pepsal,
+#                    the pepsal pair (DEMO_RUNS=1: one run of each, about a minute)
 #   make bench-sat   the scenario matrix into doc/benchmarks.md (long; see tests/sat/bench.sh)
 LINKEM := $(BUILD)/pepsal-linkem
 LINKEM_SRCS := tests/linkem/main.c tests/linkem/nfq.c tests/linkem/loss.c tests/linkem/fifo.c

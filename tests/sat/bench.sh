@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make bench-sat: the GEO scenario matrix of the design brief.
-#   600 ms RTT, 1-BDP buffer; rates x losses x sizes, without and with
-#   pepsal, RUNS runs each; medians, the ideal, a CSV and one PNG per
-#   scenario, written to OUT (default doc/sat).
+#   600 ms RTT, 1-BDP buffer; rates x losses x sizes, without a PEP, with
+#   pepsal and with the pepsal pair, RUNS runs each; medians, the ideal, a
+#   CSV and one PNG per scenario, written to OUT (default doc/sat).
 # Options (make bench-sat BENCH_ARGS="..."):
 #   --rates "10 20 50"     link rates, Mbit/s
 #   --losses "0 0.1 1"     random loss per direction, percent
@@ -18,7 +18,12 @@
 #                          without loss, fixed bbr with loss; cubic, bbr fixed
 #   --nopep-runs-lossy 1   runs of the no-PEP cells with loss (minutes each)
 #   --budget 3600          seconds; cells that would start later are skipped
-#   --no-nopep             pepsal only (the no-PEP column left empty)
+#   --no-nopep             no no-PEP column (left empty)
+#   --modes "nopep pep pair"  the columns to measure (default: all three;
+#                          pair only where pepsal has --pair-role)
+#   --pair-cc bbr|auto|NAME  the pair leg's congestion control (--pair-cc
+#                          on both ends; default bbr, every row); auto:
+#                          cubic without loss, bbr with; "" pepsal's default
 #   --pep-shape tbf|pacing|none  what keeps the satellite leg within the link
 #                          rate (satrun.sh PEP_SHAPE; default tbf)
 #   --pep-initcwnd 1000    initial window of the satellite leg, segments
@@ -28,12 +33,14 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
 . "$(dirname "$0")/satrun.sh"
+. "$(dirname "$0")/satpair.sh"
 . "$(dirname "$0")/plot.sh"
 set -o pipefail
 
 RATES="10 20 50" LOSSES="0 0.1 1" SIZES="100000 1000000 10000000" RUNS=5
-CLIENT=std CC_MODE=adaptive OUT=$SRC/doc/sat NOPEP_RUNS_LOSSY=1 BUDGET=3600 NOPEP=1
-usage() { sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; }
+CLIENT=std CC_MODE=adaptive OUT=$SRC/doc/sat NOPEP_RUNS_LOSSY=1 BUDGET=3600 MODES=
+PAIR_CC_MODE=$PAIR_CC
+usage() { sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "bench-sat: $*" >&2; echo "Try '$0 --help'." >&2; exit 2; }
 numbers() { [[ "$2" =~ ^[0-9.\ ]+$ ]] || bad "$1 needs numbers, got '$2'"; }
 while [ $# -gt 0 ]; do
@@ -47,7 +54,11 @@ while [ $# -gt 0 ]; do
 	--pep-cc) case "$2" in adaptive|auto|cubic|bbr) CC_MODE=$2 ;; *) bad "--pep-cc is adaptive, auto, cubic or bbr, got '$2'" ;; esac ;;
 	--nopep-runs-lossy) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--nopep-runs-lossy needs a positive number, got '$2'"; NOPEP_RUNS_LOSSY=$2 ;;
 	--budget) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--budget needs seconds, got '$2'"; BUDGET=$2 ;;
-	--no-nopep) NOPEP=0; shift; continue ;;
+	--no-nopep) NONOPEP=1; shift; continue ;;
+	--modes) [[ "$2" =~ ^((nopep|pep|pair)( |$))+$ ]] || bad "--modes lists nopep, pep, pair, got '$2'"
+		MODES=$2 ;;
+	--pair-cc) [[ "$2" =~ ^[a-z0-9]*$ ]] || bad "--pair-cc is auto or an algorithm, got '$2'"
+		PAIR_CC_MODE=$2 ;;
 	--pep-shape) case "$2" in tbf|pacing|none) PEP_SHAPE=$2 ;; *) bad "--pep-shape is tbf, pacing or none, got '$2'" ;; esac ;;
 	--pep-initcwnd) [[ "$2" =~ ^[1-9][0-9]*$ ]] || bad "--pep-initcwnd needs a number, got '$2'"; PEP_INITCWND=$2 ;;
 	--out) OUT=$2 ;;
@@ -57,14 +68,24 @@ while [ $# -gt 0 ]; do
 	shift 2
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench-sat: run as root" >&2; exit 2; }
+if [ -z "$MODES" ]; then
+	MODES="nopep pep pair"
+	"$BUILD/pepsal" --help 2>&1 | grep -q -- --pair-role ||
+		{ MODES="nopep pep"; echo "# this pepsal has no --pair-role: no pair column" >&2; }
+fi
+[ -z "${NONOPEP:-}" ] || MODES=$(echo " $MODES " | sed 's/ nopep / /; s/^ *//; s/ *$//')
+has_mode() { [[ " $MODES " == *" $1 "* ]]; }
 mkdir -p "$OUT"
 CSV=$OUT/sat-bench-$CLIENT.csv
 [ -s "$CSV" ] || echo "date,rate_mbit,loss_pct,client,mode,pep_cc,pep_settings,size,run,seconds,loadavg1" >"$CSV"
 SETTINGS="initcwnd $PEP_INITCWND shape $PEP_SHAPE sndbuf $PEP_SNDBUF"
+PAIR_SETTINGS="pool $PAIR_POOL initcwnd $PAIR_INITCWND initrwnd $PAIR_INITRWND shape $PAIR_SHAPE buffer $PAIR_BUFFER"
 T_START=$(date +%s)
-echo "# $(date -u +%FT%TZ) pepsal: $SETTINGS; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) modes: $MODES; pepsal: $SETTINGS; pair: $PAIR_SETTINGS, cc $PAIR_CC_MODE; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# ratio A B: A / B, "-" unless both are measured
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "-" }'; }
 human() { awk -v s="$1" 'BEGIN { if (s < 1e6) printf "%d kB", s / 1e3; else printf "%d MB", s / 1e6 }'; }
 
 sat_topo || exit 1
@@ -75,14 +96,16 @@ wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "bench-sat: httpd did not st
 if [ "$CLIENT" = initrwnd ]; then sat_client_initrwnd 100 || exit 1; fi
 
 TABLE=$OUT/sat-bench-$CLIENT.md
-echo "pepsal: $SETTINGS, cc as noted; $(date -u +%F), loadavg at start $(cut -d' ' -f1-3 /proc/loadavg)" >"$TABLE"
-echo >>"$TABLE"
-printf '| rate | loss | size | no PEP | pepsal (cc) | ideal | speed-up | buffer drops (pepsal) |\n' >>"$TABLE"
-printf '|------|------|------|--------|-------------|-------|----------|-----------------------|\n' >>"$TABLE"
+{
+	echo "pepsal: $SETTINGS, cc as noted; pair: $PAIR_SETTINGS, cc as noted; $(date -u +%F), loadavg at start $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| rate | loss | size | no PEP | pepsal (cc) | pair (cc) | ideal | speed-up pepsal / pair | buffer drops pepsal / pair |"
+	echo "|------|------|------|--------|-------------|-----------|-------|------------------------|----------------------------|"
+} >"$TABLE"
 for rate in $RATES; do
 	for loss in $LOSSES; do
 		if [ $(( $(date +%s) - T_START )) -ge "$BUDGET" ]; then
-			echo "| $rate Mbit/s | $loss % | skipped: the --budget of $BUDGET s was spent | | | | |" | tee -a "$TABLE"
+			echo "| $rate Mbit/s | $loss % | skipped: the --budget of $BUDGET s was spent | | | | | | |" | tee -a "$TABLE"
 			continue
 		fi
 		SAT_RATE=$rate
@@ -91,45 +114,54 @@ for rate in $RATES; do
 		sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" \
 			--seed "$RANDOM" || exit 1
 		for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
+		PAIR_CC=$PAIR_CC_MODE
+		[ "$PAIR_CC_MODE" = auto ] && { [ "$loss" = 0 ] && PAIR_CC=cubic || PAIR_CC=bbr; }
 		PEP_CC=$CC_MODE PEP_CC_MODE=fixed
 		[ "$CC_MODE" = auto ] && { [ "$loss" = 0 ] && PEP_CC=cubic || PEP_CC=bbr; }
 		[ "$CC_MODE" = adaptive ] && PEP_CC=cubic PEP_CC_MODE=adaptive
 		dir=$TMP/$rate-$loss
 		mkdir -p "$dir"
-		for mode in nopep pep; do
+		for mode in nopep pep pair; do
+			for s in $SIZES; do printf -v "M_${mode}_$s" nan; printf -v "D_${mode}_$s" -; done
+			has_mode "$mode" || continue
 			[ "$mode" = pep ] && { pep_on || exit 1; }
+			[ "$mode" = pair ] && { pair_on || exit 1; }
 			runs=$RUNS
 			[ "$mode" = nopep ] && [ "$loss" != 0 ] && [ "$NOPEP_RUNS_LOSSY" -lt "$RUNS" ] &&
 				runs=$NOPEP_RUNS_LOSSY
-			[ "$mode" = nopep ] && [ "$NOPEP" = 0 ] && runs=0
+			case $mode in
+			nopep) cc=, ;;
+			pep) cc="$PEP_CC$([ "$PEP_CC_MODE" = adaptive ] && echo +adaptive),$SETTINGS" ;;
+			pair) cc="${PAIR_CC:-default},$PAIR_SETTINGS" ;;
+			esac
 			for s in $SIZES; do
 				times=() drops=()
-				[ "$runs" -gt 0 ] || times=(nan)
 				for ((r = 1; r <= runs; r++)); do
 					d0=$(sat_tbf_drops eth0)
 					t=$(fetch "$s" "$dir/$mode-$s.$r.dat") || t=nan
 					# packets the link's 1-BDP buffer (toward the client) dropped
 					d=$(( $(sat_tbf_drops eth0) - d0 ))
-					times+=("$t")
-					[ "$mode" = pep ] && drops+=("$d")
-					echo "$(date -u +%FT%TZ),$rate,$loss,$CLIENT,$mode,$([ $mode = pep ] && echo "$PEP_CC$([ "$PEP_CC_MODE" = adaptive ] && echo +adaptive),$SETTINGS" || echo ","),$s,$r,$t,$(cut -d' ' -f1 /proc/loadavg)" >>"$CSV"
+					times+=("$t") drops+=("$d")
+					echo "$(date -u +%FT%TZ),$rate,$loss,$CLIENT,$mode,$cc,$s,$r,$t,$(cut -d' ' -f1 /proc/loadavg)" >>"$CSV"
 					printf '  %s Mbit/s %s %% %-5s %8s run %d: %s s, buffer drops %s (load %s)\n' "$rate" "$loss" \
 						"$mode" "$s" "$r" "$t" "$d" "$(cut -d' ' -f1 /proc/loadavg)"
 				done
-				t=$(median "${times[@]}")
-				printf -v "M_${mode}_$s" '%s' "$t"
-				[ "$mode" = pep ] && printf -v "D_$s" '%s' "$(median "${drops[@]}")"
+				printf -v "M_${mode}_$s" '%s' "$(median "${times[@]}")"
+				printf -v "D_${mode}_$s" '%s' "$(median "${drops[@]}")"
+				m="M_${mode}_$s"
 				for ((r = 1; r <= runs; r++)); do
-					[ "${times[r - 1]}" = "$t" ] && { cp "$dir/$mode-$s.$r.dat" "$dir/$mode-$s.dat"; break; }
+					[ "${times[r - 1]}" = "${!m}" ] && { cp "$dir/$mode-$s.$r.dat" "$dir/$mode-$s.dat"; break; }
 				done
 			done
 			[ "$mode" = pep ] && pep_off
+			[ "$mode" = pair ] && pair_off
 		done
 		for s in $SIZES; do
-			n="M_nopep_$s" p="M_pep_$s" dr="D_$s"
-			printf '| %s Mbit/s | %s %% | %s | %.2f s | %.2f s (%s) | %.2f s | %.2fx | %s |\n' "$rate" "$loss" \
-				"$(human "$s")" "${!n}" "${!p}" "$CC_MODE" "$(ideal "$s")" \
-				"$(awk -v a="${!n}" -v b="${!p}" 'BEGIN { print a / b }')" "${!dr}" | tee -a "$TABLE"
+			n="M_nopep_$s" p="M_pep_$s" q="M_pair_$s" dp="D_pep_$s" dq="D_pair_$s"
+			printf '| %s Mbit/s | %s %% | %s | %.2f s | %.2f s (%s) | %.2f s (%s) | %.2f s | %s / %s | %s / %s |\n' \
+				"$rate" "$loss" "$(human "$s")" "${!n}" "${!p}" "$CC_MODE" "${!q}" "${PAIR_CC:-default}" \
+				"$(ideal "$s")" "$(ratio "${!n}" "${!p}")" "$(ratio "${!n}" "${!q}")" "${!dp}" "${!dq}" |
+				tee -a "$TABLE"
 		done
 		[ "$SIZES" = "100000 1000000 10000000" ] &&
 			sat_plot "$OUT/sat-$CLIENT-${rate}mbit-loss$loss.png" \

@@ -2,49 +2,66 @@
 # The emulated GEO satellite topology, shared by tests/ns/linkem*.sh, the demo
 # and the benchmark. Source tests/lib.sh first, then this file.
 #
-#   client ─[ sat: pepsal-linkem delay+loss, tbf rate+buffer ]─ pep ─ server
+#   client ─ term ─[ sat: pepsal-linkem delay+loss, tbf rate+buffer ]─ pep ─ server
 #
-#   client eth0 198.18.10.2/24                   default via 198.18.10.1
-#   sat    eth0 198.18.10.1/24 (client side)     eth1 198.18.11.1/24 (gateway side)
+#   client eth0 198.18.9.2/24                    default via 198.18.9.1
+#   term   eth0 198.18.9.1/24 (client side)      eth1 198.18.10.2/24 (satellite leg)
+#   sat    eth0 198.18.10.1/24 (terminal side)   eth1 198.18.11.1/24 (gateway side)
 #   pep    eth0 198.18.11.2/24 (satellite leg)   eth1 198.18.12.1/24 (server leg)
 #   server eth0 198.18.12.2/24                   default via 198.18.12.1
 #
+# term is the satellite terminal: a plain router, or the terminal side of a
+# pepsal pair (satrun.sh pair_on) whose gateway side runs in pep; pep is a
+# plain router or the single pepsal. So every column of the demo crosses the
+# same hops.
 # The link: NFQUEUE $SAT_QUEUE (up: packets entering sat on eth0) and
 # $SAT_QUEUE+1 (down: entering on eth1) in sat's FORWARD chain, held by
 # pepsal-linkem for the one-way delay; tbf on sat's eth1 (up) and eth0 (down)
 # gives the rate and the bottleneck buffer. Offloads are off on every veth.
 
-SAT_C4=198.18.10.2 SAT_SC4=198.18.10.1 SAT_SP4=198.18.11.1
+SAT_C4=198.18.9.2 SAT_TC4=198.18.9.1 SAT_T4=198.18.10.2 SAT_SC4=198.18.10.1 SAT_SP4=198.18.11.1
 SAT_P4=198.18.11.2 SAT_PS4=198.18.12.1 SAT_S4=198.18.12.2
 SAT_QUEUE=${SAT_QUEUE:-0}
 LINKEM_PID=
 LINKEM_LOG=
 
-# sat_topo: create the four namespaces; sets NS_C NS_SAT NS_P NS_S.
-# The pep namespace forwards like a plain router until pepsal is started.
+# sat_topo: create the five namespaces; sets NS_C NS_T NS_SAT NS_P NS_S.
+# term and pep forward like plain routers until a pepsal is started there.
 sat_topo() {
-	NS_C=$(ns_new sc) && NS_SAT=$(ns_new sl) && NS_P=$(ns_new sp) && NS_S=$(ns_new ss) ||
-		return 1
-	veth_pair "$NS_C" eth0 "$NS_SAT" eth0 || return 1
+	NS_C=$(ns_new sc) && NS_T=$(ns_new st) && NS_SAT=$(ns_new sl) && NS_P=$(ns_new sp) &&
+		NS_S=$(ns_new ss) || return 1
+	veth_pair "$NS_C" eth0 "$NS_T" eth0 || return 1
+	veth_pair "$NS_T" eth1 "$NS_SAT" eth0 || return 1
 	veth_pair "$NS_SAT" eth1 "$NS_P" eth0 || return 1
 	veth_pair "$NS_P" eth1 "$NS_S" eth0 || return 1
 	ip -n "$NS_C" addr add $SAT_C4/24 dev eth0
+	ip -n "$NS_T" addr add $SAT_TC4/24 dev eth0
+	ip -n "$NS_T" addr add $SAT_T4/24 dev eth1
 	ip -n "$NS_SAT" addr add $SAT_SC4/24 dev eth0
 	ip -n "$NS_SAT" addr add $SAT_SP4/24 dev eth1
 	ip -n "$NS_P" addr add $SAT_P4/24 dev eth0
 	ip -n "$NS_P" addr add $SAT_PS4/24 dev eth1
 	ip -n "$NS_S" addr add $SAT_S4/24 dev eth0
 	# endpoints run cubic, set per route (sysctl is refused in a namespace)
-	ip -n "$NS_C" route add default via $SAT_SC4 congctl cubic
+	ip -n "$NS_C" route add default via $SAT_TC4 congctl cubic
 	ip -n "$NS_S" route add default via $SAT_PS4 congctl cubic
+	# term routes the two far subnets, not a default: pepsal-iptables copies
+	# the routes through the satellite interface into its knob table, which
+	# is looked up before main, and a copied default would take the client
+	# subnet's replies too (the pair's terminal sends its SYN-ACKs to eth1)
+	ip -n "$NS_T" route add 198.18.11.0/24 via $SAT_SC4
+	ip -n "$NS_T" route add 198.18.12.0/24 via $SAT_SC4
 	ip -n "$NS_SAT" route add 198.18.12.0/24 via $SAT_P4
+	ip -n "$NS_SAT" route add 198.18.9.0/24 via $SAT_T4
 	ip -n "$NS_P" route add 198.18.10.0/24 via $SAT_SP4
+	ip -n "$NS_P" route add 198.18.9.0/24 via $SAT_SP4
 	local ns
-	for ns in "$NS_C" "$NS_SAT" "$NS_P" "$NS_S"; do
+	for ns in "$NS_C" "$NS_T" "$NS_SAT" "$NS_P" "$NS_S"; do
 		nsx "$ns" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 	done
-	nsx "$NS_SAT" sysctl -qw net.ipv4.ip_forward=1
-	nsx "$NS_P" sysctl -qw net.ipv4.ip_forward=1
+	for ns in "$NS_T" "$NS_SAT" "$NS_P"; do
+		nsx "$ns" sysctl -qw net.ipv4.ip_forward=1
+	done
 }
 
 # sat_shape RATE_MBIT BUFFER_BYTES [UP_RATE_MBIT]: tbf on both egress veths of

@@ -71,22 +71,34 @@ sat_scenario() {
 # default gives 64 KB whatever initrwnd says.
 SAT_CLIENT_RMEM=${SAT_CLIENT_RMEM:-524288}
 sat_client_initrwnd() {
-	ip -n "$NS_C" route change default via $SAT_SC4 congctl cubic initrwnd "$1" || return 1
+	ip -n "$NS_C" route change default via $SAT_TC4 congctl cubic initrwnd "$1" || return 1
 	[ "$SAT_CLIENT_RMEM" = 0 ] ||
 		nsx "$NS_C" sysctl -qw net.ipv4.tcp_rmem="4096 $SAT_CLIENT_RMEM 6291456"
 }
 
+# pep_queue_bound NS: a queuer holds NFQUEUE 0 in NS.
 pep_queue_bound() {
-	nsx "$NS_P" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '$1 == 0' | grep -q .
+	nsx "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '$1 == 0' | grep -q .
 }
 
 # pep_knobs: pepsal-iptables' options of the satellite leg's knobs.
 pep_knobs() {
-	local rate=${PEP_SHAPE_RATE:-$SAT_RATE}
 	echo "--initcwnd $PEP_INITCWND"
-	[ "$PEP_SHAPE" = tbf ] || return 0
-	awk -v r="$rate" -v t="$SAT_RTT_MS" \
+	sat_shape_knobs "$PEP_SHAPE"
+}
+
+# sat_shape_knobs SHAPE: with SHAPE tbf, pepsal-iptables' shaper at
+# PEP_SHAPE_RATE (default: the link rate), a BDP of queue.
+sat_shape_knobs() {
+	[ "$1" = tbf ] || return 0
+	awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" -v t="$SAT_RTT_MS" \
 		'BEGIN { printf "--shape %dk --shape-limit %d\n", r * 1000, r * 1e6 / 8 * t / 1000 }'
+}
+
+# sat_pacing_rate: the link rate as TCP payload (what SO_MAX_PACING_RATE
+# counts), from frames of 1514 bytes carrying 1448.
+sat_pacing_rate() {
+	awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" 'BEGIN { printf "%dk", r * 1e3 * 1448 / 1514 }'
 }
 
 # pep_on: the rules and the knobs (pepsal-iptables, SYNs from the satellite
@@ -102,37 +114,56 @@ pep_on() {
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 $(pep_knobs) install \
 		>"$TMP/rules.log" 2>&1 || { cat "$TMP/rules.log" >&2; return 1; }
 	on_exit "nsx $NS_P bash $SRC/rules/pepsal-iptables -4 -i eth0 remove"
-	# ip netns exec forks: the shell it runs writes pepsal's own pid
-	rm -f "$TMP/pepsal.pid"
 	local pace=
-	[ "$PEP_SHAPE" = pacing ] && pace="--client-pacing $(awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" \
-		'BEGIN { printf "%dk", r * 1e3 * 1448 / 1514 }')"
-	nsx "$NS_P" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pepsal.pid" "$BUILD/pepsal" \
-		--shm "$SHM_NAME" --client-cc "$PEP_CC" --client-cc-mode "$PEP_CC_MODE" \
-		--client-cc-lossy "$PEP_CC_LOSSY" --client-sndbuf "$PEP_SNDBUF" \
-		--server-rcvbuf "$PEP_SNDBUF" $pace ${PEP_ARGS:-} >>"$TMP/pepsal.log" 2>&1 &
-	wait_until 5 test -s "$TMP/pepsal.pid" && PEP_PID=$(cat "$TMP/pepsal.pid")
-	[ -n "$PEP_PID" ] && on_exit "kill $PEP_PID"
-	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound ||
+	[ "$PEP_SHAPE" = pacing ] && pace="--client-pacing $(sat_pacing_rate)"
+	# shellcheck disable=SC2086
+	pepsal_spawn "$NS_P" pepsal --shm "$SHM_NAME" --client-cc "$PEP_CC" \
+		--client-cc-mode "$PEP_CC_MODE" --client-cc-lossy "$PEP_CC_LOSSY" \
+		--client-sndbuf "$PEP_SNDBUF" --server-rcvbuf "$PEP_SNDBUF" $pace ${PEP_ARGS:-}
+	PEP_PID=$SPAWNED_PID
+	wait_until 5 listening "$NS_P" 5000 && wait_until 10 pep_queue_bound "$NS_P" ||
 		{ echo "# pepsal did not start:" >&2; tail -n 20 "$TMP/pepsal.log" >&2; return 1; }
+}
+
+# pepsal_spawn NS NAME ARGS...: pepsal ARGS in NS, its output appended to
+# $TMP/NAME.log; sets SPAWNED_PID (empty if it did not start), killed on exit.
+pepsal_spawn() {
+	local ns=$1 name=$2
+	shift 2
+	SPAWNED_PID=
+	rm -f "$TMP/$name.pid"
+	# ip netns exec forks: the shell it runs writes pepsal's own pid
+	nsx "$ns" sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/$name.pid" "$BUILD/pepsal" "$@" \
+		>>"$TMP/$name.log" 2>&1 &
+	wait_until 5 test -s "$TMP/$name.pid" && SPAWNED_PID=$(cat "$TMP/$name.pid")
+	[ -z "$SPAWNED_PID" ] || on_exit "kill $SPAWNED_PID"
+}
+
+# pepsal_stop NS PID PORT: pepsal PID stops, and nothing listens on PORT in
+# NS any more (the next start must not find the old one there).
+pepsal_stop() {
+	kill -TERM "$2" 2>/dev/null
+	wait_until 10 sh -c "! kill -0 $2" || kill -KILL "$2" 2>/dev/null
+	wait_until 5 sh -c "! ip netns exec $1 ss -Hltn 'sport = :$3' | grep -q ."
 }
 
 # pep_off: pepsal stops, its rules and knobs go (the pep routes plainly).
 pep_off() {
 	[ -n "$PEP_PID" ] || return 0
 	nsx "$NS_P" bash "$SRC/rules/pepsal-iptables" -4 -i eth0 remove >/dev/null 2>&1
-	kill -TERM "$PEP_PID" 2>/dev/null
-	# the next pep_on must not find the old pepsal still listening
-	wait_until 10 sh -c "! kill -0 $PEP_PID" || kill -KILL "$PEP_PID" 2>/dev/null
-	wait_until 5 sh -c "! ip netns exec $NS_P ss -Hltn 'sport = :5000' | grep -q ."
+	pepsal_stop "$NS_P" "$PEP_PID" 5000
 	PEP_PID=
 	nsx "$NS_P" sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_slow_start_after_idle=1
 }
 
 # pep_relayed: connections pepsal accepted so far (its table's counter).
-pep_relayed() {
-	"$BUILD/pepsal-shm" --shm "$SHM_NAME" --json stats 2>/dev/null | python3 -c 'import json,sys
-print(json.load(sys.stdin).get("counters", {}).get("proxy.accepted", 0))' 2>/dev/null || echo "?"
+pep_relayed() { shm_counter "$SHM_NAME" proxy.accepted; }
+
+# shm_counter SHM NAME: the counter NAME of the pepsal whose table is SHM
+# ("?" if there is none).
+shm_counter() {
+	"$BUILD/pepsal-shm" --shm "$1" --json stats 2>/dev/null | python3 -c 'import json,sys
+print(json.load(sys.stdin).get("counters", {}).get(sys.argv[1], 0))' "$2" 2>/dev/null || echo "?"
 }
 
 # fetch SIZE SERIES: download SIZE bytes with curl in the client, write the
@@ -141,7 +172,7 @@ print(json.load(sys.stdin).get("counters", {}).get("proxy.accepted", 0))' 2>/dev
 # the previous one.
 fetch() {
 	local size=$1 series=$2 t0 got ns
-	for ns in "$NS_C" "$NS_P" "$NS_S"; do ip -n "$ns" tcp_metrics flush all 2>/dev/null; done
+	for ns in "$NS_C" "$NS_T" "$NS_P" "$NS_S"; do ip -n "$ns" tcp_metrics flush all 2>/dev/null; done
 	t0=$(date +%s.%N)
 	got=$(nsx "$NS_C" curl -sS --max-time 600 -w '%{stderr}%{time_total}\n' \
 		"http://$SAT_S4:$HTTP_PORT/$size" 2>"$TMP/curl.err" |

@@ -8,10 +8,13 @@
 #     --rate 20 --loss 0 --client std|initrwnd --runs 5
 #     --sizes "100000 1000000 10000000" --csv FILE
 #   VARIANT: nopep, or LABEL:VAR=VALUE,VAR=VALUE with the PEP_* variables of
-#   satrun.sh, e.g.  base:PEP_INITCWND=100  tbf:PEP_INITCWND=1000,PEP_SHAPE=tbf
+#   satrun.sh, e.g.  base:PEP_INITCWND=100  tbf:PEP_INITCWND=1000,PEP_SHAPE=tbf;
+#   a LABEL that starts with "pair" runs the pepsal pair with the PAIR_*
+#   variables of satpair.sh, e.g.  pair  pair-cubic:PAIR_CC=cubic  pair-cold:PAIR_POOL=0
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/satlink.sh"
 . "$(dirname "$0")/satrun.sh"
+. "$(dirname "$0")/satpair.sh"
 set -o pipefail
 RATE=20 LOSS=0 CLIENT=std RUNS=5 SIZES="100000 1000000 10000000" CSV=
 while [ $# -gt 0 ]; do
@@ -35,17 +38,20 @@ case "$CLIENT" in std) rwnd= ;; initrwnd) rwnd=100 ;; *) echo "tune: std or init
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# apply VARIANT: set the PEP_* variables (defaults first), start pepsal
+# apply VARIANT: set the PEP_* and PAIR_* variables (defaults first), start
+# pepsal or the pair
 apply() {
 	local v=$1 kv
 	PEP_INITCWND=100 PEP_CC=cubic PEP_CC_MODE=fixed PEP_CC_LOSSY=bbr PEP_SNDBUF=4m PEP_SHAPE=none PEP_SHAPE_RATE= PEP_TIMESTAMPS=1 PEP_SSAI=1
+	PAIR_POOL=16 PAIR_INITCWND=1000 PAIR_INITRWND=1000 PAIR_BUFFER=16777216 PAIR_CC=bbr PAIR_SHAPE=tbf
 	[ "$v" = nopep ] && return 0
-	IFS=, read -r -a kv <<<"${v#*:}"
+	[[ "$v" == *:* ]] && IFS=, read -r -a kv <<<"${v#*:}" || kv=()
 	for a in "${kv[@]}"; do
-		[[ "$a" =~ ^PEP_[A-Z_]+=[^\ ]*$ ]] || { echo "tune: bad setting $a" >&2; return 1; }
+		[[ "$a" =~ ^PEP_[A-Z_]+=[^\ ]*$|^PAIR_[A-Z_]+=[^\ ]*$ ]] ||
+			{ echo "tune: bad setting $a" >&2; return 1; }
 		printf -v "${a%%=*}" '%s' "${a#*=}"
 	done
-	pep_on
+	case $v in pair*) pair_on ;; *) pep_on ;; esac
 }
 
 sat_scenario "$RATE" "$LOSS" $rwnd || exit 1
@@ -65,7 +71,7 @@ for ((r = 1; r <= RUNS; r++)); do
 			printf '  run %d %-28s %8s %7s s  buffer drops %4s  (load %s)\n' "$r" "${v%%:*}" "$s" "$t" "$d" "$la"
 			[ -z "$CSV" ] || echo "$(date -u +%FT%TZ),$RATE,$LOSS,$CLIENT,${v%%:*},\"${v#*:}\",$s,$r,$t,$d,$la" >>"$CSV"
 		done
-		[ "$v" = nopep ] || pep_off
+		case $v in nopep) ;; pair*) pair_off ;; *) pep_off ;; esac
 	done
 done
 echo "# medians of $RUNS runs, rate $RATE loss $LOSS client $CLIENT, loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
