@@ -11,6 +11,7 @@
 #include "nfq.h"
 #include "parse.h"
 #include "pepsal_counters.h"
+#include "pepsal_opts.h"
 #include "pepsal_table.h"
 
 /* Every outcome the queuer counts; names in decide.c ("queuer.<name>"). */
@@ -45,11 +46,6 @@ enum queuer_counter {
 	QC_COUNT,
 };
 
-struct queuer_mark {
-	uint32_t value;  /* bits set on recorded SYNs */
-	uint32_t mask;   /* bits the queuer owns; others are kept */
-};
-
 struct queuer_hold;
 
 struct queuer {
@@ -60,7 +56,7 @@ struct queuer {
 	bool table_gone;              /* its name was removed (warned once) */
 	uint32_t queue;               /* our NFQUEUE number */
 	int queue_slot;               /* our queue's slot in the table */
-	struct queuer_mark mark;
+	struct pepsal_mark mark;      /* set on recorded SYNs; other bits kept */
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
 	uint32_t address_share;       /* one client address: at most 1/N of the table */
 	uint32_t address_limit;       /* pending entries per address, from the share */

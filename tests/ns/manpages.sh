@@ -71,7 +71,8 @@ fi
 if [ -x "$BUILD/pepsal" ]; then
 	missing=
 	for o in $(help_opts pepsal); do
-		case $o in --help | --version | --handover-fd) continue ;; esac # set by an upgrade
+		# --handover-fd is set by an upgrade, --check by pepsal-start --check
+		case $o in --help | --version | --handover-fd | --check) continue ;; esac
 		v=PEPSAL_$(echo "${o#--}" | tr 'a-z-' 'A-Z_')
 		grep -qx "$v" "$TMP/conf" || missing="$missing $v"
 	done
