@@ -34,7 +34,10 @@ for line in 'pepsal_table_up 1' 'pepsal_table_used_entries 6' 'pepsal_table_capa
 	'# TYPE pepsal_table_inserts_total counter' \
 	'pepsal_process_alive{role="proxy"} 0' \
 	'# TYPE pepsal_crowd_events_total counter' 'pepsal_crowd_events_total 5' \
-	'# TYPE pepsal_crowd_active gauge' 'pepsal_crowd_active 7'; do
+	'# TYPE pepsal_crowd_active gauge' 'pepsal_crowd_active 7' \
+	'# TYPE pepsal_proxy_pair_pool gauge' 'pepsal_proxy_pair_pool 3' \
+	'# HELP pepsal_proxy_pair_pool Terminal: warm pair connections ready now. (proxy.pair_pool)' \
+	'# TYPE pepsal_proxy_closed_total counter' 'pepsal_proxy_closed_total 11'; do
 	check "metrics: $line" has "$line"
 done
 check "metrics: every family has HELP and TYPE once" python3 - "$TMP/m.txt" <<'PY'
