@@ -16,9 +16,15 @@ need_cmd groff
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DOC=$ROOT/doc
 
-# help_opts PROG: long options of PROG --help, one per line, sorted.
+# help_opts PROG: long options of PROG --help, one per line, sorted
+# (pepsal-shm: of its --help and of each command's).
 help_opts() {
-	"$BUILD/$1" --help | sed -n 's/^[[:space:]]*\(-.*\)$/\1/p' | sed 's/  .*//' |
+	{
+		"$BUILD/$1" --help
+		if [ "$1" = pepsal-shm ]; then
+			for c in stats list watch metrics serve counters; do "$BUILD/$1" "$c" --help; done
+		fi
+	} | sed -n 's/^[[:space:]]*\(-.*\)$/\1/p' | sed 's/  .*//' |
 		grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 # man_opts PAGE: long options tagged (.TP) in the OPTIONS section.
@@ -40,6 +46,41 @@ for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables; do
 		grep '^[<>]' "$TMP/diff" | sed 's/^/#   /'
 	fi
 done
+
+# pepsal-shm(8)'s COUNTERS: the catalogue's names, kinds and descriptions,
+# as pepsal-shm counters prints them (include/pepsal_catalog.h)
+if [ -x "$BUILD/pepsal-shm" ]; then
+	"$BUILD/pepsal-shm" counters --json >"$TMP/counters.json"
+	if python3 - "$TMP/counters.json" "$DOC/pepsal-shm.8" >"$TMP/diff" <<'PY'
+import json, re, sys
+want = {c["name"]: (c["type"], c["help"]) for c in json.load(open(sys.argv[1]))}
+lines = open(sys.argv[2]).read().split("\n")
+sec = lines[lines.index(".SH COUNTERS") + 1:]
+sec = sec[:next(i for i, l in enumerate(sec) if l.startswith(".SH "))]
+have, i = {}, 0
+while i < len(sec):
+    m = re.match(r'^\.B (\S+)$|^\.BR (\S+) " \(gauge\)"$', sec[i]) if i and sec[i - 1] == ".TP" else None
+    if m:
+        name, text, i = m.group(1) or m.group(2), [], i + 1
+        while i < len(sec) and not sec[i].startswith("."):
+            text.append(sec[i]); i += 1
+        help_ = " ".join(text).replace("\\-", "-").replace("\\\\", "\\")
+        have[name] = ("counter" if m.group(1) else "gauge", help_)
+    else:
+        i += 1
+bad = 0
+for n in sorted(set(want) | set(have)):
+    if want.get(n) != have.get(n):
+        print("#   %s: pepsal-shm counters %s, the man page %s" % (n, want.get(n), have.get(n)))
+        bad += 1
+sys.exit(1 if bad or not want else 0)
+PY
+	then
+		ok "pepsal-shm(8) COUNTERS: the catalogue's $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMP/counters.json") counters, kinds and descriptions"
+	else
+		not_ok "pepsal-shm(8) COUNTERS agree with 'pepsal-shm counters'"; head -n 20 "$TMP/diff"
+	fi
+fi
 
 for page in "$DOC"/pepsal.8 "$DOC"/pepsal-queuer.8 "$DOC"/pepsal-shm.8 \
 	"$DOC"/pepsal-iptables.8 "$DOC"/pepsal.conf.5; do

@@ -113,6 +113,18 @@ check "garbage: 400" [ "$(raw 'hello there\r\n\r\n')" = "HTTP/1.0 400 Bad Reques
 check "a 10 kB header: 431" [ "$(raw "GET /metrics HTTP/1.0\\r\\nX: $(head -c 10000 /dev/zero | tr '\0' a)\\r\\n\\r\\n")" = "HTTP/1.0 431 Request Header Fields Too Large" ]
 check "serve is still up after bad requests" kill -0 $SERVE
 
+# --listen :PORT, as pepsal's --pair-listen takes it: every address, both families
+nsx "$NS" ip addr add 198.18.9.1/24 dev lo
+nsx "$NS" "$SHM" --shm "$SHM_NAME" serve --listen :$((PORT + 1)) 2>"$TMP/serve-any.err" &
+on_exit "kill $!"
+if wait_until 10 listening "$NS" $((PORT + 1)); then
+	check "serve -l :PORT answers on 198.18.9.1 and ::1" sh -c \
+		"ip netns exec $NS curl -sf -o /dev/null http://198.18.9.1:$((PORT + 1))/metrics &&
+		 ip netns exec $NS curl -sf -o /dev/null 'http://[::1]:$((PORT + 1))/metrics'"
+else
+	not_ok "serve -l :PORT listens ($(cat "$TMP/serve-any.err"))"
+fi
+
 # ---- a real Prometheus server scrapes it
 if command -v prometheus >/dev/null 2>&1; then
 	cat >"$TMP/prometheus.yml" <<YML

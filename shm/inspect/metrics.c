@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inspect.h"
 #include "pepsal_catalog.h"
 #include "pepsal_table.h"
-#include "shm-cli.h"
 
 #define MAX_FAMILIES (PEPSAL_MAX_COUNTERS + 40)
 #define METRIC_NAME_MAX (PEPSAL_COUNTER_NAME_MAX + 24)
@@ -311,4 +311,24 @@ int shm_metrics_write(FILE *f, const char *name, char *err, size_t errlen)
 	named_counters(f, &ns, t);
 	pepsal_table_detach(t);
 	return 0;
+}
+
+int cmd_metrics(int argc, char **argv, struct inspect_common *c)
+{
+	const struct pepsal_opt opts[] = {
+		{ "shm", 's', PEPSAL_OPT_CUSTOM, &c->shm, "NAME",
+		  "shared-memory table to read (default " PEPSAL_SHM_DEFAULT_NAME ")", 0, 0,
+		  inspect_parse_shm },
+		{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
+	};
+	char err[512];
+	int r = inspect_parse(argc, argv, opts, "[OPTIONS]", c, false);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	/* it attaches itself, as serve does at each scrape */
+	r = shm_metrics_write(stdout, c->shm, err, sizeof(err));
+	if (r)
+		fprintf(stderr, PROG ": %s%s\n", err, inspect_attach_hint(r));
+	return r ? 1 : 0;
 }
