@@ -56,12 +56,12 @@ check "--check: a terminal with a key of mode 0600 is valid" \
 
 # --check: status 0 and one line, nothing created; every problem reported
 out=$(nsx "$NS" "$BUILD/pepsal" --shm "$SHM_NAME" --hold-time 0.1s --check 2>&1); rc=$?
-check "--check --hold-time 0.1s: status 0, '$out'" [ $rc -eq 0 ] && [ "$out" = "pepsal: the configuration is valid" ]
+check "--check --hold-time 0.1s: status 0, '$out'" \
+	test "$rc:$out" = "0:pepsal: the configuration is valid"
 check "--check created no table" [ ! -e "/dev/shm/${SHM_NAME#/}" ]
 nsx "$NS" "$BUILD/pepsal" --check -c 0 -p 0 -a x >/dev/null 2>"$TMP/err"; rc=$?
 check "--check with three bad values: status 2, a line each and one hint ($(wc -l <"$TMP/err") lines)" \
-	[ $rc -eq 2 ] && [ "$(grep -c '^pepsal: invalid value' "$TMP/err")" = 3 ] &&
-	[ "$(grep -c 'Try ' "$TMP/err")" = 1 ]
+	test "$rc:$(grep -c '^pepsal: invalid value' "$TMP/err"):$(grep -c 'Try ' "$TMP/err")" = 2:3:1
 
 # the routing mark reaches the queuer: --mark 0x1/0x1 apart from a custom
 # --route-mark runs a queuer that stays up (it exited 2 at every restart)
