@@ -33,7 +33,7 @@ man_opts() {
 		sed 's/\\-/-/g' | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
-for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables; do
+for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables pepsal-start; do
 	page=$DOC/$prog.8
 	if [ ! -x "$BUILD/$prog" ]; then not_ok "$prog built"; continue; fi
 	help_opts "$prog" >"$TMP/help"
@@ -83,7 +83,7 @@ PY
 fi
 
 for page in "$DOC"/pepsal.8 "$DOC"/pepsal-queuer.8 "$DOC"/pepsal-shm.8 \
-	"$DOC"/pepsal-iptables.8 "$DOC"/pepsal.conf.5; do
+	"$DOC"/pepsal-iptables.8 "$DOC"/pepsal-start.8 "$DOC"/pepsal.conf.5; do
 	name=$(basename "$page")
 	groff -ww -z -man "$page" >"$TMP/warn" 2>&1 || echo "groff failed" >>"$TMP/warn"
 	if [ -s "$TMP/warn" ]; then not_ok "$name: groff -ww is clean"; sed 's/^/#   /' "$TMP/warn"
@@ -151,9 +151,14 @@ for v in $(printf '%s\n' "${IPT_VAR[@]}" | sort -u); do
 done
 check "pepsal-iptables --config reads every variable${missing:+ (not:$missing)}" test -z "$missing"
 
-# pepsal-start: the fully uncommented conf gives options pepsal has.
+# pepsal-start: the fully uncommented conf gives options pepsal has (a
+# terminal's: the pair's variables need a role, and a single pepsal
+# refuses them)
 if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
-	sed 's/^#\(PEPSAL_[A-Z0-9_]*=\)/\1/' "$CONF" >"$TMP/all.conf"
+	head -c 32 /dev/urandom | base64 >"$TMP/key" && chmod 600 "$TMP/key"
+	{ sed 's/^#\(PEPSAL_[A-Z0-9_]*=\)/\1/' "$CONF"
+	  printf 'PEPSAL_PAIR_ROLE=terminal\nPEPSAL_PAIR_GATEWAY=198.18.4.2\nPEPSAL_PAIR_KEY_FILE=%s\n' "$TMP/key"
+	} >"$TMP/all.conf"
 	if "$BUILD/pepsal-start" --pepsal "$BUILD/pepsal" -c "$TMP/all.conf" --print >"$TMP/cmd" 2>"$TMP/err"; then
 		ok "pepsal-start accepts every variable of pepsal.conf"
 	else
@@ -161,6 +166,8 @@ if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
 	fi
 	check "pepsal-start passes values as --name=VALUE" grep -q -- '--max-conns=2112' "$TMP/cmd"
 	check "pepsal-start leaves out flags set to no" bash -c "! grep -q -- '--daemon' '$TMP/cmd'"
+	check "pepsal-start passes the routing mark to pepsal (shared with pepsal-iptables)" \
+		grep -q -- '--route-mark=0x1/0x1' "$TMP/cmd"
 	printf 'PEPSAL_PORT=6000\nPEPSAL_KEEPALIVE=yes\nPEPSAL_IPT_INTERFACES=eth0\n' >"$TMP/some.conf"
 	"$BUILD/pepsal-start" --pepsal "$BUILD/pepsal" -c "$TMP/some.conf" --print -- -v >"$TMP/cmd"
 	check "pepsal-start: variables become options, extra options follow" \
@@ -172,5 +179,16 @@ if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
 		check "pepsal-start refuses a misspelt variable, naming it" grep -q PEPSAL_MAX_CONN "$TMP/err"
 	fi
 fi
+
+# pepsal.conf(5) names the capabilities the unit keeps (issue 22.10)
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/rules/pepsal.service")
+missing=
+for c in $caps; do
+	grep -q "^\.BR* ${c}\b" "$DOC/pepsal.conf.5" || missing="$missing $c"
+done
+check "pepsal.conf(5) names each capability of the unit (${caps})${missing:+, not:$missing}" \
+	test -n "$caps" -a -z "$missing"
+check "pepsal.conf(5): reload is the unit's (SIGUSR2), not SIGHUP" sh -c \
+	"grep -q '^ExecReload=.*-USR2' '$ROOT/rules/pepsal.service' && grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGUSR2 && ! grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGHUP"
 
 finish
