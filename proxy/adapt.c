@@ -9,6 +9,7 @@
  * the descriptor, so it is never used after close.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <linux/tcp.h> /* the full struct tcp_info */
 #include <pthread.h>
@@ -35,11 +36,14 @@
 #define PATH_SLOTS 1024             /* remembered client addresses */
 #define QUEUE_MIN_US 20000u         /* queueing: srtt above min_rtt by max(this, */
 #define QUEUE_FRACTION 4u           /* min_rtt / this) */
+#define PENDING_RTTS 3ull           /* the longest a switch waits for the
+				     * recovery to end, in RTTs */
 
 struct watched {
 	int fd;
 	uint32_t path;        /* slot of the client's address in paths */
 	uint8_t addr[16];     /* the client's address (IPv4 mapped) */
+	uint64_t since_ns;    /* watched since (the server answered) */
 	struct adapt_state st;
 };
 
@@ -86,8 +90,24 @@ enum adapt_action adapt_decide(struct adapt_state *s, const struct adapt_sample 
 		s->last_loss_ns = now_ns;
 	if (loss)
 		s->segs_at_loss = x->data_segs_out;
-	if (!s->lossy)
-		return loss && !queueing(x) ? ADAPT_TO_LOSSY : ADAPT_STAY;
+	if (!s->lossy) {
+		if (loss && queueing(x))
+			s->pending_ns = 0; /* congestion after all */
+		else if (loss && !s->pending_ns)
+			s->pending_ns = now_ns ? now_ns : 1;
+		if (!s->pending_ns)
+			return ADAPT_STAY;
+		/* wait for the recovery to end: until then cubic's PRR holds
+		 * cwnd at the bytes in flight, which on a leg limited by the
+		 * client's window is a few dozen segments, and bbr would start
+		 * its model (pacing rate, cwnd) from there; after it, cwnd is
+		 * back at cubic's ssthresh (0.7 of the window before) */
+		if (x->ca_state >= TCP_CA_Recovery &&
+		    now_ns - s->pending_ns < PENDING_RTTS * x->min_rtt_us * 1000ull)
+			return ADAPT_STAY;
+		s->pending_ns = 0;
+		return ADAPT_TO_LOSSY;
+	}
 	if (loss)
 		/* loss with a standing queue is congestion: the base algorithm's
 		 * answer (back off) is the right one */
@@ -131,7 +151,8 @@ static void tick_one(struct watched *w, uint64_t now)
 		return;
 	x = (struct adapt_sample){ .total_retrans = ti.tcpi_total_retrans,
 				   .data_segs_out = ti.tcpi_data_segs_out,
-				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt };
+				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt,
+				   .ca_state = ti.tcpi_ca_state };
 	a = adapt_decide(&w->st, &x, now);
 	if (memcmp(ad.paths[w->path].addr, w->addr, 16) != 0)
 		; /* its slot went to another client since */
@@ -150,8 +171,10 @@ static void tick_one(struct watched *w, uint64_t now)
 	}
 	w->st.lossy = a == ADAPT_TO_LOSSY;
 	stats_count(w->st.lossy ? PC_CC_ADAPTED : PC_CC_RESTORED, 1);
-	pr_debug("client socket %d: %s (retransmissions %u, srtt %u us, min_rtt %u us)",
-		 w->fd, to, x.total_retrans, x.rtt_us, x.min_rtt_us);
+	pr_debug("adaptive cc: client socket %d: %s at %.2f s (%" PRIu64 " bytes acked, cwnd %u, "
+		 "retransmissions %u, srtt %u us, min_rtt %u us)", w->fd, to,
+		 (double)(now - w->since_ns) / 1e9, (uint64_t)ti.tcpi_bytes_acked, ti.tcpi_snd_cwnd,
+		 x.total_retrans, x.rtt_us, x.min_rtt_us);
 }
 
 static void *monitor(void *arg)
@@ -227,7 +250,7 @@ void adapt_watch(int fd)
 		}
 		/* the client's link lost packets at random lately: start lossy */
 		lossy = p->lossy_until_ns > now && set_cc(fd, ad.p->cfg->cc_lossy) == 0;
-		ad.w[ad.nw] = (struct watched){ .fd = fd, .path = path,
+		ad.w[ad.nw] = (struct watched){ .fd = fd, .path = path, .since_ns = now,
 			.st = { .lossy = lossy, .retrans = ti.tcpi_total_retrans,
 				.segs_at_loss = ti.tcpi_data_segs_out,
 				.last_loss_ns = lossy ? now : 0 } };
