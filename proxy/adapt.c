@@ -258,8 +258,12 @@ void adapt_watch(int fd)
 		ad.index[fd] = ad.nw++;
 	}
 	pthread_mutex_unlock(&ad.lock);
-	if (lossy)
+	if (lossy) {
 		stats_count(PC_CC_STARTED_LOSSY, 1);
+		pr_debug("adaptive cc: client socket %d: %s from the start (its link lost packets "
+			 "at random in the last %llu s)", fd, ad.p->cfg->cc_lossy,
+			 PATH_HOLD_NS / 1000000000ull);
+	}
 }
 
 void adapt_unwatch(int fd)
