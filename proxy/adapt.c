@@ -27,6 +27,7 @@
 #include "stats.h"
 
 #define TICK_NS 100000000ull        /* sampling period */
+#define PENDING_TICK_NS 10000000ull /* ... of a connection whose switch waits */
 #define CLEAR_MIN_NS 5000000000ull  /* loss-free time before going back ... */
 #define CLEAR_RTTS 8ull             /* ... and at least this many RTTs ... */
 #define CLEAR_SEGS 3000u            /* ... and data segments sent (at 0.1 % loss
@@ -100,9 +101,12 @@ enum adapt_action adapt_decide(struct adapt_state *s, const struct adapt_sample 
 		/* wait for the recovery to end: until then cubic's PRR holds
 		 * cwnd at the bytes in flight, which on a leg limited by the
 		 * client's window is a few dozen segments, and bbr would start
-		 * its model (pacing rate, cwnd) from there; after it, cwnd is
-		 * back at cubic's ssthresh (0.7 of the window before) */
-		if (x->ca_state >= TCP_CA_Recovery &&
+		 * its model (pacing rate, cwnd) from there; after it, or once
+		 * PRR has grown cwnd back to ssthresh, cwnd is cubic's ssthresh
+		 * (0.7 of the window before). At 1 % loss one recovery follows
+		 * another with only moments in between: hence the fast ticks of
+		 * a pending connection and the ssthresh test. */
+		if (x->ca_state >= TCP_CA_Recovery && !(x->ssthresh && x->cwnd >= x->ssthresh) &&
 		    now_ns - s->pending_ns < PENDING_RTTS * x->min_rtt_us * 1000ull)
 			return ADAPT_STAY;
 		s->pending_ns = 0;
@@ -152,7 +156,8 @@ static void tick_one(struct watched *w, uint64_t now)
 	x = (struct adapt_sample){ .total_retrans = ti.tcpi_total_retrans,
 				   .data_segs_out = ti.tcpi_data_segs_out,
 				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt,
-				   .ca_state = ti.tcpi_ca_state };
+				   .ca_state = ti.tcpi_ca_state, .cwnd = ti.tcpi_snd_cwnd,
+				   .ssthresh = ti.tcpi_snd_ssthresh };
 	a = adapt_decide(&w->st, &x, now);
 	if (memcmp(ad.paths[w->path].addr, w->addr, 16) != 0)
 		; /* its slot went to another client since */
@@ -179,22 +184,33 @@ static void tick_one(struct watched *w, uint64_t now)
 
 static void *monitor(void *arg)
 {
-	uint64_t next = now_ns();
+	uint64_t next = now_ns(), next_pending = UINT64_MAX;
 
 	(void)arg;
 	pthread_mutex_lock(&ad.lock);
 	while (!ad.stop) {
 		struct timespec ts;
-		uint64_t now = now_ns();
+		uint64_t now = now_ns(), wake;
+		bool pending = false;
 
-		if (now >= next) {
-			for (int i = 0; i < ad.nw; i++)
-				tick_one(&ad.w[i], now);
-			next = now + TICK_NS;
+		if (now >= next || now >= next_pending) {
+			bool all = now >= next;
+
+			/* every socket each tick; those whose switch waits for the
+			 * end of a recovery every PENDING_TICK_NS in between */
+			for (int i = 0; i < ad.nw; i++) {
+				if (all || ad.w[i].st.pending_ns)
+					tick_one(&ad.w[i], now);
+				pending |= ad.w[i].st.pending_ns != 0;
+			}
+			if (all)
+				next = now + TICK_NS;
+			next_pending = pending ? now + PENDING_TICK_NS : UINT64_MAX;
 			continue;
 		}
+		wake = next < next_pending ? next : next_pending;
 		clock_gettime(CLOCK_MONOTONIC, &ts); /* the condition's clock */
-		ts.tv_nsec += (long)(next - now);
+		ts.tv_nsec += (long)(wake - now);
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&ad.wake, &ad.lock, &ts);

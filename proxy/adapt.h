@@ -47,6 +47,8 @@ struct adapt_sample {
 	uint32_t rtt_us;        /* tcpi_rtt: smoothed RTT */
 	uint32_t min_rtt_us;    /* tcpi_min_rtt */
 	uint8_t ca_state;       /* tcpi_ca_state: TCP_CA_Open ... TCP_CA_Loss */
+	uint32_t cwnd;          /* tcpi_snd_cwnd */
+	uint32_t ssthresh;      /* tcpi_snd_ssthresh */
 };
 
 enum adapt_action {

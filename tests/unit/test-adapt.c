@@ -51,6 +51,13 @@ static void test_switch_after_recovery(void)
 	g_assert_cmpint(adapt_decide(&st, &x, 1 * S + 600 * MS), ==, ADAPT_STAY);
 	x = sample(2, 200, 610, 600); /* recovered: Open */
 	g_assert_cmpint(adapt_decide(&st, &x, 2 * S), ==, ADAPT_TO_LOSSY);
+	/* still in recovery, but PRR has brought cwnd back to ssthresh */
+	st = (struct adapt_state){ 0 };
+	x = sample(1, 100, 600, 600);
+	x.ca_state = 3, x.cwnd = 60, x.ssthresh = 700;
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S), ==, ADAPT_STAY);
+	x.cwnd = 700;
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S + 500 * MS), ==, ADAPT_TO_LOSSY);
 	/* a recovery that lasts: the switch comes 3 RTT after the loss anyway */
 	st = (struct adapt_state){ 0 };
 	x = sample(1, 100, 600, 600);
