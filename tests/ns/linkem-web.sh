@@ -64,11 +64,7 @@ check "pepsal relayed the HTTP/2 load's connection (proxy.accepted $a1 -> $(pep_
 	test "$(pep_relayed)" -gt "$a1"
 pep_off
 
-if ! "$BUILD/pepsal" --help 2>&1 | grep -q -- --pair-role; then
-	ok "# SKIP the pair: this pepsal has no --pair-role"
-	finish
-fi
-pair_on || { not_ok "the pepsal pair started (terminal in term, gateway in pep)"; finish; }
+pair_test_on
 u0=$(pair_counter pair_used)
 load_check pair h1
 load_check pair h2

@@ -122,5 +122,16 @@ pair_off() {
 	PAIR_T_PID='' PAIR_G_PID=''
 }
 
+# pair_test_on: for a namespace test: skips the rest (and finishes) when this
+# pepsal has no --pair-role, fails it when the pair does not start, else
+# starts it (pair_on)
+pair_test_on() {
+	if ! "$BUILD/pepsal" --help 2>&1 | grep -q -- --pair-role; then
+		ok "# SKIP the pair: this pepsal has no --pair-role"
+		finish
+	fi
+	pair_on || { not_ok "the pepsal pair started (terminal in term, gateway in pep)"; finish; }
+}
+
 pair_counter() { shm_counter "$PAIR_SHM_T" "proxy.$1"; }
 pair_gw_counter() { shm_counter "$PAIR_SHM_G" "proxy.$1"; }
