@@ -115,7 +115,7 @@ sat_topo || exit 1
 nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max 10000000 \
 	>"$TMP/httpd.log" 2>&1 &
 on_exit "kill $!"
-wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "bench-sat: httpd did not start" >&2; exit 1; }
+wait_until 20 listening "$NS_S" $HTTP_PORT || { echo "bench-sat: httpd did not start" >&2; exit 1; }
 if [ "$CLIENT" = initrwnd ]; then sat_client_initrwnd 100 || exit 1; fi
 if [ -n "$WEB" ]; then web_on || { echo "bench-sat: the web server did not start" >&2; exit 1; }; fi
 

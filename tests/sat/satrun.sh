@@ -60,7 +60,7 @@ sat_scenario() {
 	nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max $((10 << 20)) \
 		>"$TMP/httpd.log" 2>&1 &
 	on_exit "kill $!"
-	wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "# httpd did not start" >&2; return 1; }
+	wait_until 20 listening "$NS_S" $HTTP_PORT || { echo "# httpd did not start" >&2; return 1; }
 	# resolve every neighbour now, not during the first measured SYN
 	for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
 	nsx "$NS_P" ping -c1 -W3 -q $SAT_C4 >/dev/null 2>&1
