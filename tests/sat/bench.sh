@@ -190,7 +190,7 @@ for rate in $RATES; do
 			for s in $ITEMS; do
 				times=() drops=()
 				for ((r = 1; r <= runs; r++)); do
-					d0=$(sat_tbf_drops eth0) l0=$(wc -l <"$TMP/pepsal.log" 2>/dev/null || echo 0)
+					d0=$(sat_tbf_drops eth0) l0=$(cat "$TMP/pepsal.log" 2>/dev/null | wc -l)
 					t=$(measure_item "$s" "$dir/$mode-$s.$r.dat") || t=nan
 					# packets the link's 1-BDP buffer (toward the client) dropped
 					d=$(( $(sat_tbf_drops eth0) - d0 ))
