@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pepsal_opts.h"
@@ -76,6 +77,48 @@ static inline unsigned int help_defaults_check(const struct help_defaults *h)
 
 		if (v && !strstr(o->help, "default"))
 			g_error("--%s: a default of %" PRIu64 " the help does not give", o->name, v);
+	}
+	return checked;
+}
+
+/*
+ * Issue 22.10: a help that gives an option's least value, "N or more"
+ * (before its "(default"), tells the parser's: N is taken and N - 1 is not.
+ * Returns how many options say so.
+ */
+static inline unsigned int help_minimums_check(const struct help_defaults *h)
+{
+	unsigned int checked = 0;
+	const struct pepsal_opt *o;
+
+	for (o = h->table(h->cfg); o->name; o++) {
+		const char *def = strstr(o->help, "(default");
+		const char *more = strstr(o->help, " or more");
+		char name[64], low[24], below[24];
+		const char *args[40];
+		unsigned long n;
+		size_t k = 0;
+
+		if (!more || (def && more > def))
+			continue;
+		while (more > o->help && more[-1] >= '0' && more[-1] <= '9')
+			more--;
+		n = strtoul(more, NULL, 10);
+		g_assert_cmpuint(n, >, 0);
+		snprintf(name, sizeof(name), "--%s", o->name);
+		snprintf(low, sizeof(low), "%lu", n);
+		snprintf(below, sizeof(below), "%lu", n - 1);
+		for (const char *const *b = h->base ? h->base(name) : NULL; b && b[k]; k++)
+			args[k] = b[k];
+		args[k] = name;
+		args[k + 2] = NULL;
+		args[k + 1] = low;
+		if (h->parse(h->cfg, args) != 0)
+			g_error("%s: the help's least value %s is refused", name, low);
+		args[k + 1] = below;
+		if (h->parse(h->cfg, args) == 0)
+			g_error("%s: %s, below the help's least value, is taken", name, below);
+		checked++;
 	}
 	return checked;
 }

@@ -511,6 +511,8 @@ static void test_help_defaults(void)
 	const struct help_defaults h = { parse_args, same_void, base_args, table_of, &ref, &cfg };
 
 	g_assert_cmpuint(help_defaults_check(&h), >=, 25);
+	/* --capacity said "at least 4224" (the default's floor) and took 16 */
+	g_assert_cmpuint(help_minimums_check(&h), >=, 1);
 }
 
 int main(int argc, char **argv)
