@@ -191,4 +191,15 @@ check "pepsal.conf(5) names each capability of the unit (${caps})${missing:+, no
 check "pepsal.conf(5): reload is the unit's (SIGUSR2), not SIGHUP" sh -c \
 	"grep -q '^ExecReload=.*-USR2' '$ROOT/rules/pepsal.service' && grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGUSR2 && ! grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGHUP"
 
+# README and doc/*.md: no paragraph starts in the middle of a sentence but
+# one that goes on after a code block (issue 22.10: "or `systemctl enable
+# --now pepsal` ..." stood alone after the satellite knobs' paragraph)
+stray=$(for f in "$ROOT/README.md" "$DOC"/*.md; do
+	awk -v f="${f#"$ROOT"/}" '/^```/ { code = !code; prev = last = "```"; next } code { next }
+		prev == "" && last != "```" && /^(or|and|but|then|which|so|while|because|with) / {
+			print f ":" NR ": " substr($0, 1, 40) }
+		{ if ($0 != "") last = $0; prev = $0 }' "$f"
+done)
+check "README and doc/*.md: no stray fragment${stray:+ ($stray)}" test -z "$stray"
+
 finish
