@@ -13,7 +13,7 @@ need_cmd make cc
 mkdir -p "$TMP/bin"
 cp "$BUILD/pepsal" "$BUILD/pepsal-queuer" "$BUILD/pepsal-shm" "$TMP/bin/" ||
 	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
-cp "$BUILD/pepsal" "$TMP/pepsal.orig"
+cp "$BUILD/pepsal" "$TMP/pepsal.orig" && cp "$BUILD/pepsal" "$TMP/bin/pepsal.orig"
 BUILD=$TMP/bin
 
 # the service manager's end of sd_notify
@@ -61,7 +61,8 @@ out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7001 10 10000 2>&1)
 check "... new connections too ($out)" [ "${out#10/10}" != "$out" ]
 
 # a failure in the middle of the hand-over: the connections were paused
-printf '#!/bin/sh\nulimit -n 24\nexec "%s" "$@"\n' "$TMP/pepsal.orig" >"$TMP/fewfds"
+# (pepsal.orig in bin/, beside the queuer: pepsal refuses to start without one)
+printf '#!/bin/sh\nulimit -n 24\nexec "%s" "$@"\n' "$TMP/bin/pepsal.orig" >"$TMP/fewfds"
 failed_upgrade "a process that cannot receive the connections" "$TMP/fewfds" ".*truncated" 2
 
 # ---- another build -------------------------------------------------------------------
