@@ -51,7 +51,7 @@ bool pepsal_parse_mark(const char *s, struct pepsal_mark *m, char *err, size_t e
 {
 	const char *slash = strchr(s, '/');
 	const char *vend = slash ? slash : s + strlen(s);
-	uint32_t v, mask;
+	uint32_t v = 0, mask = 0;
 
 	if (!mark_number(s, vend, &v) ||
 	    (slash && !mark_number(slash + 1, slash + 1 + strlen(slash + 1), &mask))) {
