@@ -905,10 +905,26 @@ static void test_counters(void)
 	done(t);
 }
 
+/* A failed assertion aborts: the segment goes with it (only the test
+ * process itself, not the writers it forks and kills). */
+static pid_t main_pid;
+
+static void unlink_on_abort(int sig)
+{
+	if (getpid() == main_pid)
+		shm_unlink(shm_name);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+	int rc;
+
 	g_test_init(&argc, &argv, NULL);
-	snprintf(shm_name, sizeof(shm_name), "/pepsal-unit-%d", (int)getpid());
+	main_pid = getpid();
+	snprintf(shm_name, sizeof(shm_name), "/pepsal-unit-%d", (int)main_pid);
+	signal(SIGABRT, unlink_on_abort);
 	g_test_add_func("/table/create-attach", test_create_attach);
 	g_test_add_func("/table/ipv4", test_ipv4);
 	g_test_add_func("/table/ipv6", test_ipv6);
@@ -929,5 +945,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/roles", test_roles);
 	g_test_add_func("/table/counters", test_counters);
 	g_test_add_func("/table/queues", test_queues);
-	return g_test_run();
+	rc = g_test_run();
+	shm_unlink(shm_name);
+	return rc;
 }
