@@ -587,7 +587,6 @@ static void test_random_model(void)
 
 /* ---- several processes ---------------------------------------------------- */
 
-/* Insert, claim and remove keys of host HOST forever or N times. */
 /* N record/claim/remove cycles (N < 0: until killed) as HOST; once the
  * first cycle is done, a byte on READY_FD (-1: none). */
 static void churn(const char *name, uint32_t host, int n, int ready_fd)
@@ -946,6 +945,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/counters", test_counters);
 	g_test_add_func("/table/queues", test_queues);
 	rc = g_test_run();
-	shm_unlink(shm_name);
+	pepsal_table_unlink(shm_name);
 	return rc;
 }
