@@ -32,6 +32,7 @@
 
 #include "dial.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "sockopt.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -167,6 +168,7 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		}
 	}
 	sl = pepsal_endpoint_to_sockaddr(dst, &ss);
+	pepsal_tl_mark(TL_DIAL_START, client, 0);
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
 		if (errno != EINPROGRESS) {
 			rc = -errno;
@@ -177,6 +179,7 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		if (rc)
 			goto fail;
 	}
+	pepsal_tl_mark(TL_DIAL_DONE, client, 0);
 	return fd; /* non-blocking, as the relay's pump wants it */
 fail:
 	close(fd);

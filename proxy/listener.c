@@ -29,6 +29,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "predial.h"
 #include "relay.h"
 #include "sockopt.h"
@@ -329,6 +330,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		sock_reset_close(fd);
 		return;
 	}
+	pepsal_tl_mark(TL_ACCEPT, &peer, 0);
 	if (lst.p->cfg->mode == MODE_TPROXY) {
 		/* nothing to claim: refused before an entry is made */
 		rc = refuse(NULL, false) ? -EBUSY : entry_tproxy(fd, &peer, &entry, &odst);
@@ -341,6 +343,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		sock_reset_close(fd);
 		return;
 	}
+	pepsal_tl_mark(TL_CLAIM, &peer, 0);
 	entry.client = peer; /* the dial binds to its address */
 	/* a held SYN: its server answered our dial already */
 	if (entry.slot != UINT32_MAX)

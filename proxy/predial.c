@@ -22,6 +22,7 @@
 #include "dial.h"
 #include "pepsal_hold.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "predial.h"
 #include "sockopt.h"
 #include "stats.h"
@@ -130,6 +131,7 @@ static void answer(const struct pepsal_hold_req *req, unsigned int ch, int err)
 	/* a full channel: the queuer's hold time answers for us */
 	if (send(pd.fd[ch], &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
 		pr_ratelimited(LOG_WARNING, "cannot answer the queuer: %s", strerror(errno));
+	pepsal_tl_mark(TL_ANSWER_SENT, &req->client, 0);
 }
 
 static void dial_job(void *arg)
@@ -168,6 +170,7 @@ static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
 	struct job *j = malloc(sizeof(*j));
 	int rc = j ? 0 : -ENOMEM;
 
+	pepsal_tl_mark(TL_REQ_READ, &req->client, 0);
 	if (j) {
 		j->req = *req;
 		j->ch = ch;
@@ -189,6 +192,7 @@ static void *reader(void *arg)
 	struct pollfd p[PEPSAL_MAX_QUEUES];
 
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pepsal-predial");
 	for (unsigned int c = 0; c < pd.nch; c++)
 		p[c] = (struct pollfd){ .fd = pd.fd[c], .events = POLLIN };
 	while (!atomic_load(&pd.stopping)) {

@@ -32,6 +32,7 @@
 #include "conn.h"
 #include "dial.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "pipes.h"
 #include "pump.h"
 #include "relay.h"
@@ -309,6 +310,7 @@ void relay_c2s_thread(void *arg)
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
 
+	pepsal_tl_mark(TL_RELAY_START, &c->client, 0);
 	if (sockets_setup(c)) {
 		relay_conn_abort(c);
 		relay_conn_put(c);

@@ -14,6 +14,7 @@
 
 #include "parse.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "queuer.h"
 
 static const char *const counter_names[QC_COUNT] = {
@@ -136,6 +137,11 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		return unmarked(qr, pkt);
 	}
 	qr->counts[QC_SYNS]++;
+	if (pkt->read_ns) {
+		if (pkt->queued_ns)
+			pepsal_tl_mark(TL_SYN_QUEUED, &p.client, pkt->queued_ns);
+		pepsal_tl_mark(TL_QUEUER_READ, &p.client, pkt->read_ns);
+	}
 	if (queuer_hold_known(qr, pkt, &p, &v))
 		return v; /* a retransmission: the same answer */
 	now = pepsal_now_ns();
@@ -191,6 +197,7 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 	if (queuer_hold_start(qr, pkt, &p, slot, now))
 		return (struct queuer_verdict){ false, 0, true };
 	qr->counts[QC_MARKED]++;
+	pepsal_tl_mark(TL_VERDICT, &p.client, 0);
 	if (pepsal_log_verbose()) {
 		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
 

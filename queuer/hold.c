@@ -29,6 +29,7 @@
 
 #include "pepsal_hold.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "queuer.h"
 
 #define HOLD_IDS 8                   /* packets (retransmissions) per connection */
@@ -222,6 +223,7 @@ static void decide(struct queuer *qr, uint32_t i, bool marked, uint64_t now)
 	if (!marked)
 		pepsal_table_remove(qr->table, r->slot, r->gen);
 	qr->counts[marked ? QC_MARKED : QC_HOLD_UNMARKED]++;
+	pepsal_tl_mark(TL_VERDICT, &r->client, 0);
 	for (unsigned int k = 0; k < r->nids; k++)
 		queuer_nfq_release(qr->nfq, r->ids[k], rec_verdict(qr, r, r->marks[k]));
 	r->nids = 0;
@@ -368,6 +370,9 @@ bool queuer_hold_flush(struct queuer *qr)
 			channel_gone(qr, strerror(errno));
 			return false;
 		}
+		if (pepsal_tl_enabled())
+			for (uint32_t k = 0; k < n; k++)
+				pepsal_tl_mark(TL_REQ_SENT, &h->out[sent + k].client, 0);
 		sent += n;
 	}
 	memmove(h->out, h->out + sent, (h->nout - sent) * sizeof(*h->out));
@@ -393,6 +398,7 @@ static bool read_answers(struct queuer *qr, uint64_t now)
 
 			if (r->slot != a.slot || r->gen != a.gen)
 				continue;
+			pepsal_tl_mark(TL_ANSWER_READ, &r->client, 0);
 			if (a.err == 0)
 				qr->counts[QC_HOLD_CONNECTED]++;
 			else if (a.err == -ECONNREFUSED)

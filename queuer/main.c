@@ -25,6 +25,7 @@
 
 #include "pepsal_log.h"
 #include "pepsal_opts.h"
+#include "pepsal_timeline.h"
 #include "queuer.h"
 
 #define PROG "pepsal-queuer"
@@ -391,6 +392,7 @@ int main(int argc, char **argv)
 		pr_err("cannot fork: %s", strerror(-r));
 		return 1;
 	}
+	pepsal_tl_init("queuer");
 	qr.mark = opt.mark;
 	qr.queue = opt.queue;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;

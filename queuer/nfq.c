@@ -21,6 +21,7 @@
  * the queue is unbound (unbinding drops whatever is still queued).
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -37,6 +38,8 @@
 #include <unistd.h>
 
 #include "nfq.h"
+#include "pepsal_clock.h"
+#include "pepsal_timeline.h"
 
 #define RECV_BUF_SIZE (256 * 1024)
 #define RECV_SLOTS 64             /* netlink datagrams per recvmmsg() */
@@ -66,6 +69,8 @@ struct queuer_nfq {
 	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
 	char rbuf[RECV_BUF_SIZE];       /* one big datagram, or RECV_SLOTS slots */
 	size_t slot_size;               /* rbuf / RECV_SLOTS, fits one packet message */
+	uint64_t read_ns;               /* timeline: when the batch was read */
+	int64_t real_to_mono_ns;        /* timeline: CLOCK_MONOTONIC - CLOCK_REALTIME */
 	struct mmsghdr msgs[RECV_SLOTS];
 	struct iovec iov[RECV_SLOTS];
 };
@@ -202,6 +207,19 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	pkt.wire_len = pkt.len;
+	if (q->read_ns) {
+		pkt.read_ns = q->read_ns;
+		/* realtime, microseconds: the skb's receive stamp */
+		if (attr[NFQA_TIMESTAMP] && mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >=
+		    sizeof(struct nfqnl_msg_packet_timestamp)) {
+			const struct nfqnl_msg_packet_timestamp *ts =
+				mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
+			int64_t real = (int64_t)be64toh(ts->sec) * 1000000000 +
+				       (int64_t)be64toh(ts->usec) * 1000;
+
+			pkt.queued_ns = (uint64_t)(real + q->real_to_mono_ns);
+		}
+	}
 	/* present only when the copy range cut the packet */
 	if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
 		pkt.wire_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
@@ -302,6 +320,8 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 			total = -errno;
 			break;
 		}
+		if (pepsal_tl_enabled())
+			q->read_ns = pepsal_now_ns();
 		for (int i = 0; i < n; i++) {
 			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				accept_truncated(q, q->iov[i].iov_base, q->msgs[i].msg_len);
@@ -385,6 +405,21 @@ static int config_params(struct queuer_nfq *q, uint32_t copy_range)
 	return send_acked(q, nlh);
 }
 
+/* Timeline only: the kernel's receive stamps are realtime; a socket that
+ * asks for them turns them on for every packet (a static key). */
+static void timeline_clocks(struct queuer_nfq *q)
+{
+	struct timespec r, m;
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)); /* kept open */
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	q->real_to_mono_ns = ((int64_t)m.tv_sec - r.tv_sec) * 1000000000 +
+			     ((int64_t)m.tv_nsec - r.tv_nsec);
+}
+
 /* CAP_NET_ADMIN in the effective set? Tells the two meanings of EPERM apart. */
 static bool have_net_admin(void)
 {
@@ -417,6 +452,8 @@ int queuer_nfq_open(const struct queuer_nfq_config *cfg, struct queuer_nfq **out
 		return -EINVAL;
 	}
 	q->clear_mask = cfg->clear_mask;
+	if (pepsal_tl_enabled())
+		timeline_clocks(q);
 	q->seq = (uint32_t)time(NULL);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {

@@ -24,6 +24,8 @@ struct queuer_pkt {
 	size_t len;
 	size_t wire_len;       /* length on the wire */
 	uint32_t mark;         /* skb mark on arrival (0 if none) */
+	uint64_t queued_ns;    /* timeline only: when the kernel queued it (monotonic) */
+	uint64_t read_ns;      /* timeline only: when we read it */
 };
 
 /* The handler's answer: always ACCEPT; SET_MARK replaces the mark by MARK.
