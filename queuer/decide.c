@@ -45,6 +45,10 @@ static const char *const counter_names[QC_COUNT] = {
 	[QC_HOLD_UNMARKED] = "queuer.hold_unmarked",
 	[QC_HOLD_RETRANSMITS] = "queuer.hold_retransmits",
 	[QC_HOLD_FULL] = "queuer.hold_full",
+	[QC_HOLD_ICMP] = "queuer.hold_icmp",
+	[QC_HOLD_ICMP_ERRORS] = "queuer.hold_icmp_errors",
+	[QC_QUEUE_FULL] = "queuer.queue_full",
+	[QC_NL_LOST] = "queuer.nl_lost",
 };
 
 void queuer_address_limit(struct queuer *qr)
@@ -87,6 +91,8 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 		qr->counts[QC_VERDICT_ERRORS] += st->verdict_errors;
 		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
 		qr->counts[QC_VERDICT_BATCHES] += st->batches;
+		qr->counts[QC_NL_LOST] += st->lost;
+		qr->counts[QC_QUEUE_FULL] += st->full;
 	}
 	queue_flush(qr);
 	pepsal_counters_flush(&qr->counters, qr->counts);
@@ -96,8 +102,8 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 static struct queuer_verdict unmarked(const struct queuer *qr, const struct queuer_pkt *pkt)
 {
 	if (pkt->mark & qr->mark.mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask, false };
-	return (struct queuer_verdict){ false, 0, false };
+		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask, false, false };
+	return (struct queuer_verdict){ false, 0, false, false };
 }
 
 static void count_parse_failure(struct queuer *qr, enum queuer_parse_result r,
@@ -195,7 +201,7 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 			qr->counts[QC_RECLAIMED]++;
 	}
 	if (queuer_hold_start(qr, pkt, &p, slot, now))
-		return (struct queuer_verdict){ false, 0, true };
+		return (struct queuer_verdict){ false, 0, true, false };
 	qr->counts[QC_MARKED]++;
 	pepsal_tl_mark(TL_VERDICT, &p.client, 0);
 	if (pepsal_log_verbose()) {
@@ -205,5 +211,5 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 			 pepsal_endpoint_format(&p.client, c), pepsal_endpoint_format(&p.dst, d),
 			 slot);
 	}
-	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value, false };
+	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value, false, false };
 }

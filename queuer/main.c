@@ -25,6 +25,7 @@
 
 #include "pepsal_log.h"
 #include "pepsal_opts.h"
+#include "pepsal_sched.h"
 #include "pepsal_timeline.h"
 #include "queuer.h"
 
@@ -48,6 +49,7 @@ struct options {
 	uint64_t proxy_timeout_ns;
 	uint32_t address_share;
 	int32_t nice;
+	uint32_t rt_priority;      /* SCHED_FIFO, 0: nice only */
 	int32_t notify_fd;         /* the hold channel from pepsal, -1: none */
 	uint64_t hold_ns;
 	uint32_t hold_max;
@@ -137,6 +139,7 @@ static struct options opt = {
 	.proxy_timeout_ns = 3000000000ull,
 	.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
 	.nice = DEFAULT_NICE,
+	.rt_priority = 0,
 	.notify_fd = -1,
 	.hold_ns = 3000000000ull,
 	.hold_max = 1024,
@@ -169,6 +172,9 @@ static const struct pepsal_opt options[] = {
 	{ "nice", 0, PEPSAL_OPT_CUSTOM, &opt.nice, "N",
 	  "scheduling priority, so that a busy machine does not starve the SYN path "
 	  "(default -10)", 0, 0, parse_nice },
+	{ "rt-priority", 0, PEPSAL_OPT_U32, &opt.rt_priority, "N",
+	  "SCHED_FIFO priority, with a step down to --nice while a wake-up's budget "
+	  "does not drain the queue (default 0: --nice only)", 0, 99, NULL },
 	{ "notify-fd", 0, PEPSAL_OPT_CUSTOM, &opt.notify_fd, "FD",
 	  "hold each recorded SYN until the proxy's dial over the channel FD (given by "
 	  "pepsal) answered (default: none, accept-first)", 0, 0, parse_fd },
@@ -284,7 +290,8 @@ static int make_signalfd(void)
 }
 
 /* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
-static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd)
+static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd,
+	       struct pepsal_rt *rt)
 {
 	struct pollfd pfd[4] = {
 		{ queuer_nfq_fd(nfq), POLLIN, 0 },
@@ -308,6 +315,10 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 		if (pfd[0].revents) {
 			struct queuer_nfq_stats st = { 0 };
 			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
+
+			/* a budget that did not drain the queue: a flood, step
+			 * down from SCHED_FIFO until one does */
+			pepsal_rt_wakeup(rt, st.more);
 
 			if (st.verdict_errors)
 				pr_ratelimited(LOG_ERR, "%" PRIu64 " verdicts could not be sent "
@@ -352,6 +363,7 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 int main(int argc, char **argv)
 {
 	struct queuer qr = { 0 };
+	struct pepsal_rt rt;
 	struct queuer_nfq *nfq = NULL;
 	struct queuer_nfq_config cfg;
 	char err[512];
@@ -383,10 +395,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pepsal_log_init(PROG, false, LOG_DAEMON, opt.verbose);
-	if (setpriority(PRIO_PROCESS, 0, opt.nice) < 0)
-		pr_warn("cannot set the queuer's priority to nice %d (%s; CAP_SYS_NICE?): "
-			"on a busy machine SYNs may bypass it unaccelerated", (int)opt.nice,
-			strerror(errno));
+	r = pepsal_rt_init(&rt, (int)opt.rt_priority, opt.nice);
+	if (r < 0)
+		pr_warn("cannot set the queuer's priority to %s%u, nice %d (%s; CAP_SYS_NICE, "
+			"an RT budget for the cgroup?): on a busy machine SYNs may wait or "
+			"bypass it unaccelerated", opt.rt_priority ? "SCHED_FIFO " : "",
+			opt.rt_priority, (int)opt.nice, strerror(-r));
 
 	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
 		pr_err("cannot fork: %s", strerror(-r));
@@ -421,6 +435,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	qr.nfq = nfq;
+	if (qr.hold && (r = queuer_icmp_init()) < 0)
+		pr_warn("cannot open raw sockets (%s; CAP_NET_RAW?): a held SYN whose dial an "
+			"ICMP error refused passes end to end instead of getting that error at "
+			"once", strerror(-r));
 	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
@@ -433,7 +451,7 @@ int main(int argc, char **argv)
 	daemon_ready(report_fd, true);
 	report_fd = -1;
 
-	status = run(&qr, nfq, timer_fd, sig_fd) < 0 ? 1 : 0;
+	status = run(&qr, nfq, timer_fd, sig_fd, &rt) < 0 ? 1 : 0;
 out:
 	daemon_ready(report_fd, false);
 	/* fail-open stop: held SYNs pass unmarked, queued packets are accepted
@@ -444,6 +462,7 @@ out:
 	if (!nfq)
 		queuer_hold_fini(&qr);
 	queuer_table_close(&qr);
+	queuer_icmp_fini();
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (timer_fd >= 0)

@@ -59,6 +59,11 @@ struct queuer_nfq {
 	uint32_t portid;
 	uint32_t seq;
 	uint32_t clear_mask;            /* see queuer_nfq_config */
+	uint32_t maxlen;                /* the kernel queue's length */
+	uint32_t hold_max;              /* packets held at most: the queue's length
+					 * less room for a burst of new SYNs */
+	uint32_t last_id;               /* the last packet id seen (ids gaps) */
+	bool have_last;
 	struct queuer_nfq_stats *st;    /* where process() counts, may be NULL */
 	struct queuer_nfq_stats own;    /* counts outside process() */
 	unsigned int npending;
@@ -82,15 +87,16 @@ static size_t put_verdict(char *buf, uint16_t queue, int type, uint32_t id,
 {
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, queue);
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
-	if (v->set_mark)
+	nfq_nlmsg_verdict_put(nlh, (int)id, v->drop ? NF_DROP : NF_ACCEPT);
+	if (v->set_mark && !v->drop)
 		nfq_nlmsg_verdict_put_mark(nlh, v->mark);
 	return NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
 static bool same_verdict(const struct queuer_verdict *a, const struct queuer_verdict *b)
 {
-	return a->set_mark == b->set_mark && (!a->set_mark || a->mark == b->mark);
+	return a->drop == b->drop && a->set_mark == b->set_mark &&
+	       (!a->set_mark || a->mark == b->mark);
 }
 
 /* Packet ids wrap: A before B in the kernel's order. */
@@ -152,10 +158,15 @@ static void flush_verdicts(struct queuer_nfq *q)
 		}
 		i = j + 1;
 	}
-	if (off && mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
-		/* one retry: a transient ENOMEM must not leave packets queued */
-		if (mnl_socket_sendto(q->nl, q->vbuf, off) < 0)
-			st->verdict_errors += q->npending;
+	if (off && mnl_socket_sendto(q->nl, q->vbuf, off) < 0 &&
+	    mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
+		/* a packet without its verdict would stay queued for good:
+		 * keep them for the next flush (the main loop flushes on every
+		 * wake-up) unless there is no room for more */
+		st->verdict_errors++;
+		if (q->npending < MAX_PENDING)
+			return;
+		st->verdict_errors += q->npending; /* lost: the kernel keeps them */
 	}
 	q->npending = 0;
 }
@@ -178,8 +189,8 @@ static struct queuer_verdict accept_unmarked(void *ctx, const struct queuer_pkt 
 	const struct queuer_nfq *q = ctx;
 
 	if (pkt->mark & q->clear_mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask, false };
-	return (struct queuer_verdict){ false, 0, false };
+		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask, false, false };
+	return (struct queuer_verdict){ false, 0, false, false };
 }
 
 /* Handle one packet message. */
@@ -199,6 +210,13 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	pkt.id = ntohl(ph->packet_id);
+	/* ids are consecutive; one skipped went to a socket that was full,
+	 * and the kernel accepted it for us (fail-open) */
+	if (q->have_last && id_before(q->last_id, pkt.id) && pkt.id - q->last_id < (1u << 30))
+		st->lost += pkt.id - q->last_id - 1;
+	if (!q->have_last || id_before(q->last_id, pkt.id))
+		q->last_id = pkt.id;
+	q->have_last = true;
 	pkt.hw_protocol = ntohs(ph->hw_protocol);
 	if (attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
 		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
@@ -224,9 +242,9 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
 		pkt.wire_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	v = fn(ctx, &pkt);
-	if (v.hold && q->nheld < MAX_HELD) {
+	if (v.hold && q->nheld < q->hold_max) {
 		q->held[q->nheld++] = (struct pending_verdict){ pkt.id,
-								 { false, pkt.mark, false } };
+								 { false, pkt.mark, false, false } };
 		return 1;
 	}
 	v.hold = false; /* the handler asked without room: answer now */
@@ -322,6 +340,10 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 		}
 		if (pepsal_tl_enabled())
 			q->read_ns = pepsal_now_ns();
+		/* what we read and what we hold filled the kernel queue: new
+		 * packets passed it unqueued meanwhile (fail-open) */
+		if (q->maxlen && (uint32_t)n + q->nheld >= q->maxlen && st)
+			st->full++;
 		for (int i = 0; i < n; i++) {
 			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				accept_truncated(q, q->iov[i].iov_base, q->msgs[i].msg_len);
@@ -333,6 +355,8 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 		flush_verdicts(q);
 		if (n < RECV_SLOTS)
 			break; /* drained */
+		if (r + 1 == max_reads && st)
+			st->more = true;
 	}
 	flush_verdicts(q);
 	q->st = NULL;
@@ -452,6 +476,12 @@ int queuer_nfq_open(const struct queuer_nfq_config *cfg, struct queuer_nfq **out
 		return -EINVAL;
 	}
 	q->clear_mask = cfg->clear_mask;
+	q->maxlen = cfg->maxlen;
+	/* held SYNs wait in the kernel queue: a quarter of it stays free for
+	 * the SYNs that come meanwhile, or they would all pass end to end */
+	q->hold_max = cfg->maxlen - cfg->maxlen / 4;
+	if (q->hold_max > MAX_HELD)
+		q->hold_max = MAX_HELD;
 	if (pepsal_tl_enabled())
 		timeline_clocks(q);
 	q->seq = (uint32_t)time(NULL);
@@ -528,7 +558,7 @@ int queuer_nfq_fd(const struct queuer_nfq *q)
 
 bool queuer_nfq_can_hold(const struct queuer_nfq *q)
 {
-	return q->nheld < MAX_HELD;
+	return q->nheld < q->hold_max;
 }
 
 unsigned int queuer_nfq_held(const struct queuer_nfq *q)

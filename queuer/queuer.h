@@ -5,6 +5,7 @@
 #define PEPSAL_QUEUER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,6 +43,12 @@ enum queuer_counter {
 	QC_HOLD_UNMARKED,     /* held connections let through unmarked */
 	QC_HOLD_RETRANSMITS,  /* SYNs of a held or decided connection: same answer */
 	QC_HOLD_FULL,         /* not held (--hold-max, full channel): accept-first */
+	QC_HOLD_ICMP,         /* held SYNs answered with the dial's ICMP error */
+	QC_HOLD_ICMP_ERRORS,  /* ... that could not be sent (then end to end) */
+	QC_QUEUE_FULL,        /* wake-ups that found the kernel queue at its length:
+			       * meanwhile SYNs passed it end to end (fail-open) */
+	QC_NL_LOST,           /* packets that bypassed us as our socket overflowed
+			       * (gaps in the packet ids; accepted by the kernel) */
 	QC_COUNT,
 };
 
@@ -84,6 +91,12 @@ void queuer_counters_register(struct queuer *qr);
 void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st);
 /* The packet handler given to queuer_nfq_process (CTX is the struct queuer). */
 struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt);
+
+/* icmp.c: raw sockets for answering held SYNs with an ICMP error. */
+int queuer_icmp_init(void);
+void queuer_icmp_fini(void);
+int queuer_icmp_send(int family, const uint8_t *pkt, size_t len, const uint8_t *from,
+		     uint8_t type, uint8_t code);
 
 /* hold.c: SYNs held until the proxy's dial answered (--notify-fd FD). */
 int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max);

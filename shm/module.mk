@@ -3,7 +3,7 @@
 # program shares (endpoints, logging, option tables); pepsal-shm.
 LIBPEPSAL_SRCS := shm/segment.c shm/lock.c shm/slots.c shm/entries.c shm/check.c \
 	shm/roles.c shm/seg-counters.c shm/clock.c shm/endpoint.c shm/log.c shm/opts.c \
-	shm/counters.c shm/timeline.c
+	shm/counters.c shm/timeline.c shm/sched.c
 LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)

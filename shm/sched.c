@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The SYN path's scheduling (pepsal_sched.h): per thread, SCHED_FIFO with a
+ * step down to SCHED_OTHER while saturated. */
+#include <errno.h>
+#include <sched.h>
+#include <sys/resource.h>
+
+#include "pepsal_sched.h"
+
+static int set_fifo(struct pepsal_rt *r, bool on)
+{
+	struct sched_param sp = { .sched_priority = on ? r->prio : 0 };
+
+	/* pid 0: the calling thread only */
+	if (sched_setscheduler(0, on ? SCHED_FIFO : SCHED_OTHER, &sp) < 0)
+		return -errno;
+	r->rt = on;
+	if (!on) /* back to CFS: nice is per thread, kept across the switch */
+		setpriority(PRIO_PROCESS, 0, r->nice);
+	return 0;
+}
+
+int pepsal_rt_init(struct pepsal_rt *r, int prio, int nice)
+{
+	int rc = 0;
+
+	r->prio = prio;
+	r->nice = nice;
+	r->rt = r->failed = false;
+	r->stepdowns = 0;
+	if (setpriority(PRIO_PROCESS, 0, nice) < 0)
+		rc = -errno;
+	if (prio > 0) {
+		int e = set_fifo(r, true);
+
+		if (e < 0) {
+			r->failed = true;
+			rc = e; /* the one that matters */
+		}
+	}
+	return rc;
+}
+
+void pepsal_rt_wakeup(struct pepsal_rt *r, bool saturated)
+{
+	if (r->prio <= 0 || r->failed || r->rt == !saturated)
+		return;
+	if (saturated)
+		r->stepdowns++;
+	if (set_fifo(r, !saturated) < 0)
+		r->failed = true;
+}
