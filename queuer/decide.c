@@ -46,9 +46,7 @@ static const char *const counter_names[QC_COUNT] = {
 	[QC_HOLD_RETRANSMITS] = "queuer.hold_retransmits",
 	[QC_HOLD_FULL] = "queuer.hold_full",
 	[QC_HOLD_ICMP] = "queuer.hold_icmp",
-	[QC_HOLD_ICMP_ERRORS] = "queuer.hold_icmp_errors",
 	[QC_QUEUE_FULL] = "queuer.queue_full",
-	[QC_NL_LOST] = "queuer.nl_lost",
 };
 
 void queuer_address_limit(struct queuer *qr)
@@ -91,7 +89,7 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 		qr->counts[QC_VERDICT_ERRORS] += st->verdict_errors;
 		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
 		qr->counts[QC_VERDICT_BATCHES] += st->batches;
-		qr->counts[QC_NL_LOST] += st->lost;
+		qr->counts[QC_ENOBUFS] += st->lost;
 		qr->counts[QC_QUEUE_FULL] += st->full;
 	}
 	queue_flush(qr);

@@ -220,7 +220,8 @@ static struct queuer_verdict rec_verdict(struct queuer *qr, const struct hold_re
 			qr->counts[QC_HOLD_ICMP]++;
 			return (struct queuer_verdict){ .drop = true };
 		}
-		qr->counts[QC_HOLD_ICMP_ERRORS]++; /* then end to end, as before */
+		pr_ratelimited(LOG_WARNING, "cannot answer a held SYN with its ICMP error (%s): "
+			       "it passes end to end", strerror(-rc));
 	}
 	return r->marked ? marked_verdict(qr, mark) : unmarked_verdict(qr, mark);
 }

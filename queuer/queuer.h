@@ -32,7 +32,9 @@ enum queuer_counter {
 	QC_FRAGMENTS,         /* IP fragments */
 	QC_MALFORMED,         /* truncated or inconsistent headers */
 	QC_VERDICT_ERRORS,    /* verdicts not sent or refused */
-	QC_ENOBUFS,           /* socket overflows (the kernel accepted for us) */
+	QC_ENOBUFS,           /* packets that bypassed us as our socket overflowed
+			       * (ENOBUFS, or gaps in the packet ids: with
+			       * NETLINK_NO_ENOBUFS the kernel accepts them silently) */
 	QC_BAD_MESSAGES,      /* unusable netlink messages */
 	QC_VERDICT_BATCHES,   /* batch verdict messages sent */
 	QC_HELD,              /* connections whose SYN was held while the proxy dialed */
@@ -44,11 +46,8 @@ enum queuer_counter {
 	QC_HOLD_RETRANSMITS,  /* SYNs of a held or decided connection: same answer */
 	QC_HOLD_FULL,         /* not held (--hold-max, full channel): accept-first */
 	QC_HOLD_ICMP,         /* held SYNs answered with the dial's ICMP error */
-	QC_HOLD_ICMP_ERRORS,  /* ... that could not be sent (then end to end) */
 	QC_QUEUE_FULL,        /* wake-ups that found the kernel queue at its length:
 			       * meanwhile SYNs passed it end to end (fail-open) */
-	QC_NL_LOST,           /* packets that bypassed us as our socket overflowed
-			       * (gaps in the packet ids; accepted by the kernel) */
 	QC_COUNT,
 };
 
