@@ -262,8 +262,8 @@ static void dial_end(struct job *j, int err)
 {
 	struct sock_icmp icmp, *ip = NULL;
 
-	if (j->fd >= 0)
-		epoll_ctl(pd.ep, EPOLL_CTL_DEL, j->fd, NULL);
+	/* EPOLLONESHOT: an fd in the set is disabled after its event and
+	 * leaves the set when the relay closes it (no EPOLL_CTL_DEL) */
 	if (err && j->fd >= 0 && sock_icmp_error(j->fd, &icmp) == 0)
 		ip = &icmp;
 	count_outcome(&j->req, err);
@@ -308,7 +308,8 @@ static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
 	}
 	j->deadline_ns = pepsal_now_ns() + dial_timeout(req);
 	if (epoll_ctl(pd.ep, EPOLL_CTL_ADD, j->fd,
-		      &(struct epoll_event){ .events = EPOLLOUT, .data.ptr = j }) < 0) {
+		      &(struct epoll_event){ .events = EPOLLOUT | EPOLLONESHOT,
+				       .data.ptr = j }) < 0) {
 		dial_end(j, -errno);
 		return;
 	}

@@ -54,6 +54,9 @@ check "the queuer then takes the $MAXLEN queued SYNs: $((MAXLEN - MAXLEN / 4)) h
 wait_until 10 eval '[ "$(cat "$TMP"/held.* | grep -c "^connected ")" = $MAXLEN ]'
 check "... each connected and echoed ($(cat "$TMP"/held.* | cut -d' ' -f1 | sort | uniq -c | tr '\n' ' '))" \
 	test "$(cat "$TMP"/held.* | grep -c '^connected ')" = $MAXLEN
+check "pepsal-shm metrics exports it (pepsal_queuer_queue_full_total) and the ICMP answers' counter" \
+	eval '"$BUILD/pepsal-shm" --shm "$SHM_NAME" metrics | grep -q "^pepsal_queuer_queue_full_total [1-9]" &&
+		"$BUILD/pepsal-shm" --shm "$SHM_NAME" metrics | grep -q "^pepsal_queuer_hold_icmp_total 0"'
 check "no packet bypassed the queuer by a socket overflow (queuer.enobufs $(counter queuer.enobufs))" \
 	test "$(counter queuer.enobufs)" = 0
 [ "$FAILS" -eq 0 ] || { show_log 40; stats_json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"counters\"])"; }
