@@ -26,6 +26,8 @@ METRICS = [  # name, unit, better, label in the table
     ("cps_wide", "conn/s", "higher", "new connections/s (256 in flight)"),
     ("cps_wide_p99_us", "us", "lower", "connect+first byte p99, 256 in flight"),
     ("cps_wide_synretrans", "SYNs", "lower", "client SYN retransmissions, 256 in flight"),
+    ("syscalls_per_conn", "calls", "lower", "proxy system calls per connection ({conc} in flight)"),
+    ("cs_per_conn", "switches", "lower", "proxy context switches per connection"),
     ("lat_p50_us", "us", "lower", "connect+first byte p50, one in flight"),
     ("lat_p99_us", "us", "lower", "connect+first byte p99, one in flight"),
     ("rr100_rps", "req/s", "higher", "keep-alive requests/s, 100 B ({conc} conns)"),

@@ -37,7 +37,8 @@
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
 # BENCH_RR_TIME, BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
-# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"), BENCH_PIN (1: the
+# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"; "cost": system
+# calls and context switches per connection, perf stat), BENCH_PIN (1: the
 # proxy on core 1, load generators and servers on core 0), BENCH_DSTS (N > 1: the
 # connection-rate tests connect to N server addresses in turn, not one: NFQUEUE
 # --queue-balance hashes addresses, not ports; not for socat, whose rules name one),
@@ -465,6 +466,30 @@ measure_conns() {
 	diag "after connload"
 }
 
+# cost: system calls and context switches of the proxy's processes per
+# connection (perf stat on their threads, after a warm-up that starts the
+# threads the relay parks), BENCH_CONC in flight
+measure_cost() {
+	[ -n "$PROXY_PIDS" ] && command -v perf >/dev/null || return 0
+	local out pids n
+	nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t 1s >/dev/null 2>&1
+	wait_until 10 quiet
+	pids=$(tree_pids | paste -sd,)
+	unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+		exec perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$1" -o "$2" -- sleep "$3"' \
+		sh "$pids" "$TMP/perfstat" $((RATE_T + 1)) &
+	local pp=$!
+	sleep 0.5
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	wait $pp
+	n=$(sed -n 's/^conns=\([0-9]*\).*/\1/p' <<<"$out")
+	echo "$DESIGN cost: $out; $(tr '\n' ' ' <"$TMP/perfstat")" >>"$LOG"
+	[ "${n:-0}" -gt 0 ] || return 0
+	record syscalls_per_conn "$(awk -F, -v n="$n" '/sys_enter/ { printf "%.1f", $1 / n }' "$TMP/perfstat")"
+	record cs_per_conn "$(awk -F, -v n="$n" '/context-switches/ { printf "%.2f", $1 / n }' "$TMP/perfstat")"
+	wait_until 10 quiet
+}
+
 # keep-alive request/response: wrk, BENCH_CONC connections on 2 threads,
 # each connection one request at a time
 measure_rr() {
@@ -643,6 +668,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		say "round $ROUND/$ROUNDS: $DESIGN (load $(cut -d' ' -f1 /proc/loadavg))"
 		case $MEASURE in *" bulk "*) measure_bulk ;; esac
 		case $MEASURE in *" conns "*) measure_conns ;; esac
+		case $MEASURE in *" cost "*) measure_cost ;; esac
 		case $MEASURE in *" rr "*) measure_rr ;; esac
 		case $MEASURE in *" idle "*) measure_idle ;; esac
 		case $MEASURE in *" setup "*) measure_setup ;; esac
