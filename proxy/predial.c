@@ -385,6 +385,7 @@ static void *loop(void *arg)
 
 		flush_answers(); /* the timeouts' */
 		n = epoll_wait(pd.ep, ev, MAX_EVENTS, timeout);
+		now = pepsal_now_ns();
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.u64 < PEPSAL_MAX_QUEUES)
 				open &= read_channel((unsigned int)ev[i].data.u64) &&
@@ -393,7 +394,7 @@ static void *loop(void *arg)
 				dial_event(ev[i].data.ptr, ev[i].events);
 		}
 		flush_answers();
-		pepsal_rt_wakeup(&rt, n == MAX_EVENTS);
+		pepsal_rt_wakeup(&rt, n == MAX_EVENTS, now);
 		if (atomic_load(&pd.nready) && (now = pepsal_now_ns()) >= next_sweep) {
 			sweep(false);
 			next_sweep = now + SWEEP_MS * 1000000ull;

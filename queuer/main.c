@@ -300,6 +300,8 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 		{ -1, POLLIN, 0 },
 	};
 	pid_t pid = getpid();
+	uint64_t woke;
+	bool more;
 
 	for (;;) {
 		int timeout = queuer_hold_expire(qr, pepsal_now_ns());
@@ -312,13 +314,13 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 				continue;
 			return -errno;
 		}
+		woke = pepsal_now_ns();
+		more = false;
 		if (pfd[0].revents) {
 			struct queuer_nfq_stats st = { 0 };
 			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
 
-			/* a budget that did not drain the queue: a flood, step
-			 * down from SCHED_FIFO until one does */
-			pepsal_rt_wakeup(rt, st.more);
+			more = st.more;
 
 			if (st.verdict_errors)
 				pr_ratelimited(LOG_ERR, "%" PRIu64 " verdicts could not be sent "
@@ -336,6 +338,9 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 			queuer_hold_input(qr);
 			queuer_counters_flush(qr, NULL);
 		}
+		/* a budget that did not drain the queue (a flood), or more than
+		 * the SYN path's share of the CPU: step down from SCHED_FIFO */
+		pepsal_rt_wakeup(rt, more, woke);
 		if (pfd[1].revents) {
 			uint64_t expirations;
 

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 
+#include "pepsal_clock.h"
 #include "pepsal_sched.h"
 
 static int set_fifo(struct pepsal_rt *r, bool on)
@@ -28,6 +29,8 @@ int pepsal_rt_init(struct pepsal_rt *r, int prio, int nice)
 	r->nice = nice;
 	r->rt = r->failed = false;
 	r->stepdowns = 0;
+	r->window_ns = pepsal_now_ns();
+	r->busy_ns = 0;
 	if (setpriority(PRIO_PROCESS, 0, nice) < 0)
 		rc = -errno;
 	if (prio > 0) {
@@ -41,9 +44,20 @@ int pepsal_rt_init(struct pepsal_rt *r, int prio, int nice)
 	return rc;
 }
 
-void pepsal_rt_wakeup(struct pepsal_rt *r, bool saturated)
+void pepsal_rt_wakeup(struct pepsal_rt *r, bool saturated, uint64_t start_ns)
 {
-	if (r->prio <= 0 || r->failed || r->rt == !saturated)
+	uint64_t now;
+
+	if (r->prio <= 0 || r->failed)
+		return;
+	now = pepsal_now_ns();
+	if (now - r->window_ns >= PEPSAL_RT_WINDOW_NS) {
+		r->window_ns = now;
+		r->busy_ns = 0;
+	}
+	r->busy_ns += now - start_ns;
+	saturated |= r->busy_ns > PEPSAL_RT_BUSY_NS;
+	if (r->rt == !saturated)
 		return;
 	if (saturated)
 		r->stepdowns++;
