@@ -12,8 +12,10 @@ static int set_fifo(struct pepsal_rt *r, bool on)
 {
 	struct sched_param sp = { .sched_priority = on ? r->prio : 0 };
 
-	/* pid 0: the calling thread only */
-	if (sched_setscheduler(0, on ? SCHED_FIFO : SCHED_OTHER, &sp) < 0)
+	/* pid 0: the calling thread only; a thread or process it creates
+	 * (a worker the predial's hook starts) starts SCHED_OTHER at nice 0 */
+	if (sched_setscheduler(0, (on ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK,
+			       &sp) < 0)
 		return -errno;
 	r->rt = on;
 	if (!on) /* back to CFS: nice is per thread, kept across the switch */
