@@ -74,8 +74,6 @@ int process_daemonize(struct proxy_config *cfg)
 		return rc;
 	}
 	pepsal_log_init("pepsal", true, LOG_DAEMON, cfg->verbose);
-	if (!cfg->pid_file)
-		cfg->pid_file = "/run/pepsal.pid";
 	return 0;
 }
 

@@ -2,6 +2,8 @@
 # libFuzzer harnesses beside the packet parser's (queuer/module.mk):
 #   make fuzz-opts     pepsal's command line and every option value parser
 #   make fuzz-attach   attaching to (and reading) a segment of random content
+#   make fuzz-serve    pepsal-shm serve's request reader (what any client sends)
+#   make fuzz-queuer-opts  pepsal-queuer's command line and its value parsers
 # each for FUZZ_SECONDS, with AddressSanitizer and UBSan; skipped with a
 # message without clang. New inputs go to $(BUILD)/fuzz/corpus-NAME;
 # FUZZ_SEEDS names a directory of seeds to start from.
@@ -12,8 +14,13 @@ FUZZ_MORE := opts attach
 
 $(BUILD)/fuzz/fuzz-opts: tests/fuzz/fuzz-opts.c proxy/config.c proxy/config_pair.c proxy/config.h $(LIBPEPSAL_SRCS)
 $(BUILD)/fuzz/fuzz-attach: tests/fuzz/fuzz-attach.c $(LIBPEPSAL_SRCS)
+FUZZ_MORE += serve queuer-opts
+$(BUILD)/fuzz/fuzz-serve: tests/fuzz/fuzz-serve.c shm/inspect/http.c shm/inspect/http.h
+$(BUILD)/fuzz/fuzz-queuer-opts: tests/fuzz/fuzz-queuer-opts.c queuer/options.c queuer/options.h \
+	$(LIBPEPSAL_SRCS)
 $(FUZZ_MORE:%=$(BUILD)/fuzz/fuzz-%):
-	$(call quiet,FUZZCC,$@)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter-out proxy/%,$(filter %.c,$^))
+	$(call quiet,FUZZCC,$@)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_FLAGS) -o $@ \
+		$(filter-out proxy/% queuer/% shm/inspect/%,$(filter %.c,$^))
 
 $(FUZZ_MORE:%=fuzz-%): fuzz-%:
 	$(Q)if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
