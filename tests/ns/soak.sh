@@ -57,7 +57,7 @@ bg "$NS_S" "$TMP/mirror.log" python3 "$TOOLS/tcptool.py" mirror 7003 $HALF_M "$T
 bg "$NS_S" "$TMP/watch.log" python3 "$TOOLS/tcptool.py" watch-rst 7004 "$TMP/watch.out"
 bg "$NS_S" "$TMP/rst.log" python3 "$TOOLS/tcptool.py" rst 7005
 for p in 8080 7001 7002 7003 7004 7005; do
-	wait_until 10 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
+	wait_until 30 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
 done
 
 # ---- clients: one run each, status 0 when every check passed ------------------
