@@ -43,6 +43,10 @@
 #define PEPSAL_IP6T_SO_ORIGINAL_DST 80
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
+/* and at most this long: each accept starts a thread pair, which on a slow
+ * build (TSan) or a starved core can take long enough that 256 of them
+ * kept the main loop from its heartbeat past the queuer's --proxy-timeout */
+#define ACCEPT_BUDGET_NS 100000000ull
 
 static struct {
 	const struct listener_params *p;
@@ -381,7 +385,10 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 
 void listener_accept(int lfd)
 {
-	/* a bounded batch, so a flood cannot starve the heartbeat and timers */
+	/* a bounded batch, so a flood cannot starve the heartbeat and timers
+	 * (poll is level-triggered: the rest waits for the next turn) */
+	uint64_t until = pepsal_now_ns() + ACCEPT_BUDGET_NS;
+
 	for (int batch = 0; batch < ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -389,6 +396,8 @@ void listener_accept(int lfd)
 
 		if (fd >= 0) {
 			serve(fd, &ss, sl);
+			if (pepsal_now_ns() >= until)
+				return;
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
