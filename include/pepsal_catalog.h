@@ -118,8 +118,12 @@
 	  "Truncated or inconsistent headers (passed).") \
 	X(QC_VERDICT_ERRORS, "queuer.verdict_errors", COUNTER, "Verdicts not sent or refused.") \
 	X(QC_ENOBUFS, "queuer.enobufs", COUNTER, \
-	  "Overflows of the netlink socket: the kernel accepted those packets itself " \
-	  "(--queue-bypass, fail-open).") \
+	  "Packets that bypassed the queuer as its netlink socket overflowed (ENOBUFS, " \
+	  "or gaps in the packet ids): the kernel accepted them itself " \
+	  "(--queue-bypass, fail-open), end to end.") \
+	X(QC_QUEUE_FULL, "queuer.queue_full", COUNTER, \
+	  "Wake-ups of the queuer that found the kernel queue at its length " \
+	  "(--queue-maxlen): meanwhile new SYNs passed it end to end (fail-open).") \
 	X(QC_BAD_MESSAGES, "queuer.bad_messages", COUNTER, "Unusable netlink messages.") \
 	X(QC_VERDICT_BATCHES, "queuer.verdict_batches", COUNTER, "Batch verdict messages sent.") \
 	X(QC_HELD, "queuer.held", COUNTER, \
@@ -138,7 +142,10 @@
 	X(QC_HOLD_RETRANSMITS, "queuer.hold_retransmits", COUNTER, \
 	  "SYNs of a connection held or decided already: given the same answer.") \
 	X(QC_HOLD_FULL, "queuer.hold_full", COUNTER, \
-	  "SYNs not held (--hold-max reached, or the channel full): accept-first.")
+	  "SYNs not held (--hold-max reached, or the channel full): accept-first.") \
+	X(QC_HOLD_ICMP, "queuer.hold_icmp", COUNTER, \
+	  "Held SYNs answered at once with the ICMP or ICMPv6 error that refused the " \
+	  "proxy's dial for them.")
 
 /* The enum constant of an entry: X(PEPSAL_CATALOG_ENUM) inside an enum. */
 #define PEPSAL_CATALOG_ENUM(e, name, kind, help) e,

@@ -221,6 +221,7 @@ static void config_defaults(struct proxy_config *c)
 	c->nodelay = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
 	c->hold_ns = 3 * 1000000000ull;
+	c->rt_priority = 1;
 	c->log_interval_ns = 10 * 1000000000ull;
 	c->pipe_size = 1u << 20;
 	c->upstream_ports = (32767u << 16) | 20000u;
@@ -319,6 +320,9 @@ const struct pepsal_opt *config_options(struct proxy_config *c)
 	  "the queuer holds a SYN while the server is dialed at most this long, "
 	  "then lets it through end to end (default 3s)", 100000000ull,
 	  60 * 1000000000ull, NULL },
+	{ "rt-priority", 0, PEPSAL_OPT_U32, &c->rt_priority, "N",
+	  "SCHED_FIFO priority of the SYN path (the queuers, the predial thread), "
+	  "0: nice -10 only (default 1)", 0, 99, NULL },
 	{ "queuer", 0, PEPSAL_OPT_STRING, &c->queuer_path, "PATH",
 	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
 	{ "no-transparent", 0, PEPSAL_OPT_CLEAR, &c->transparent, NULL,

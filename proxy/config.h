@@ -84,6 +84,7 @@ struct proxy_config {
 	bool no_queuer;           /* do not start pepsal-queuer */
 	bool accept_first;        /* --accept-first: the queuer does not hold SYNs */
 	uint64_t hold_ns;         /* --hold-time: a SYN held longer passes end to end */
+	uint32_t rt_priority;     /* --rt-priority: SCHED_FIFO of the SYN path, 0: none */
 	bool transparent;         /* dial from the client's address */
 	bool keepalive;           /* SO_KEEPALIVE on both legs (default; --no-keepalive) */
 	uint64_t keepalive_idle_ns;     /* TCP_KEEPIDLE */

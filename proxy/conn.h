@@ -43,6 +43,8 @@ struct conn {
 	_Atomic int dir_state[2];     /* enum conn_dir_state */
 	bool eof[2];                  /* this direction's EOF was passed on */
 	bool handed;                  /* another process took it: close quietly */
+	bool client_ready;            /* accepted from our listener: the client leg's
+				       * options inherited, non-blocking already */
 	struct relay_pipe *held[2];   /* a paused direction's pipe with its bytes, or NULL */
 };
 

@@ -4,6 +4,7 @@
 #define PEPSAL_PROXY_DIAL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -17,6 +18,8 @@ struct dial_ctx {
 	const atomic_bool *cancel;     /* set: stop waiting (shutdown); may be NULL */
 	uint64_t timeout_ns;           /* 0: cfg's --connect-timeout */
 	const atomic_bool *pause;      /* set: stop waiting (an upgrade); may be NULL */
+	bool recverr;                  /* IP_RECVERR: ICMP errors to the error queue
+					* (the caller clears it once connected) */
 };
 
 /* Connect to DST, from CLIENT's address if transparent; non-blocking with
@@ -28,6 +31,12 @@ int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client
  * class: the client's DSCP); TOS < 0: the system's. */
 int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		      const struct pepsal_endpoint *dst, int tos);
+
+/* Start the same dial without waiting: 0 (*FD connected), -EINPROGRESS
+ * (*FD connecting: writable when done, SO_ERROR says how), or -errno
+ * (*FD is -1). */
+int dial_start_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		   const struct pepsal_endpoint *dst, int tos, int *fd);
 
 /* Wait for the non-blocking connect of FD to finish, at most TIMEOUT_NS,
  * stopping early when CANCEL or PAUSE is set (either may be NULL); 0 or

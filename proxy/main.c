@@ -23,6 +23,7 @@
 #include "pair_terminal.h"
 #include "listener.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "predial.h"
 #include "process.h"
 #include "queuer_child.h"
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	if (!taking_over && table_owner_claim(table))
 		goto fail;
+	pepsal_tl_init("proxy"); /* benchmarks: PEPSAL_TIMELINE */
 	/* threads from here on: after the daemon's fork */
 	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
 		term_p = (struct pair_terminal_params){ .key = &key };

@@ -33,6 +33,7 @@
 struct child {
 	char queue[16];
 	char notify_fd[16];
+	char rt[16];
 	int hold_fd;              /* the hold channel's end it inherits, -1: none */
 	char *argv[20];
 	pid_t pid;                /* running child, 0: none */
@@ -70,6 +71,9 @@ static void child_init(struct child *ch, const struct proxy_config *cfg,
 	ch->argv[i++] = q.route_mark;
 	if (cfg->verbose)
 		ch->argv[i++] = (char *)"-v";
+	snprintf(ch->rt, sizeof(ch->rt), "%u", cfg->rt_priority);
+	ch->argv[i++] = (char *)"--rt-priority";
+	ch->argv[i++] = ch->rt;
 	ch->hold_fd = hold_fd;
 	if (hold_fd >= 0) {
 		snprintf(ch->notify_fd, sizeof(ch->notify_fd), "%d", hold_fd);

@@ -32,6 +32,7 @@
 #include "conn.h"
 #include "dial.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "pipes.h"
 #include "pump.h"
 #include "relay.h"
@@ -178,6 +179,11 @@ static int sockets_setup(struct conn *c)
 	int fd = atomic_load(&c->fd[LEG_CLIENT]);
 	char err[160];
 
+	/* accepted from our listener, which has the client leg's options (the
+	 * socket inherits them) and gave it O_NONBLOCK; the server socket of a
+	 * dial is non-blocking from its socket() */
+	if (c->client_ready)
+		return 0;
 	if (leg_apply(fd, LEG_CLIENT, relay.p->cfg, err, sizeof(err)))
 		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
 	return relay_sockets_nonblock(c);
@@ -309,6 +315,7 @@ void relay_c2s_thread(void *arg)
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
 
+	pepsal_tl_mark(TL_RELAY_START, &c->client, 0);
 	if (sockets_setup(c)) {
 		relay_conn_abort(c);
 		relay_conn_put(c);
@@ -366,6 +373,12 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 
 int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry)
 {
+	return relay_start_accepted(client_fd, server_fd, entry, false);
+}
+
+int relay_start_accepted(int client_fd, int server_fd, const struct pepsal_entry_view *entry,
+			 bool client_ready)
+{
 	unsigned int active;
 	struct conn *c;
 	int rc;
@@ -378,6 +391,7 @@ int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_v
 		return -ENOMEM;
 	}
 	atomic_store(&c->fd[LEG_SERVER], server_fd);
+	c->client_ready = client_ready;
 	active = atomic_fetch_add(&relay.active, 1) + 1;
 	stats_set(PC_ACTIVE, active);
 	publish_room(active);

@@ -25,6 +25,8 @@
 
 #include "pepsal_log.h"
 #include "pepsal_opts.h"
+#include "pepsal_sched.h"
+#include "pepsal_timeline.h"
 #include "options.h"
 #include "queuer.h"
 
@@ -124,7 +126,8 @@ static int make_signalfd(void)
 }
 
 /* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
-static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd)
+static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd,
+	       struct pepsal_rt *rt)
 {
 	struct pollfd pfd[4] = {
 		{ queuer_nfq_fd(nfq), POLLIN, 0 },
@@ -133,6 +136,8 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 		{ -1, POLLIN, 0 },
 	};
 	pid_t pid = getpid();
+	uint64_t woke;
+	bool more;
 
 	for (;;) {
 		int timeout = queuer_hold_expire(qr, pepsal_now_ns());
@@ -145,9 +150,13 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 				continue;
 			return -errno;
 		}
+		woke = pepsal_now_ns();
+		more = false;
 		if (pfd[0].revents) {
 			struct queuer_nfq_stats st = { 0 };
 			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
+
+			more = st.more;
 
 			if (st.verdict_errors)
 				pr_ratelimited(LOG_ERR, "%" PRIu64 " verdicts could not be sent "
@@ -165,6 +174,9 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 			queuer_hold_input(qr);
 			queuer_counters_flush(qr, NULL);
 		}
+		/* a budget that did not drain the queue (a flood), or more than
+		 * the SYN path's share of the CPU: step down from SCHED_FIFO */
+		pepsal_rt_wakeup(rt, more, woke);
 		if (pfd[1].revents) {
 			uint64_t expirations;
 
@@ -192,6 +204,7 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 int main(int argc, char **argv)
 {
 	struct queuer qr = { 0 };
+	struct pepsal_rt rt;
 	struct queuer_nfq *nfq = NULL;
 	struct queuer_nfq_config cfg;
 	char err[512];
@@ -202,15 +215,18 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return r == -1 ? 0 : 2;
 	pepsal_log_init(PROG, false, LOG_DAEMON, opt.verbose);
-	if (setpriority(PRIO_PROCESS, 0, opt.nice) < 0)
-		pr_warn("cannot set the queuer's priority to nice %d (%s; CAP_SYS_NICE?): "
-			"on a busy machine SYNs may bypass it unaccelerated", (int)opt.nice,
-			strerror(errno));
+	r = pepsal_rt_init(&rt, (int)opt.rt_priority, opt.nice);
+	if (r < 0)
+		pr_warn("cannot set the queuer's priority to %s%u, nice %d (%s; CAP_SYS_NICE, "
+			"an RT budget for the cgroup?): on a busy machine SYNs may wait or "
+			"bypass it unaccelerated", opt.rt_priority ? "SCHED_FIFO " : "",
+			opt.rt_priority, (int)opt.nice, strerror(-r));
 
 	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
 		pr_err("cannot fork: %s", strerror(-r));
 		return 1;
 	}
+	pepsal_tl_init("queuer");
 	qr.mark = opt.mark;
 	qr.queue = opt.queue;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
@@ -239,6 +255,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	qr.nfq = nfq;
+	if (qr.hold && (r = queuer_icmp_init()) < 0)
+		pr_warn("cannot open raw sockets (%s; CAP_NET_RAW?): a held SYN whose dial an "
+			"ICMP error refused passes end to end instead of getting that error at "
+			"once", strerror(-r));
 	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
@@ -251,7 +271,7 @@ int main(int argc, char **argv)
 	daemon_ready(report_fd, true);
 	report_fd = -1;
 
-	status = run(&qr, nfq, timer_fd, sig_fd) < 0 ? 1 : 0;
+	status = run(&qr, nfq, timer_fd, sig_fd, &rt) < 0 ? 1 : 0;
 out:
 	daemon_ready(report_fd, false);
 	/* fail-open stop: held SYNs pass unmarked, queued packets are accepted
@@ -262,6 +282,7 @@ out:
 	if (!nfq)
 		queuer_hold_fini(&qr);
 	queuer_table_close(&qr);
+	queuer_icmp_fini();
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (timer_fd >= 0)

@@ -2,7 +2,7 @@
 # pepsal-queuer: NFQUEUE SYN capture into the connection table; its parser
 # unit test, fuzzer (make fuzz) and SYN benchmark (make bench-queuer).
 # libpepsal.a by path: shm/module.mk, which names it, is read after this file
-QUEUER_OBJS := $(addprefix $(BUILD)/queuer/,main.o options.o decide.o hold.o nfq.o parse.o table.o)
+QUEUER_OBJS := $(addprefix $(BUILD)/queuer/,main.o options.o decide.o hold.o icmp.o nfq.o parse.o table.o)
 
 PROGRAMS += $(BUILD)/pepsal-queuer
 $(BUILD)/pepsal-queuer: $(QUEUER_OBJS) $(BUILD)/libpepsal.a

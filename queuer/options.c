@@ -71,6 +71,7 @@ static void defaults(struct queuer_options *o)
 		.proxy_timeout_ns = 3000000000ull,
 		.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
 		.nice = QUEUER_DEFAULT_NICE,
+		.rt_priority = 0,
 		.notify_fd = -1,
 		.hold_ns = 3000000000ull,
 		.hold_max = 1024,
@@ -108,6 +109,9 @@ const struct pepsal_opt *queuer_options_table(struct queuer_options *o)
 		{ "nice", 0, PEPSAL_OPT_CUSTOM, &o->nice, "N",
 		  "scheduling priority, so that a busy machine does not starve the SYN path "
 		  "(default -10)", 0, 0, parse_nice },
+		{ "rt-priority", 0, PEPSAL_OPT_U32, &o->rt_priority, "N",
+		  "SCHED_FIFO priority, with a step down to --nice while a wake-up's budget "
+		  "does not drain the queue (default 0: --nice only)", 0, 99, NULL },
 		{ "notify-fd", 0, PEPSAL_OPT_CUSTOM, &o->notify_fd, "FD",
 		  "hold each recorded SYN until the proxy's dial over the channel FD (given by "
 		  "pepsal) answered (default: none, accept-first)", 0, 0, parse_fd },

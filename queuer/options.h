@@ -26,6 +26,7 @@ struct queuer_options {
 	uint64_t proxy_timeout_ns;
 	uint32_t address_share;
 	int32_t nice;
+	uint32_t rt_priority;      /* SCHED_FIFO, 0: nice only */
 	int32_t notify_fd;         /* the hold channel from pepsal, -1: none */
 	uint64_t hold_ns;
 	uint32_t hold_max;

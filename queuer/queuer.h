@@ -5,6 +5,7 @@
 #define PEPSAL_QUEUER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -56,6 +57,12 @@ void queuer_counters_register(struct queuer *qr);
 void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st);
 /* The packet handler given to queuer_nfq_process (CTX is the struct queuer). */
 struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt);
+
+/* icmp.c: raw sockets for answering held SYNs with an ICMP error. */
+int queuer_icmp_init(void);
+void queuer_icmp_fini(void);
+int queuer_icmp_send(int family, const uint8_t *pkt, size_t len, const uint8_t *from,
+		     uint8_t type, uint8_t code);
 
 /* hold.c: SYNs held until the proxy's dial answered (--notify-fd FD). */
 int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max);

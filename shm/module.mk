@@ -4,7 +4,7 @@
 # catalogue); pepsal-shm in shm/inspect/.
 LIBPEPSAL_SRCS := shm/segment.c shm/lock.c shm/slots.c shm/entries.c shm/check.c \
 	shm/roles.c shm/seg-counters.c shm/clock.c shm/endpoint.c shm/log.c shm/opts.c \
-	shm/mark.c shm/counters.c shm/catalog.c
+	shm/mark.c shm/counters.c shm/catalog.c shm/timeline.c shm/sched.c
 LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)

@@ -15,8 +15,9 @@
 CONNLOAD := $(BUILD)/tests/connload
 
 TEST_TOOLS += $(CONNLOAD)
-# only the option table of libpepsal
-$(CONNLOAD): $(BUILD)/tests/bench/connload.o $(BUILD)/shm/opts.o
+# only the option table, the clock and the set-up timeline of libpepsal
+$(CONNLOAD): $(BUILD)/tests/bench/connload.o $(BUILD)/shm/opts.o $(BUILD)/shm/timeline.o \
+	$(BUILD)/shm/clock.o
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory programs

@@ -27,6 +27,7 @@ static void check_options(const struct queuer_options *o)
 	    strchr(o->shm + (o->shm[0] == '/'), '/') ||
 	    o->queue_maxlen < 1 || o->copy_range < 60 || o->copy_range > 3584 ||
 	    o->rcvbuf < 65536 || !o->proxy_timeout_ns || o->nice < -20 || o->nice > 19 ||
+	    o->rt_priority > 99 ||
 	    (o->notify_fd != -1 && o->notify_fd < 3) || !o->hold_ns || o->hold_max < 1 ||
 	    o->hold_max > 2048 || o->capacity < PEPSAL_TABLE_MIN_CAPACITY ||
 	    o->capacity > PEPSAL_TABLE_MAX_CAPACITY)

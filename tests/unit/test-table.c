@@ -742,11 +742,12 @@ static void expect_mutation_rejected(void (*fn)(struct pepsal_shm_header *h), in
 
 static void test_bad_segments(void)
 {
-	guint8 junk[8192];
+	guint8 junk[16384]; /* bigger than a header: refused for its magic */
 	GBytes *b;
 	gsize len;
 	const guint8 *p;
 
+	G_STATIC_ASSERT(sizeof(junk) > sizeof(struct pepsal_shm_header));
 	memset(junk, 0x5a, sizeof(junk));
 	write_raw(junk, sizeof(junk));
 	expect_attach_error(-EPROTO, "not a pepsal");
