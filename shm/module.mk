@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # libpepsal: the shared-memory connection table and the helpers every
-# program shares (endpoints, logging, option tables); pepsal-shm.
+# program shares (endpoints, logging, option tables, the daemons' process
+# plumbing); pepsal-shm.
 LIBPEPSAL_SRCS := shm/segment.c shm/lock.c shm/slots.c shm/entries.c shm/check.c \
 	shm/roles.c shm/seg-counters.c shm/clock.c shm/endpoint.c shm/log.c shm/opts.c \
-	shm/counters.c
+	shm/counters.c shm/daemon.c
 LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
