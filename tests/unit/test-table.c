@@ -588,7 +588,9 @@ static void test_random_model(void)
 /* ---- several processes ---------------------------------------------------- */
 
 /* Insert, claim and remove keys of host HOST forever or N times. */
-static void churn(const char *name, uint32_t host, int n)
+/* N record/claim/remove cycles (N < 0: until killed) as HOST; once the
+ * first cycle is done, a byte on READY_FD (-1: none). */
+static void churn(const char *name, uint32_t host, int n, int ready_fd)
 {
 	struct pepsal_table *t;
 	struct pepsal_endpoint d = ep4(0x200, 80);
@@ -611,6 +613,8 @@ static void churn(const char *name, uint32_t host, int n)
 			_exit(7);
 		if (i % 4 == 3 && pepsal_table_remove(t, v.slot, v.gen) < 0)
 			_exit(8);
+		if (i == 0 && ready_fd >= 0 && write(ready_fd, "r", 1) != 1)
+			_exit(9);
 	}
 	pepsal_table_detach(t);
 	_exit(0);
@@ -625,10 +629,10 @@ static void test_two_processes(void)
 
 	a = fork();
 	if (a == 0)
-		churn(shm_name, 1, 20000);
+		churn(shm_name, 1, 20000, -1);
 	b = fork();
 	if (b == 0)
-		churn(shm_name, 2, 20000);
+		churn(shm_name, 2, 20000, -1);
 	g_assert_cmpint(waitpid(a, &st, 0), ==, a);
 	g_assert_true(WIFEXITED(st));
 	g_assert_cmpint(WEXITSTATUS(st), ==, 0);
@@ -651,11 +655,20 @@ static void test_sigkill_writer(void)
 	int kills = 300;
 
 	for (int k = 0; k < kills; k++) {
-		pid_t pid = fork();
-		int st;
+		int ready[2], st;
+		pid_t pid;
+		char b;
 
-		if (pid == 0)
-			churn(shm_name, (uint32_t)(100 + k), -1);
+		g_assert_cmpint(pipe(ready), ==, 0);
+		pid = fork();
+		if (pid == 0) {
+			close(ready[0]);
+			churn(shm_name, (uint32_t)(100 + k), -1, ready[1]);
+		}
+		close(ready[1]);
+		/* attached and churning: a kill now is a kill of a writer */
+		g_assert_cmpint(read(ready[0], &b, 1), ==, 1);
+		close(ready[0]);
 		/* random moment: the child spends most of its time holding the lock */
 		g_usleep((gulong)g_rand_int_range(rng, 100, 3000));
 		kill(pid, SIGKILL);
