@@ -25,6 +25,7 @@
 #include "predial.h"
 #include "sockopt.h"
 #include "stats.h"
+#include "stop.h"
 #include "workers.h"
 
 #define KEEP_NS 10000000000ull     /* an unclaimed upstream socket lives this long */
@@ -53,13 +54,13 @@ static struct {
 	unsigned int nch;         /* channels */
 	pthread_t thread;
 	bool running;
-	atomic_bool stopping;
-	atomic_uint inflight;     /* dials running on workers */
+	struct stop stop;         /* predial_fini began */
+	struct drain inflight;    /* dials running on workers */
 	pthread_mutex_t lock;     /* ready[] */
 	struct ready *ready;      /* by slot */
 	uint32_t nslots;
 	atomic_uint nready;       /* changed under lock, peeked by the reader */
-} pd = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pd = { .lock = PTHREAD_MUTEX_INITIALIZER, .stop = STOP_INIT };
 
 int predial_child_fd(unsigned int i)
 {
@@ -72,7 +73,7 @@ static void keep(uint32_t slot, uint32_t gen, int fd, int tos)
 	int old = -1;
 
 	pthread_mutex_lock(&pd.lock);
-	if (slot < pd.nslots && !atomic_load(&pd.stopping)) {
+	if (slot < pd.nslots && !stop_is_set(&pd.stop)) {
 		old = pd.ready[slot].fd;
 		if (old < 0)
 			pd.nready++;
@@ -160,7 +161,7 @@ static void dial_job(void *arg)
 		answer(req, j->ch, fd);
 	}
 	free(j);
-	atomic_fetch_sub(&pd.inflight, 1);
+	drain_leave(&pd.inflight);
 }
 
 static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
@@ -171,10 +172,10 @@ static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
 	if (j) {
 		j->req = *req;
 		j->ch = ch;
-		atomic_fetch_add(&pd.inflight, 1);
+		drain_enter(&pd.inflight);
 		rc = workers_run(dial_job, j);
 		if (rc) {
-			atomic_fetch_sub(&pd.inflight, 1);
+			drain_leave(&pd.inflight);
 			free(j);
 		}
 	}
@@ -191,7 +192,7 @@ static void *reader(void *arg)
 	(void)arg;
 	for (unsigned int c = 0; c < pd.nch; c++)
 		p[c] = (struct pollfd){ .fd = pd.fd[c], .events = POLLIN };
-	while (!atomic_load(&pd.stopping)) {
+	while (!stop_is_set(&pd.stop)) {
 		static struct pepsal_hold_req req[REQ_BATCH];
 		bool hup = false;
 		ssize_t n;
@@ -202,7 +203,7 @@ static void *reader(void *arg)
 					continue;
 				while ((n = recv(pd.fd[c], req, sizeof(req), MSG_DONTWAIT)) > 0)
 					for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
-					     !atomic_load(&pd.stopping); i++)
+					     !stop_is_set(&pd.stop); i++)
 						serve_request(&req[i], c);
 				if (n == 0 || (p[c].revents & (POLLHUP | POLLERR)))
 					hup = true; /* shut down by predial_fini */
@@ -242,7 +243,11 @@ int predial_init(const struct predial_params *p)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < pd.nslots; i++)
 		pd.ready[i].fd = -1;
-	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &pd.stopping };
+	drain_init(&pd.inflight);
+	rc = stop_init(&pd.stop);
+	if (rc)
+		goto fail;
+	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .stop = &pd.stop };
 	for (uint32_t c = 0; c < p->cfg->queues && c < PEPSAL_MAX_QUEUES; c++) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 			rc = -errno;
@@ -259,6 +264,7 @@ int predial_init(const struct predial_params *p)
 	return 0;
 fail:
 	close_channels();
+	stop_fini(&pd.stop);
 	free(pd.ready);
 	pd.ready = NULL;
 	return rc;
@@ -267,21 +273,21 @@ fail:
 void predial_fini(void)
 {
 	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
+	bool drained;
 
 	if (!pd.running)
 		return;
-	atomic_store(&pd.stopping, true);
+	stop_set(&pd.stop); /* the dials in progress give up at once */
 	for (unsigned int c = 0; c < pd.nch; c++)
 		shutdown(pd.fd[c], SHUT_RDWR);
 	pthread_join(pd.thread, NULL);
 	pd.running = false;
-	/* the dials poll the stop flag every 200 ms */
-	while (atomic_load(&pd.inflight) && pepsal_now_ns() < deadline)
-		usleep(5000);
+	drained = drain_wait(&pd.inflight, deadline);
 	sweep(true);
-	if (atomic_load(&pd.inflight))
-		return; /* a dial still holds the channel and ready[]: leave them */
+	if (!drained)
+		return; /* a dial still holds the channel, ready[] and the stop: leave them */
 	close_channels();
+	stop_fini(&pd.stop);
 	free(pd.ready);
 	pd.ready = NULL;
 }
