@@ -75,6 +75,33 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed
 	return stop;
 }
 
+/* What the options name outside the command line: the pair's key file
+ * and the queuer program. Checked before anything starts (the table, the
+ * listeners, the queuer), one line per problem; this and config_parse are
+ * all that --check does. Returns the number of problems. */
+static int check_outside(const struct proxy_config *cfg, struct pair_key *key,
+			 const char *self_dir)
+{
+	char err[PATH_MAX + 256];
+	int bad = 0;
+
+	if (cfg->pair.role && pair_key_load(cfg->pair.key_file, key, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s (--pair-key-file)\n", err);
+		bad++;
+	}
+	if (cfg->mode == MODE_NFQUEUE && !cfg->no_queuer &&
+	    queuer_check(cfg, self_dir, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s\n", err);
+		bad++;
+	}
+	if (cfg->pair.role && cfg->handover_fd) {
+		fprintf(stderr, "pepsal: a pair end cannot take over from an upgrade (SIGUSR2): "
+			"restart it\n");
+		bad++;
+	}
+	return bad;
+}
+
 static enum loop_end main_loop(int sfd, const int *lfds, int nl,
 			       const struct proxy_config *cfg)
 {
@@ -129,6 +156,13 @@ int main(int argc, char **argv)
 	rc = config_parse(&cfg, argc, argv);
 	if (rc < 0)
 		return rc == -1 ? 0 : 2;
+	process_self_dir(dir, sizeof(dir));
+	if (check_outside(&cfg, &key, dir))
+		return 2;
+	if (cfg.check) {
+		printf("pepsal: the configuration is valid\n");
+		return 0;
+	}
 	pepsal_log_init("pepsal", false, LOG_DAEMON, cfg.verbose);
 	/* before the port is open: a SIGTERM from then on is a clean stop */
 	sfd = process_signals_init();
@@ -141,14 +175,6 @@ int main(int argc, char **argv)
 		cfg.capacity = limits_default_capacity(cfg.max_conns);
 	if (cfg.mode == MODE_TPROXY)
 		cfg.no_queuer = true; /* TPROXY rules need no queuer */
-	if (cfg.pair.role && pair_key_load(cfg.pair.key_file, &key, err, sizeof(err))) {
-		pr_err("%s", err);
-		return 1;
-	}
-	if (cfg.pair.role && cfg.handover_fd) {
-		pr_err("a pair end cannot take over from an upgrade (SIGUSR2): restart it");
-		return 1;
-	}
 
 	/* started by an upgrade: the old process's table, listeners and
 	 * connections (upgrade.c); it keeps them if anything here fails */
@@ -174,11 +200,8 @@ int main(int argc, char **argv)
 			return 1; /* nothing of the old process's is touched */
 		}
 		nl = listener_adopt(&listener_p, lfds);
-		if (cfg.daemon) { /* the old one forked already */
+		if (cfg.daemon) /* the old one forked already */
 			pepsal_log_init("pepsal", true, LOG_DAEMON, cfg.verbose);
-			if (!cfg.pid_file)
-				cfg.pid_file = "/run/pepsal.pid";
-		}
 	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
 		nl = 0; /* a gateway does not intercept: pair connections only */
 	} else {
@@ -216,7 +239,6 @@ int main(int argc, char **argv)
 							 pair_terminal_dial_held : NULL };
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
-	process_self_dir(dir, sizeof(dir));
 	for (unsigned int i = 0; i < PEPSAL_MAX_QUEUES; i++)
 		hold_fds[i] = predial_child_fd(i);
 	queuer_init(&cfg, pepsal_table_name(table), dir, hold_fds);

@@ -46,12 +46,8 @@ int process_daemonize(struct proxy_config *cfg)
 	if (cfg->queuer_path && strchr(cfg->queuer_path, '/'))
 		cfg->queuer_path = pepsal_absolute_path(cfg->queuer_path);
 	fd = pepsal_daemon_start();
-	if (fd < 0) {
+	if (fd < 0)
 		pr_err("cannot daemonize: %s", strerror(-fd));
-		return fd;
-	}
-	if (!cfg->pid_file)
-		cfg->pid_file = "/run/pepsal.pid";
 	return fd;
 }
 

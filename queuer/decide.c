@@ -17,33 +17,7 @@
 #include "queuer.h"
 
 static const char *const counter_names[QC_COUNT] = {
-	[QC_PACKETS] = "queuer.packets",
-	[QC_SYNS] = "queuer.syns",
-	[QC_RECORDED] = "queuer.recorded",
-	[QC_REFRESHED] = "queuer.refreshed",
-	[QC_RECLAIMED] = "queuer.reclaimed",
-	[QC_MARKED] = "queuer.marked",
-	[QC_UNMARKED_PROXY_DOWN] = "queuer.unmarked_proxy_down",
-	[QC_UNMARKED_PROXY_FULL] = "queuer.unmarked_proxy_full",
-	[QC_UNMARKED_ADDRESS_SHARE] = "queuer.unmarked_address_share",
-	[QC_TABLE_FULL] = "queuer.table_full",
-	[QC_RECORD_ERRORS] = "queuer.record_errors",
-	[QC_NOT_SYN] = "queuer.not_syn",
-	[QC_NOT_TCP] = "queuer.not_tcp",
-	[QC_FRAGMENTS] = "queuer.fragments",
-	[QC_MALFORMED] = "queuer.malformed",
-	[QC_VERDICT_ERRORS] = "queuer.verdict_errors",
-	[QC_ENOBUFS] = "queuer.enobufs",
-	[QC_BAD_MESSAGES] = "queuer.bad_messages",
-	[QC_VERDICT_BATCHES] = "queuer.verdict_batches",
-	[QC_HELD] = "queuer.held",
-	[QC_HOLD_CONNECTED] = "queuer.hold_connected",
-	[QC_HOLD_REFUSED] = "queuer.hold_refused",
-	[QC_HOLD_FAILED] = "queuer.hold_failed",
-	[QC_HOLD_EXPIRED] = "queuer.hold_expired",
-	[QC_HOLD_UNMARKED] = "queuer.hold_unmarked",
-	[QC_HOLD_RETRANSMITS] = "queuer.hold_retransmits",
-	[QC_HOLD_FULL] = "queuer.hold_full",
+	PEPSAL_QUEUER_COUNTERS(PEPSAL_CATALOG_NAME)
 };
 
 void queuer_address_limit(struct queuer *qr)

@@ -5,6 +5,8 @@
 #   make fuzz-pair-hdr the pair header's decoder (what any host may send a gateway)
 #   make fuzz-handover the upgrade's messages, with descriptors attached
 #   make fuzz-nfq      the queuer's netlink buffers and the verdict batches
+#   make fuzz-serve    pepsal-shm serve's request reader (what any client sends)
+#   make fuzz-queuer-opts  pepsal-queuer's command line and its value parsers
 # each for FUZZ_SECONDS, with AddressSanitizer and UBSan; skipped with a
 # message without clang. New inputs go to $(BUILD)/fuzz/corpus-NAME, an
 # input that fails to $(BUILD)/fuzz/NAME-crash-*; FUZZ_SEEDS names a
@@ -21,9 +23,13 @@ $(BUILD)/fuzz/fuzz-attach: tests/fuzz/fuzz-attach.c $(LIBPEPSAL_SRCS)
 $(BUILD)/fuzz/fuzz-pair-hdr: tests/fuzz/fuzz-pair-hdr.c proxy/pair_hdr.c proxy/pair_hdr.h shm/endpoint.c
 $(BUILD)/fuzz/fuzz-handover: tests/fuzz/fuzz-handover.c proxy/handover.c proxy/handover.h
 $(BUILD)/fuzz/fuzz-nfq: tests/fuzz/fuzz-nfq.c queuer/nfq.c queuer/nfq.h
+FUZZ_MORE += serve queuer-opts
+$(BUILD)/fuzz/fuzz-serve: tests/fuzz/fuzz-serve.c shm/inspect/http.c shm/inspect/http.h
+$(BUILD)/fuzz/fuzz-queuer-opts: tests/fuzz/fuzz-queuer-opts.c queuer/options.c queuer/options.h \
+	$(LIBPEPSAL_SRCS)
 $(FUZZ_MORE:%=$(BUILD)/fuzz/fuzz-%):
 	$(call quiet,FUZZCC,$@)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ \
-		$(filter-out proxy/% queuer/%,$(filter %.c,$^)) $(PKG_LIBS)
+		$(filter-out proxy/% queuer/% shm/inspect/%,$(filter %.c,$^)) $(PKG_LIBS)
 
 $(FUZZ_MORE:%=fuzz-%): fuzz-%:
 	$(Q)if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \

@@ -24,6 +24,7 @@ PPORT=5001 POOL=8 MANY=200
 GW4=$H4S GW6=$H6S # the gateway's address toward the router
 head -c 32 /dev/urandom | base64 >"$TMP/key"
 head -c 32 /dev/urandom | base64 >"$TMP/otherkey"
+chmod 600 "$TMP/key" "$TMP/otherkey" # pepsal refuses a key open to others
 for a in $C4 $S4 $C6 $S6 $GW4 $H4C; do
 	nsx "$NS_HC" ping -c1 -W2 -q "$a" >/dev/null 2>&1
 	nsx "$NS_HS" ping -c1 -W2 -q "$a" >/dev/null 2>&1
