@@ -10,14 +10,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Block the N signals of SIGNALS and return a signalfd (non-blocking,
  * close-on-exec) that reads them; SIGPIPE is ignored. Call it before any
  * thread exists, so that only the main loop sees them. fd or -errno. */
 int pepsal_signalfd(const int *signals, size_t n);
 
-/* Write our pid to PATH atomically (PATH.tmp, then renamed over PATH): a
- * reader sees the old file or the whole new one. 0 or -errno. */
+/* Replace PATH whole: FILL(f, CTX) writes PATH.tmp, which is then renamed
+ * over PATH, so a reader sees the old file or the whole new one, never a
+ * part (the pid file, pepsal's connection log). 0 or -errno. */
+int pepsal_file_replace(const char *path, void (*fill)(FILE *f, void *ctx), void *ctx);
+
+/* Write our pid to PATH by pepsal_file_replace. 0 or -errno. */
 int pepsal_pid_file_write(const char *path);
 
 /* Go into the background: fork; the parent waits until the child calls

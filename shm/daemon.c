@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The signalfd, the pid file and the background of both daemons
- * (pepsal_daemon.h). */
+/* The signalfd, the pid file (a file replaced whole) and the background
+ * of both daemons (pepsal_daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,24 +29,38 @@ int pepsal_signalfd(const int *signals, size_t n)
 	return fd < 0 ? -errno : fd;
 }
 
-int pepsal_pid_file_write(const char *path)
+int pepsal_file_replace(const char *path, void (*fill)(FILE *f, void *ctx), void *ctx)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
+	int rc = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) || rename(tmp, path) < 0) {
-		int rc = -errno;
-
+	fill(f, ctx);
+	if (fflush(f) || ferror(f))
+		rc = -EIO;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
 		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	return rc;
+}
+
+static void fill_pid(FILE *f, void *ctx)
+{
+	(void)ctx;
+	fprintf(f, "%d\n", (int)getpid());
+}
+
+int pepsal_pid_file_write(const char *path)
+{
+	return pepsal_file_replace(path, fill_pid, NULL);
 }
 
 const char *pepsal_absolute_path(const char *path)
