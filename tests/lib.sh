@@ -8,6 +8,7 @@
 #   wait_until 5 cmd ...  # poll, never sleep a fixed time
 #   check "what" cmd ...  # prints "ok - what" or "not ok - what"
 #   fuzz_run 10 NAME...  # make fuzz-NAME with seeds in $TMP/seeds-NAME, checked
+#   gone PID             # the process exited (a zombie counts)
 #   finish                # exit status: 0 all passed, 1 otherwise
 # Namespaces, shm segments and files carry the test's PID ($$) so parallel
 # runs never collide; everything is removed on every exit path.
@@ -214,6 +215,16 @@ fuzz_run() {
 			"$TMP/fuzz-$f.log"
 		[ "$rc" -eq 0 ] || tail -n 30 "$TMP/fuzz-$f.log"
 	done
+}
+
+# gone PID: true once PID has exited. An exited process nobody has reaped
+# yet (a zombie) is gone too: an upgraded pepsal's old process is an orphan,
+# which init here reaps only seconds later, and kill -0 still finds it.
+gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[[ $st == Z* ]]
 }
 
 # listening NS PORT: true once something listens on TCP PORT in NS.

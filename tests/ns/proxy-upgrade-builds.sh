@@ -29,7 +29,6 @@ NOTIFY_SOCKET=$TMP/notify proxy_setup || { show_log; exit 1; }
 proxy_pid() {
 	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'
 }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 logged() { grep -q -- "$1" "$TMP/pepsal.log"; }
 # install FILE: FILE becomes the binary at pepsal's path (a rename, as a
 # package manager does: the running process keeps its own)
