@@ -39,7 +39,6 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 #define DIAL_PORT_TRIES 16
-#define DIAL_POLL_MS 200
 
 static int make_transparent(int fd, int family)
 {
@@ -56,35 +55,25 @@ static int make_transparent(int fd, int family)
 	return setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ? -errno : 0;
 }
 
-int dial_wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
+int dial_wait_connected(int fd, uint64_t timeout_ns, const struct stop *stop,
 			const atomic_bool *pause)
 {
 	uint64_t deadline = pepsal_now_ns() + timeout_ns;
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int soerr = 0;
+	int soerr = 0, n;
 	socklen_t len = sizeof(soerr);
+	short revents = 0;
 
-	for (;;) {
-		uint64_t now = pepsal_now_ns();
-		int n, ms;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		ms = (int)((deadline - now + 999999) / 1000000);
-		if (ms > DIAL_POLL_MS)
-			ms = DIAL_POLL_MS; /* look at the stop flag now and then */
-		if ((cancel && atomic_load(cancel)) || (pause && atomic_load(pause)))
+	/* a pause signals the thread out of its wait (EINTR): look at the flag */
+	do {
+		if (pause && atomic_load(pause))
 			return -ECANCELED;
-		n = poll(&p, 1, ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			continue; /* re-check the deadline */
-		break;
-	}
-	if (!(p.revents & (POLLERR | POLLHUP)))
+		n = stop_poll(stop, fd, POLLOUT, deadline, &revents);
+	} while (n == -EINTR);
+	if (n == 0)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return n; /* -ECANCELED: stopped */
+	if (!(revents & (POLLERR | POLLHUP)))
 		return 0; /* writable, no error: connected (no SO_ERROR call) */
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		return -errno;
@@ -217,7 +206,7 @@ int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *cl
 
 	if (rc == -EINPROGRESS)
 		rc = dial_wait_connected(fd, d->timeout_ns ? d->timeout_ns :
-					 d->cfg->connect_timeout_ns, d->cancel, d->pause);
+					 d->cfg->connect_timeout_ns, d->stop, d->pause);
 	if (rc) {
 		if (fd >= 0)
 			close(fd);

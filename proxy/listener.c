@@ -65,27 +65,14 @@ static struct {
 static int open_one(const struct proxy_config *cfg, int family, const void *addr,
 		    char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = { 0 };
+	static const uint8_t any[16]; /* no address: all of them */
+	struct pepsal_endpoint ep;
+	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, one = 1, rc;
 
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)cfg->port);
-		if (addr)
-			memcpy(&sin->sin_addr, addr, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)cfg->port);
-		if (addr)
-			memcpy(&sin6->sin6_addr, addr, 16);
-		sl = sizeof(*sin6);
-	}
+	pepsal_endpoint_set(&ep, family, addr ? addr : any, (uint16_t)cfg->port);
+	sl = pepsal_endpoint_to_sockaddr(&ep, &ss);
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0) {
 		rc = -errno;

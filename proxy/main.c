@@ -22,6 +22,7 @@
 #include "pair_pool.h"
 #include "pair_terminal.h"
 #include "listener.h"
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "pepsal_timeline.h"
 #include "predial.h"
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
 	struct pair_gateway_params gw_p;
 	static struct pair_key key;
 	char dir[PATH_MAX], err[256], note[64];
-	int lfds[2] = { -1, -1 }, nl, sfd, rc;
+	int lfds[2] = { -1, -1 }, nl, sfd, rc, ready_fd = -1;
 	uint32_t pipes_max;
 	bool all_closed, taking_over;
 	enum loop_end end;
@@ -211,9 +212,10 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (!taking_over && cfg.daemon && process_daemonize(&cfg))
+	/* the parent returns once we serve (ready_fd), with our status */
+	if (!taking_over && cfg.daemon && (ready_fd = process_daemonize(&cfg)) < 0)
 		goto fail;
-	if (cfg.pid_file && (rc = process_write_pid_file(cfg.pid_file))) {
+	if (cfg.pid_file && (rc = pepsal_pid_file_write(cfg.pid_file))) {
 		pr_err("cannot write the pid file %s: %s", cfg.pid_file, strerror(-rc));
 		goto fail;
 	}
@@ -244,6 +246,8 @@ int main(int argc, char **argv)
 	queuer_init(&cfg, pepsal_table_name(table), dir, hold_fds);
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
+	pepsal_daemon_ready(ready_fd, true, "pepsal", cfg.verbose); /* -d: log to syslog */
+	ready_fd = -1;
 	if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
 		pr_info("pepsal %s pair gateway: pair connections on port %u from %u peer "
 			"prefixes (table %s of %u entries, %u connections at most)", PEPSAL_VERSION,
@@ -294,6 +298,7 @@ int main(int argc, char **argv)
 	pr_info("stopped");
 	return 0;
 fail:
+	pepsal_daemon_ready(ready_fd, false, "pepsal", cfg.verbose);
 	listener_fini();
 	pair_gateway_fini();
 	relay_fini(0);

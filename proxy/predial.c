@@ -39,6 +39,7 @@
 #include "predial.h"
 #include "sockopt.h"
 #include "stats.h"
+#include "stop.h"
 #include "workers.h"
 
 #define KEEP_NS 10000000000ull     /* an unclaimed upstream socket lives this long */
@@ -80,15 +81,15 @@ static struct {
 	int ep;                   /* the loop's epoll set */
 	pthread_t thread;
 	bool running;
-	atomic_bool stopping;
-	atomic_uint inflight;     /* dials running on workers (the hook) */
+	struct stop stop;         /* predial_fini began */
+	struct drain inflight;    /* dials running on workers (the hook) */
 	struct job *head, *tail;  /* dials in progress, the loop's own */
 	struct answers out[PEPSAL_MAX_QUEUES]; /* the loop's, sent per wake-up */
 	pthread_mutex_t lock;     /* ready[] */
 	struct ready *ready;      /* by slot */
 	uint32_t nslots;
 	atomic_uint nready;       /* changed under lock, peeked by the loop */
-} pd = { .lock = PTHREAD_MUTEX_INITIALIZER, .ep = -1 };
+} pd = { .lock = PTHREAD_MUTEX_INITIALIZER, .ep = -1, .stop = STOP_INIT };
 
 int predial_child_fd(unsigned int i)
 {
@@ -101,7 +102,7 @@ static void keep(uint32_t slot, uint32_t gen, int fd, int tos)
 	int old = -1;
 
 	pthread_mutex_lock(&pd.lock);
-	if (slot < pd.nslots && !atomic_load(&pd.stopping)) {
+	if (slot < pd.nslots && !stop_is_set(&pd.stop)) {
 		old = pd.ready[slot].fd;
 		if (old < 0)
 			pd.nready++;
@@ -239,7 +240,7 @@ static void hook_job(void *arg)
 	a = make_answer(&j->req, fd < 0 ? fd : 0, NULL);
 	send_answers(j->ch, &a, 1);
 	free(j);
-	atomic_fetch_sub(&pd.inflight, 1);
+	drain_leave(&pd.inflight);
 }
 
 /* ---- the event loop's dials -------------------------------------------- */
@@ -291,10 +292,10 @@ static void serve_request(const struct pepsal_hold_req *req, unsigned int ch)
 	}
 	*j = (struct job){ .req = *req, .ch = ch, .fd = -1 };
 	if (pd.p->upstream) { /* blocks: on a worker */
-		atomic_fetch_add(&pd.inflight, 1);
+		drain_enter(&pd.inflight);
 		rc = workers_run(hook_job, j);
 		if (rc) {
-			atomic_fetch_sub(&pd.inflight, 1);
+			drain_leave(&pd.inflight);
 			free(j);
 			pr_ratelimited(LOG_WARNING, "cannot dial for a held SYN: %s", strerror(-rc));
 			answer(req, ch, rc, NULL);
@@ -359,7 +360,7 @@ static bool read_channel(unsigned int c)
 
 	while ((n = recv(pd.fd[c], req, sizeof(req), MSG_DONTWAIT)) > 0)
 		for (size_t i = 0; i < (size_t)n / sizeof(req[0]) &&
-		     !atomic_load(&pd.stopping); i++)
+		     !stop_is_set(&pd.stop); i++)
 			serve_request(&req[i], c);
 	return n < 0 && (errno == EAGAIN || errno == EINTR);
 }
@@ -379,7 +380,7 @@ static void *loop(void *arg)
 		pr_warn("the predial thread runs without SCHED_FIFO %u (%s): held SYNs may wait "
 			"behind relay threads (CAP_SYS_NICE, an RT budget for pepsal's cgroup)",
 			pd.p->cfg->rt_priority, strerror(-rc));
-	while (open && !atomic_load(&pd.stopping)) {
+	while (open && !stop_is_set(&pd.stop)) {
 		uint64_t now = pepsal_now_ns();
 		int n, timeout = expire(now);
 
@@ -441,7 +442,11 @@ int predial_init(const struct predial_params *p)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < pd.nslots; i++)
 		pd.ready[i].fd = -1;
-	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &pd.stopping,
+	drain_init(&pd.inflight);
+	rc = stop_init(&pd.stop);
+	if (rc)
+		goto fail;
+	pd.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .stop = &pd.stop,
 				     .recverr = true };
 	pd.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (pd.ep < 0) {
@@ -469,6 +474,7 @@ int predial_init(const struct predial_params *p)
 	return 0;
 fail:
 	close_channels();
+	stop_fini(&pd.stop);
 	free(pd.ready);
 	pd.ready = NULL;
 	return rc;
@@ -477,21 +483,21 @@ fail:
 void predial_fini(void)
 {
 	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
+	bool drained;
 
 	if (!pd.running)
 		return;
-	atomic_store(&pd.stopping, true);
+	stop_set(&pd.stop); /* the hook's dials in progress give up at once */
 	for (unsigned int c = 0; c < pd.nch; c++)
 		shutdown(pd.fd[c], SHUT_RDWR);
 	pthread_join(pd.thread, NULL);
 	pd.running = false;
-	/* the hook's dials poll the stop flag every 200 ms */
-	while (atomic_load(&pd.inflight) && pepsal_now_ns() < deadline)
-		usleep(5000);
+	drained = drain_wait(&pd.inflight, deadline);
 	sweep(true);
-	if (atomic_load(&pd.inflight))
-		return; /* a dial still holds the channel and ready[]: leave them */
+	if (!drained)
+		return; /* a dial still holds the channel, ready[] and the stop: leave them */
 	close_channels();
+	stop_fini(&pd.stop);
 	free(pd.ready);
 	pd.ready = NULL;
 }

@@ -17,13 +17,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pepsal_log.h"
 #include "pepsal_table.h"
 #include "queuer_child.h"
 #include "stats.h"
+#include "stop.h"
 
 #define BACKOFF_MIN_NS 500000000ull     /* first restart after 0.5 s */
 #define BACKOFF_MAX_NS 30000000000ull   /* at most every 30 s */
@@ -245,41 +245,24 @@ void queuer_hold(bool hold)
 
 void queuer_fini(void)
 {
-	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
-	struct timespec ts = { 0, 10000000 };
-	unsigned int left = 0;
-	int status;
+	pid_t pids[PEPSAL_MAX_QUEUES];
 
 	q.stopping = true;
-	for (unsigned int i = 0; i < q.n; i++)
-		if (q.c[i].pid) {
-			kill(q.c[i].pid, SIGTERM);
-			left++;
-		}
-	while (left) {
-		for (unsigned int i = 0; i < q.n; i++) {
-			struct child *ch = &q.c[i];
+	for (unsigned int i = 0; i < q.n; i++) {
+		pids[i] = q.c[i].pid;
+		if (pids[i])
+			kill(pids[i], SIGTERM);
+	}
+	/* a queuer accepts what is queued before it unbinds: fail-open */
+	children_wait(pids, NULL, q.n, pepsal_now_ns() + STOP_WAIT_NS);
+	for (unsigned int i = 0; i < q.n; i++) {
+		struct child *ch = &q.c[i];
 
-			if (!ch->pid || waitpid(ch->pid, &status, WNOHANG) == 0)
-				continue;
-			ch->pid = 0;
-			left--;
+		if (ch->pid && pids[i]) {
+			pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)ch->pid);
+			kill(ch->pid, SIGKILL);
+			waitpid(ch->pid, NULL, 0);
 		}
-		if (!left)
-			break;
-		if (pepsal_now_ns() >= deadline) {
-			for (unsigned int i = 0; i < q.n; i++) {
-				struct child *ch = &q.c[i];
-
-				if (!ch->pid)
-					continue;
-				pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)ch->pid);
-				kill(ch->pid, SIGKILL);
-				waitpid(ch->pid, &status, 0);
-				ch->pid = 0;
-			}
-			break;
-		}
-		nanosleep(&ts, NULL);
+		ch->pid = 0;
 	}
 }

@@ -10,7 +10,6 @@
  * succeeded, so errors reach the terminal and the exit status.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,10 +18,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "pepsal_opts.h"
 #include "pepsal_sched.h"
@@ -34,68 +33,6 @@
 #define READS_PER_WAKEUP 64 /* then look at the timer and signals again */
 
 static struct queuer_options opt;
-
-/* ---- start-up ----------------------------------------------------------- */
-
-/* With --daemon: fork; the parent waits until the child reports its set-up
- * (one byte on a pipe: 0 ok, 1 failed) and exits with that status. */
-static int daemon_fork(int *report_fd)
-{
-	int p[2];
-	pid_t pid;
-	char status = 1;
-
-	if (pipe(p) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(p[1]);
-		if (read(p[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
-	}
-	close(p[0]);
-	setsid();
-	*report_fd = p[1];
-	return 0;
-}
-
-static void daemon_ready(int report_fd, bool ok)
-{
-	char status = ok ? 0 : 1;
-	int null;
-
-	if (report_fd < 0)
-		return;
-	if (ok) {
-		null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			if (null > 2)
-				close(null);
-		}
-		pepsal_log_init(PROG, true, LOG_DAEMON, opt.verbose);
-	}
-	if (write(report_fd, &status, 1) != 1)
-		pr_warn("cannot report start-up to the parent: %s", strerror(errno));
-	close(report_fd);
-}
-
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0)
-		return -errno;
-	return 0;
-}
 
 /* ---- event loop --------------------------------------------------------- */
 
@@ -111,19 +48,9 @@ static int make_timer(void)
 	return fd;
 }
 
-static int make_signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
+/* What the main loop reads from its signalfd: SIGHUP is ignored, the
+ * others stop. */
+static const int loop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 /* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
 static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd,
@@ -222,9 +149,13 @@ int main(int argc, char **argv)
 			"bypass it unaccelerated", opt.rt_priority ? "SCHED_FIFO " : "",
 			opt.rt_priority, (int)opt.nice, strerror(-r));
 
-	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
-		pr_err("cannot fork: %s", strerror(-r));
-		return 1;
+	if (opt.daemon) {
+		opt.pidfile = pepsal_absolute_path(opt.pidfile); /* the daemon is in / */
+		report_fd = pepsal_daemon_start();
+		if (report_fd < 0) {
+			pr_err("cannot fork: %s", strerror(-report_fd));
+			return 1;
+		}
 	}
 	pepsal_tl_init("queuer");
 	qr.mark = opt.mark;
@@ -239,9 +170,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	timer_fd = make_timer();
-	sig_fd = make_signalfd();
-	if (timer_fd < 0 || sig_fd < 0) {
-		pr_err("cannot create the timer or signal descriptor: %s", strerror(errno));
+	if (timer_fd < 0) {
+		pr_err("cannot create the timer: %s", strerror(errno));
+		goto out;
+	}
+	sig_fd = pepsal_signalfd(loop_signals, sizeof(loop_signals) / sizeof(loop_signals[0]));
+	if (sig_fd < 0) {
+		pr_err("cannot set up signals: %s", strerror(-sig_fd));
 		goto out;
 	}
 	cfg = (struct queuer_nfq_config){
@@ -259,7 +194,7 @@ int main(int argc, char **argv)
 		pr_warn("cannot open raw sockets (%s; CAP_NET_RAW?): a held SYN whose dial an "
 			"ICMP error refused passes end to end instead of getting that error at "
 			"once", strerror(-r));
-	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
+	if (opt.pidfile && (r = pepsal_pid_file_write(opt.pidfile)) < 0) {
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
 	}
@@ -268,12 +203,12 @@ int main(int argc, char **argv)
 		opt.mark.value, opt.mark.mask, opt.proxy_timeout_ns / 1000000,
 		qr.address_limit, qr.hold ? "SYNs held until the server answers" :
 		"accept-first");
-	daemon_ready(report_fd, true);
+	pepsal_daemon_ready(report_fd, true, PROG, opt.verbose);
 	report_fd = -1;
 
 	status = run(&qr, nfq, timer_fd, sig_fd, &rt) < 0 ? 1 : 0;
 out:
-	daemon_ready(report_fd, false);
+	pepsal_daemon_ready(report_fd, false, PROG, opt.verbose);
 	/* fail-open stop: held SYNs pass unmarked, queued packets are accepted
 	 * before the queue goes */
 	if (nfq)

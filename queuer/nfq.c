@@ -252,6 +252,15 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	return 1;
 }
 
+/* One whole message of LEN bytes at NLH? (libmnl's mnl_nlmsg_ok compares
+ * the length as an int: a message claiming 2 GiB or more would pass it
+ * and send the walk out of the buffer; found by tests/fuzz/fuzz-nfq.c.) */
+static bool msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)len;
+}
+
 /* Walk one buffer of netlink messages. Returns packets handled; an ACK or
  * error for sequence number WANT_SEQ (if not 0) is stored in *ACK_ERR. */
 static int handle_buffer(struct queuer_nfq *q, const char *buf, ssize_t n,
@@ -262,7 +271,7 @@ static int handle_buffer(struct queuer_nfq *q, const char *buf, ssize_t n,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int len = (int)n, handled = 0;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 

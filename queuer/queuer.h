@@ -72,11 +72,11 @@ int queuer_hold_fd(const struct queuer *qr);
  * the decided verdict). */
 bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, struct queuer_verdict *v);
-/* Hold the SYN just recorded in SLOT and ask the proxy to dial: false when
- * it cannot be held (then the caller marks it, accept-first). */
 /* Holding is on and as many SYNs are held as allowed (--hold-max, the
  * kernel queue's room): a new SYN passes unmarked. */
 bool queuer_hold_full(struct queuer *qr);
+/* Hold the SYN just recorded in SLOT and ask the proxy to dial: false when
+ * it cannot be held (then the caller marks it, accept-first). */
 bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, int slot, uint64_t now);
 /* Send the dial requests of the SYNs held since; true if some wait for the

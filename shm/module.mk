@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # libpepsal: the shared-memory connection table and the helpers every
 # program shares (endpoints, logging, option tables, marks, the counters'
-# catalogue); pepsal-shm in shm/inspect/.
+# catalogue, the daemons' process plumbing); pepsal-shm in shm/inspect/.
 LIBPEPSAL_SRCS := shm/segment.c shm/lock.c shm/slots.c shm/entries.c shm/check.c \
 	shm/roles.c shm/seg-counters.c shm/clock.c shm/endpoint.c shm/log.c shm/opts.c \
-	shm/mark.c shm/counters.c shm/catalog.c shm/timeline.c shm/sched.c
+	shm/mark.c shm/counters.c shm/catalog.c shm/timeline.c shm/sched.c shm/daemon.c
 LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)

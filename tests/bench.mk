@@ -24,3 +24,11 @@ bench: deps
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/compare.sh
 
 .PHONY: bench
+
+# make bench-stop: SIGTERM to exit with connections, held SYNs' dials and
+# the relay's dials in progress (tests/bench/stop-time.sh; doc/benchmarks.md,
+# section Stopping)
+bench-stop: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/stop-time.sh
+.PHONY: bench-stop

@@ -8,7 +8,6 @@
 # clang.
 . "$(dirname "$0")/../lib.sh"
 need_cmd clang
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${FUZZ_SECONDS:-10}
 
 # seeds: requests serve answers each way, argument vectors of every kind
@@ -22,16 +21,5 @@ printf -- '--mark\0000x2/0x2\000--routing-mark\0000x1\000--nice\000-10\000--hold
 printf -- '-q\0003\000--shm\000/x\000--rcvbuf\0008m\000--capacity\00016\000--notify-fd\0003' \
 	>"$TMP/seeds-queuer-opts/2"
 
-for f in serve queuer-opts; do
-	make -C "$SRC" --no-print-directory BUILD="$BUILD" FUZZ_SECONDS="$secs" \
-		FUZZ_SEEDS="$TMP/seeds-$f" "fuzz-$f" >"$TMP/fuzz-$f.log" 2>&1
-	rc=$?
-	grep -E 'stat::number_of_executed_units' "$TMP/fuzz-$f.log" | tail -n 1 | sed "s/^/# $f: /"
-	check "$f fuzzed for ${secs} s without a crash or sanitizer report" [ "$rc" -eq 0 ]
-	check "$f: the fuzzer really ran (executed units reported)" \
-		grep -qE 'stat::number_of_executed_units: +[1-9]' "$TMP/fuzz-$f.log"
-	check "$f: no sanitizer report in the log" \
-		bash -c '! grep -qE "ERROR: (AddressSanitizer|libFuzzer)|runtime error:" "$0"' "$TMP/fuzz-$f.log"
-	[ "$rc" -eq 0 ] || tail -n 30 "$TMP/fuzz-$f.log"
-done
+fuzz_run "$secs" serve queuer-opts
 finish

@@ -13,7 +13,8 @@ need_cmd make cc
 mkdir -p "$TMP/bin"
 cp "$BUILD/pepsal" "$BUILD/pepsal-queuer" "$BUILD/pepsal-shm" "$TMP/bin/" ||
 	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
-# the original binary, beside the queuer: pepsal refuses to start without one
+# beside the queuer: pepsal looks for it in its own directory before it
+# takes over (check_outside), also when started through a wrapper
 cp "$BUILD/pepsal" "$TMP/bin/pepsal.orig"
 BUILD=$TMP/bin
 
@@ -30,7 +31,6 @@ NOTIFY_SOCKET=$TMP/notify proxy_setup || { show_log; exit 1; }
 proxy_pid() {
 	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'
 }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 logged() { grep -q -- "$1" "$TMP/pepsal.log"; }
 # install FILE: FILE becomes the binary at pepsal's path (a rename, as a
 # package manager does: the running process keeps its own)

@@ -24,7 +24,6 @@ proxy_setup || { show_log; exit 1; }
 proxy_pid() {
 	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'
 }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 # upgrade: SIGUSR2 to the serving pepsal; true once another pid serves, the
 # old one exited and the new one's queuer runs
 upgrade() {
