@@ -44,6 +44,11 @@ enum proxy_counter {
 	PC_PAIR_REFUSED_HEADER, /* truncated, malformed, unknown version, silent */
 	PC_PAIR_REFUSED_TIME, /* authentic, its time outside the window */
 	PC_PAIR_REPLAY,     /* authentic, its nonce seen already */
+	PC_HA_SWITCHOVERS,  /* switchovers to the other box (SIGUSR1) done */
+	PC_HA_SWITCHOVERS_FAILED, /* ... or failed, given or taken: all stayed */
+	PC_HA_MOVED_OUT,    /* connections moved to the other box */
+	PC_HA_MOVED_IN,     /* connections taken from the other box */
+	PC_HA_UNMOVABLE,    /* not established when moving: reset */
 	PC_COUNT,
 };
 

@@ -107,8 +107,10 @@ ha_box() {
 }
 # ha_peer_opts BOX: the options of BOX's pepsal for a switchover (the sync link)
 ha_peer_opts() {
+	mkdir -p "$TMP/ka-$1"
 	if [ "$1" = a ]; then echo "--ha-listen $SYNC4A:5002 --ha-peer $SYNC4B:5002"
 	else echo "--ha-listen $SYNC4B:5002 --ha-peer $SYNC4A:5002"; fi
+	echo "--ha-track-file $TMP/ka-$1/pepsal-ha-switchover"
 }
 ha_pepsal() {
 	local b=$1 ns; shift

@@ -15,6 +15,10 @@
       (ok, reset, error: the message), when (wall clock), the messages
       echoed, and every gap between two received messages longer than
       2 * INTERVAL_MS (start, length).
+  hatool.py first HOST PORT SECONDS
+      A new connection every 100 ms for SECONDS, each reading the server's
+      line (tcptool.py serve-peer); prints the wall clock of the first
+      that got its answer, and how many did.
   hatool.py report OUT [FROM TO]
       One line: how the connections ended; with FROM TO (wall clock
       seconds), the longest gap of each stream inside [FROM, TO]: p50, p99,
@@ -142,6 +146,33 @@ def client(host, port, n, interval_ms, out, stopfile):
     os.rename(out + ".tmp", out)
 
 
+def first(host, port, seconds):
+    import socket
+    import threading
+    done, lock = [], threading.Lock()
+
+    def one():
+        try:
+            s = socket.create_connection((host, port), timeout=seconds)
+            s.settimeout(seconds)
+            if s.recv(64).startswith(b"server"):
+                with lock:
+                    done.append(time.time())
+            s.close()
+        except OSError:
+            pass
+
+    threads, end = [], time.time() + seconds
+    while time.time() < end and not done:
+        t = threading.Thread(target=one, daemon=True)
+        t.start()
+        threads.append(t)
+        time.sleep(0.1)
+    for t in threads:
+        t.join(seconds)
+    print(f"{min(done):.3f} {len(done)}" if done else "- 0")
+
+
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(len(v) * p))] if v else 0.0
@@ -171,6 +202,8 @@ def main(argv):
         server(int(a[0]), a[1], int(a[2]))
     elif cmd == "client":
         client(a[0], int(a[1]), int(a[2]), int(a[3]), a[4], a[5])
+    elif cmd == "first":
+        first(a[0], int(a[1]), float(a[2]))
     elif cmd == "report":
         report(a[0], *(float(x) for x in a[1:3]))
     else:
