@@ -133,6 +133,7 @@ ha_keepalived() {
 	sed -e "s|@PEPSAL_HA@|bash $SRC/rules/ha/pepsal-ha|g" \
 		-e "s|@HA_OPTS@|--shm $(box_shm "$b") --shm-tool $BUILD/pepsal-shm --run-dir $dir|g" \
 		-e "s|@RUN_DIR@|$dir|g" \
+		-e "s|^\(\s*timeout\) 2$|\1 10|" -e "s|^\(\s*fall\) 2$|\1 5|" \
 		"$SRC/rules/ha/keepalived.conf" >"$dir/keepalived.conf"
 	ip netns exec "$ns" keepalived -n -l -D -G -f "$dir/keepalived.conf" -i "$(box_id "$b")" \
 		-p "$dir/keepalived.pid" -r "$dir/vrrp.pid" -c "$dir/checkers.pid" \
