@@ -33,25 +33,13 @@ bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec python3 '$HATOOL' server
 SRV=$BG_PID
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source 7002
 bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer 7003
-for p in 7001 7002 7003; do
-	wait_until 20 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
-done
-# the download: 20 Mbit/s toward the client (16 s for 40 MB)
-nsx "$NS_SWC" tc qdisc add dev pc root tbf rate 20mbit burst 64kb latency 100ms
-
-half=$((STREAMS / 2))
-nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$HATOOL' client $S4 7001 $half 200 '$TMP/c4.json' '$TMP/stop'" &
-CL4=$!
-nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$HATOOL' client $S6 7001 $((STREAMS - half)) 200 '$TMP/c6.json' '$TMP/stop'" &
-CL6=$!
-on_exit "kill $CL4 $CL6"
-split_on_a() { [ "$(ha_counter a proxy.active)" -ge "$1" ]; }
-wait_until 60 split_on_a $STREAMS || not_ok "$STREAMS connections split by box a ($(ha_counter a proxy.active))"
+HA_PORTS=7003 ha_streams 200 || finish
+wait_until 60 active_on a $STREAMS || not_ok "$STREAMS connections split by box a ($(ha_counter a proxy.active))"
 nsx "$NS_C" python3 "$TOOLS/tcptool.py" fetch $S4 7002 $SIZE 3 >"$TMP/fetch.out" 2>&1 &
 FETCH=$!
 on_exit "kill $FETCH"
-wait_until 30 split_on_a $((STREAMS + 1)) || not_ok "the download is split by box a"
-check "$STREAMS streams and the download run through box a" split_on_a $((STREAMS + 1))
+wait_until 30 active_on a $((STREAMS + 1)) || not_ok "the download is split by box a"
+check "$STREAMS streams and the download run through box a" active_on a $((STREAMS + 1))
 accepted_b=$(ha_counter b proxy.accepted)
 [ "$accepted_b" -eq 0 ] || not_ok "box b accepted nothing while standby ($accepted_b)"
 

@@ -42,19 +42,7 @@ ok "box a is the master, box b the standby"
 bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec python3 '$HATOOL' server 7001 '$TMP/srv.json' 200"
 SRV=$BG_PID
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source 7002
-for p in 7001 7002; do
-	wait_until 20 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
-done
-# the download: 20 Mbit/s toward the client, 16 s for 40 MB
-nsx "$NS_SWC" tc qdisc add dev pc root tbf rate 20mbit burst 64kb latency 100ms
-
-half=$((STREAMS / 2))
-nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$HATOOL' client $S4 7001 $half 100 '$TMP/c4.json' '$TMP/stop'" &
-CL4=$!
-nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$HATOOL' client $S6 7001 $((STREAMS - half)) 100 '$TMP/c6.json' '$TMP/stop'" &
-CL6=$!
-on_exit "kill $CL4 $CL6"
-active_on() { [ "$(ha_counter "$1" proxy.active)" -ge "$2" ]; }
+ha_streams 100 || finish
 wait_until 60 active_on a $STREAMS || not_ok "$STREAMS connections split by box a ($(ha_counter a proxy.active))"
 nsx "$NS_C" python3 "$TOOLS/tcptool.py" fetch $S6 7002 $SIZE 9 >"$TMP/fetch.out" 2>&1 &
 FETCH=$!

@@ -18,20 +18,13 @@
 #   ha_keepalived BOX       keepalived on BOX with rules/ha/keepalived.conf
 #   ha_master               which box holds the VIPs (a, b, "" or "ab")
 #   ha_counter BOX NAME     a counter of BOX's table
-TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SRC=$(cd "$TOOLS/../.." && pwd)
+# tcptool, bg, TOOLS and SRC as the proxy's tests have them
+. "$(dirname "${BASH_SOURCE[0]}")/proxy-env.sh"
 VIP4C=198.18.1.1 VIP6C=fd00:1::1 VIP4S=198.18.2.1 VIP6S=fd00:2::1
 C4=198.18.1.2 C6=fd00:1::2 S4=198.18.2.2 S6=fd00:2::2
 SYNC4A=198.18.3.1 SYNC4B=198.18.3.2
 declare -A PEPSAL_PIDS=() KA_PIDS=()
 
-tcptool() { python3 "$TOOLS/tcptool.py" "$@"; }
-bg() {
-	local ns=$1 log=$2; shift 2
-	ip netns exec "$ns" "$@" >"$log" 2>&1 &
-	BG_PID=$!
-	on_exit "kill $BG_PID"
-}
 box_ns() { if [ "$1" = a ]; then echo "$NS_A"; else echo "$NS_B"; fi; }
 box_shm() { echo "$SHM_NAME-$1"; }
 # the config id of BOX in rules/ha/keepalived.conf
@@ -181,3 +174,23 @@ ha_kill_box() {
 # since T0 T1: T1 - T0 in seconds, 2 decimals; le A B: A <= B (decimals)
 since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+# ha_streams INTERVAL_MS: N=$STREAMS streams to the port 7001 server (half
+# IPv4, half IPv6: CL4, CL6, their results $TMP/c4.json and c6.json, they
+# stop at $TMP/stop) and the download's link: 20 Mbit/s toward the client
+# (16 s for 40 MB); the servers (7001 and those listed in $HA_PORTS) must
+# listen first
+ha_streams() {
+	local p
+	for p in 7001 7002 ${HA_PORTS:-}; do
+		wait_until 20 listening "$NS_S" $p || { not_ok "server on port $p"; return 1; }
+	done
+	nsx "$NS_SWC" tc qdisc add dev pc root tbf rate 20mbit burst 64kb latency 100ms
+	half=$((STREAMS / 2))
+	nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/hatool.py' client $S4 7001 $half $1 '$TMP/c4.json' '$TMP/stop'" &
+	CL4=$!
+	nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/hatool.py' client $S6 7001 $((STREAMS - half)) $1 '$TMP/c6.json' '$TMP/stop'" &
+	CL6=$!
+	on_exit "kill $CL4 $CL6"
+}
+active_on() { [ "$(ha_counter "$1" proxy.active)" -ge "$2" ]; }
