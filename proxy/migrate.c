@@ -129,6 +129,12 @@ static int send_conn(int sock, struct out_conn *o, char *err, size_t errlen)
 		if (rc == -ENOTCONN) {
 			pr_ratelimited(LOG_INFO, "switchover: a connection's %s socket cannot move: %s",
 				       k ? "server" : "client", why);
+			/* out of repair mode again: the reset after GO must go out */
+			for (int j = 0; j < k; j++)
+				if (o->dumped[j]) {
+					repair_cancel(s->fd[j]);
+					o->dumped[j] = false;
+				}
 			return 0;
 		}
 		if (rc) {
