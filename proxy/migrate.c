@@ -13,8 +13,9 @@
  * failure before GO: repair mode off without a probe, the pipes' bytes
  * written back, everything resumed here.
  *
- * A connection that cannot move (a socket not ESTABLISHED: half-closed, a
- * FIN in flight) is reset at both ends by the giver after GO and counted
+ * A half-closed connection moves (a socket whose peer's FIN came, or that
+ * sent its own: repair.h). One that cannot (a socket past both FINs, or in
+ * a state TCP_REPAIR does not restore) is reset at both ends by the giver after GO and counted
  * (proxy.ha_unmovable). One whose dial was in progress moves undialed: the
  * taker dials. The taker's side is migrate_in.c.
  */
@@ -116,8 +117,10 @@ static int send_conn(int sock, struct out_conn *o, char *err, size_t errlen)
 	char *buf;
 	int rc;
 
-	if (s->eof[0] || s->eof[1])
-		return 0; /* half-closed: not movable */
+	if (s->eof[0] && s->eof[1])
+		return 0; /* closing both ways: nothing to move */
+	m.eof[0] = s->eof[0];
+	m.eof[1] = s->eof[1];
 	for (int k = 0; k < 2; k++) {
 		if (s->fd[k] < 0)
 			continue;

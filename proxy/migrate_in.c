@@ -55,6 +55,7 @@ struct in_conn {
 	struct pepsal_endpoint client;
 	char *unsent[2];
 	uint32_t unsent_len[2];
+	bool fin_out[2];
 	uint32_t slot, gen;
 	bool listed;
 };
@@ -130,6 +131,7 @@ static int take_conn(const char *body, uint32_t len, struct in_conn *ic, char *e
 		if (leg_apply(rc, k ? LEG_SERVER : LEG_CLIENT, mig.p->cfg, why, sizeof(why)))
 			pr_ratelimited(LOG_WARNING, "moved socket: %s", why);
 		sent = m->sock[k].outq_len - m->sock[k].unsent_len;
+		ic->fin_out[k] = m->sock[k].fin_out;
 		if ((ic->unsent_len[k] = m->sock[k].unsent_len)) {
 			ic->unsent[k] = malloc(ic->unsent_len[k]);
 			if (!ic->unsent[k])
@@ -161,6 +163,8 @@ static int take_conn(const char *body, uint32_t len, struct in_conn *ic, char *e
 	 * its queue (client: c2s, server: s2c) */
 	st.fin_in[PEPSAL_DIR_C2S] = m->sock[0].fin_in;
 	st.fin_in[PEPSAL_DIR_S2C] = m->has_server && m->sock[1].fin_in;
+	st.eof[0] = m->eof[0];
+	st.eof[1] = m->eof[1];
 	st.bytes[0] = m->bytes[0];
 	st.bytes[1] = m->bytes[1];
 	st.age_ns = m->age_ns;
@@ -294,7 +298,8 @@ void migrate_accept(void)
 	for (unsigned int i = 0; i < n; i++) {
 		for (int k = 0; k < 2; k++)
 			if (ic[i].rfd[k] >= 0 &&
-			    (rc = repair_finish(ic[i].rfd[k], ic[i].unsent[k], ic[i].unsent_len[k])))
+			    (rc = repair_finish(ic[i].rfd[k], ic[i].unsent[k], ic[i].unsent_len[k],
+						ic[i].fin_out[k])))
 				pr_ratelimited(LOG_WARNING, "a moved socket: %s", strerror(-rc));
 		if (mig.moved)
 			mig.moved[mig.nmoved++] = ic[i].client;

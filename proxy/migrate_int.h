@@ -38,7 +38,8 @@ struct m_conn {
 	uint64_t bytes[2], age_ns;
 	uint32_t pipe_len[2];
 	uint8_t has_server;
-	uint8_t pad[7];
+	uint8_t eof[2];            /* per direction: its EOF was passed on */
+	uint8_t pad[5];
 	struct repair_state sock[2];
 };
 

@@ -124,7 +124,8 @@ int repair_dump(int fd, const struct pepsal_endpoint *local, struct repair_state
 		rc = -errno;
 		goto fail;
 	}
-	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT) {
+	if (ti.tcpi_state != TCP_ESTABLISHED && ti.tcpi_state != TCP_CLOSE_WAIT &&
+	    ti.tcpi_state != TCP_FIN_WAIT1 && ti.tcpi_state != TCP_FIN_WAIT2) {
 		snprintf(err, errlen, "not established (TCP state %u)", ti.tcpi_state);
 		repair_cancel(fd);
 		return -ENOTCONN;
@@ -148,6 +149,17 @@ int repair_dump(int fd, const struct pepsal_endpoint *local, struct repair_state
 	if (ti.tcpi_state == TCP_CLOSE_WAIT) {
 		st->fin_in = 1;
 		st->rcv_seq--; /* the FIN's sequence number */
+	}
+	if (ti.tcpi_state == TCP_FIN_WAIT1 || ti.tcpi_state == TCP_FIN_WAIT2) {
+		/* the FIN counts one in write_seq, and in the queue lengths
+		 * while it is unacknowledged (unsent: behind the data) */
+		st->fin_out = 1;
+		st->snd_seq--;
+		if (ti.tcpi_state == TCP_FIN_WAIT1 && st->outq_len) {
+			st->outq_len--;
+			if (st->unsent_len)
+				st->unsent_len--;
+		}
 	}
 	what = "the queues";
 	if ((rc = peek_queue(fd, TCP_SEND_QUEUE, st->outq_len, outq)) ||
@@ -293,7 +305,7 @@ fail:
 	return rc;
 }
 
-int repair_finish(int fd, const char *unsent, size_t len)
+int repair_finish(int fd, const char *unsent, size_t len, bool fin)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int rc = set_int(fd, SOL_TCP, TCP_REPAIR, 0);
@@ -312,6 +324,8 @@ int repair_finish(int fd, const char *unsent, size_t len)
 			rc = n < 0 ? -errno : -EIO;
 		}
 	}
+	if (!rc && fin && shutdown(fd, SHUT_WR) < 0)
+		rc = -errno;
 	return rc;
 }
 

@@ -5,13 +5,15 @@
  * options, timestamps and queues, so that the peer never notices. An
  * ESTABLISHED socket moves, and one in CLOSE_WAIT (its peer's FIN came):
  * restored ESTABLISHED without the FIN, which the caller remembers (the
- * relay's input ends with what its queue holds). One that sent its own FIN
- * does not move (TCP_REPAIR does not restore that here).
+ * relay's input ends with what its queue holds); one that sent its FIN
+ * (FIN_WAIT1/2) is restored ESTABLISHED and sends it again after its data.
+ * Both FINs (LAST_ACK, CLOSING...) do not move.
  */
 #ifndef PEPSAL_PROXY_REPAIR_H
 #define PEPSAL_PROXY_REPAIR_H
 
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +35,10 @@ struct repair_state {
 	uint8_t timestamps, sack, wscale;
 	uint8_t fin_in;            /* CLOSE_WAIT: the peer's FIN came (rcv_seq
 				    * excludes it; restored ESTABLISHED) */
-	uint8_t pad[2];
+	uint8_t fin_out;           /* FIN_WAIT1/2: ours was queued (snd_seq and
+				    * the queue lengths exclude it; sent again
+				    * by repair_finish after the data) */
+	uint8_t pad[1];
 	struct tcp_repair_window win;
 };
 
@@ -54,8 +59,9 @@ void repair_cancel(int fd);
 int repair_restore(const struct repair_state *st, const char *outq, const char *inq,
 		   char *err, size_t errlen);
 /* Out of repair mode (a window probe tells the peer we are here), then
- * the unsent bytes queued as any write. 0 or -errno. */
-int repair_finish(int fd, const char *unsent, size_t len);
+ * the unsent bytes queued as any write, then our FIN again if the socket
+ * had sent it (FIN). 0 or -errno. */
+int repair_finish(int fd, const char *unsent, size_t len, bool fin);
 /* Send a window probe on a live restored socket FD that nobody else uses
  * now (the peer answers with an ACK: the path is known again). */
 void repair_probe(int fd);
