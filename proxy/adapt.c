@@ -9,6 +9,7 @@
  * the descriptor, so it is never used after close.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <linux/tcp.h> /* the full struct tcp_info */
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "stats.h"
 
 #define TICK_NS 100000000ull        /* sampling period */
+#define PENDING_TICK_NS 10000000ull /* ... of a connection whose switch waits */
 #define CLEAR_MIN_NS 5000000000ull  /* loss-free time before going back ... */
 #define CLEAR_RTTS 8ull             /* ... and at least this many RTTs ... */
 #define CLEAR_SEGS 3000u            /* ... and data segments sent (at 0.1 % loss
@@ -35,11 +37,14 @@
 #define PATH_SLOTS 1024             /* remembered client addresses */
 #define QUEUE_MIN_US 20000u         /* queueing: srtt above min_rtt by max(this, */
 #define QUEUE_FRACTION 4u           /* min_rtt / this) */
+#define PENDING_RTTS 3ull           /* the longest a switch waits for the
+				     * recovery to end, in RTTs */
 
 struct watched {
 	int fd;
 	uint32_t path;        /* slot of the client's address in paths */
 	uint8_t addr[16];     /* the client's address (IPv4 mapped) */
+	uint64_t since_ns;    /* watched since (the server answered) */
 	struct adapt_state st;
 };
 
@@ -86,8 +91,27 @@ enum adapt_action adapt_decide(struct adapt_state *s, const struct adapt_sample 
 		s->last_loss_ns = now_ns;
 	if (loss)
 		s->segs_at_loss = x->data_segs_out;
-	if (!s->lossy)
-		return loss && !queueing(x) ? ADAPT_TO_LOSSY : ADAPT_STAY;
+	if (!s->lossy) {
+		if (loss && queueing(x))
+			s->pending_ns = 0; /* congestion after all */
+		else if (loss && !s->pending_ns)
+			s->pending_ns = now_ns ? now_ns : 1;
+		if (!s->pending_ns)
+			return ADAPT_STAY;
+		/* wait for the recovery to end: until then cubic's PRR holds
+		 * cwnd at the bytes in flight, which on a leg limited by the
+		 * client's window is a few dozen segments, and bbr would start
+		 * its model (pacing rate, cwnd) from there; after it, or once
+		 * PRR has grown cwnd back to ssthresh, cwnd is cubic's ssthresh
+		 * (0.7 of the window before). At 1 % loss one recovery follows
+		 * another with only moments in between: hence the fast ticks of
+		 * a pending connection and the ssthresh test. */
+		if (x->ca_state >= TCP_CA_Recovery && !(x->ssthresh && x->cwnd >= x->ssthresh) &&
+		    now_ns - s->pending_ns < PENDING_RTTS * x->min_rtt_us * 1000ull)
+			return ADAPT_STAY;
+		s->pending_ns = 0;
+		return ADAPT_TO_LOSSY;
+	}
 	if (loss)
 		/* loss with a standing queue is congestion: the base algorithm's
 		 * answer (back off) is the right one */
@@ -131,7 +155,9 @@ static void tick_one(struct watched *w, uint64_t now)
 		return;
 	x = (struct adapt_sample){ .total_retrans = ti.tcpi_total_retrans,
 				   .data_segs_out = ti.tcpi_data_segs_out,
-				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt };
+				   .rtt_us = ti.tcpi_rtt, .min_rtt_us = ti.tcpi_min_rtt,
+				   .ca_state = ti.tcpi_ca_state, .cwnd = ti.tcpi_snd_cwnd,
+				   .ssthresh = ti.tcpi_snd_ssthresh };
 	a = adapt_decide(&w->st, &x, now);
 	if (memcmp(ad.paths[w->path].addr, w->addr, 16) != 0)
 		; /* its slot went to another client since */
@@ -150,28 +176,41 @@ static void tick_one(struct watched *w, uint64_t now)
 	}
 	w->st.lossy = a == ADAPT_TO_LOSSY;
 	stats_count(w->st.lossy ? PC_CC_ADAPTED : PC_CC_RESTORED, 1);
-	pr_debug("client socket %d: %s (retransmissions %u, srtt %u us, min_rtt %u us)",
-		 w->fd, to, x.total_retrans, x.rtt_us, x.min_rtt_us);
+	pr_debug("adaptive cc: client socket %d: %s at %.2f s (%" PRIu64 " bytes acked, cwnd %u, "
+		 "retransmissions %u, srtt %u us, min_rtt %u us)", w->fd, to,
+		 (double)(now - w->since_ns) / 1e9, (uint64_t)ti.tcpi_bytes_acked, ti.tcpi_snd_cwnd,
+		 x.total_retrans, x.rtt_us, x.min_rtt_us);
 }
 
 static void *monitor(void *arg)
 {
-	uint64_t next = now_ns();
+	uint64_t next = now_ns(), next_pending = UINT64_MAX;
 
 	(void)arg;
 	pthread_mutex_lock(&ad.lock);
 	while (!ad.stop) {
 		struct timespec ts;
-		uint64_t now = now_ns();
+		uint64_t now = now_ns(), wake;
+		bool pending = false;
 
-		if (now >= next) {
-			for (int i = 0; i < ad.nw; i++)
-				tick_one(&ad.w[i], now);
-			next = now + TICK_NS;
+		if (now >= next || now >= next_pending) {
+			bool all = now >= next;
+
+			/* every socket each tick; those whose switch waits for the
+			 * end of a recovery every PENDING_TICK_NS in between */
+			for (int i = 0; i < ad.nw; i++) {
+				if (all || ad.w[i].st.pending_ns)
+					tick_one(&ad.w[i], now);
+				pending |= ad.w[i].st.pending_ns != 0;
+			}
+			if (all)
+				next = now + TICK_NS;
+			next_pending = pending ? now + PENDING_TICK_NS : UINT64_MAX;
 			continue;
 		}
+		wake = next < next_pending ? next : next_pending;
 		clock_gettime(CLOCK_MONOTONIC, &ts); /* the condition's clock */
-		ts.tv_nsec += (long)(next - now);
+		ts.tv_nsec += (long)(wake - now);
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&ad.wake, &ad.lock, &ts);
@@ -227,7 +266,7 @@ void adapt_watch(int fd)
 		}
 		/* the client's link lost packets at random lately: start lossy */
 		lossy = p->lossy_until_ns > now && set_cc(fd, ad.p->cfg->cc_lossy) == 0;
-		ad.w[ad.nw] = (struct watched){ .fd = fd, .path = path,
+		ad.w[ad.nw] = (struct watched){ .fd = fd, .path = path, .since_ns = now,
 			.st = { .lossy = lossy, .retrans = ti.tcpi_total_retrans,
 				.segs_at_loss = ti.tcpi_data_segs_out,
 				.last_loss_ns = lossy ? now : 0 } };
@@ -235,8 +274,12 @@ void adapt_watch(int fd)
 		ad.index[fd] = ad.nw++;
 	}
 	pthread_mutex_unlock(&ad.lock);
-	if (lossy)
+	if (lossy) {
 		stats_count(PC_CC_STARTED_LOSSY, 1);
+		pr_debug("adaptive cc: client socket %d: %s from the start (its link lost packets "
+			 "at random in the last %llu s)", fd, ad.p->cfg->cc_lossy,
+			 PATH_HOLD_NS / 1000000000ull);
+	}
 }
 
 void adapt_unwatch(int fd)

@@ -3,8 +3,9 @@
  * The satellite leg adapts to the link (--client-cc-mode adaptive): a
  * monitor thread reads TCP_INFO of every watched client socket and, when
  * it loses packets without queueing (the loss is not congestion), switches
- * the live socket to the lossy-link congestion control (TCP_CONGESTION),
- * and back when the loss clears or turns out to be congestion. The verdict
+ * the live socket to the lossy-link congestion control (TCP_CONGESTION)
+ * once the loss recovery it started has ended (so that the new algorithm
+ * starts from cubic's ssthresh, not from the few segments in flight), and back when the loss clears or turns out to be congestion. The verdict
  * is remembered per client address for a while: a new connection to a
  * client whose link lost packets at random starts on the lossy algorithm.
  * The rules and their figures are in pepsal(8).
@@ -36,6 +37,8 @@ struct adapt_state {
 	uint32_t retrans;      /* tcpi_total_retrans at the last tick */
 	uint32_t segs_at_loss; /* tcpi_data_segs_out at the last loss */
 	uint64_t last_loss_ns; /* last tick that saw new retransmissions */
+	uint64_t pending_ns;   /* random loss seen at this time, the switch waits
+				* for the recovery it started to end; 0: none */
 };
 
 struct adapt_sample {
@@ -43,6 +46,9 @@ struct adapt_sample {
 	uint32_t data_segs_out; /* tcpi_data_segs_out */
 	uint32_t rtt_us;        /* tcpi_rtt: smoothed RTT */
 	uint32_t min_rtt_us;    /* tcpi_min_rtt */
+	uint8_t ca_state;       /* tcpi_ca_state: TCP_CA_Open ... TCP_CA_Loss */
+	uint32_t cwnd;          /* tcpi_snd_cwnd */
+	uint32_t ssthresh;      /* tcpi_snd_ssthresh */
 };
 
 enum adapt_action {

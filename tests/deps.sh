@@ -9,7 +9,8 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev libnetfilter-queue-dev libnfnetlink-dev \
 libmnl-dev libglib2.0-dev iptables nftables iproute2 ethtool kmod procps psmisc curl \
 iperf3 iputils-ping python3 socat gnuplot-nox clang libclang-rt-14-dev groff-base man-db \
-systemd haproxy prometheus lintian dpkg-dev nginx-light wrk keepalived conntrack conntrackd"
+systemd haproxy prometheus lintian dpkg-dev nginx-light wrk chromium openssl keepalived \
+conntrack conntrackd"
 LOCK_TIMEOUT=${PEPSAL_DEPS_LOCK_TIMEOUT:-600}
 
 # one dpkg-query for all of them (one per package took seconds on a busy box)

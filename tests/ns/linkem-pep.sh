@@ -35,11 +35,7 @@ check "... at least 0.4 s sooner than without ($t0 -> ${t1:-?})" \
 check "pepsal relayed it (proxy.accepted $a0 -> $(pep_relayed))" test "$(pep_relayed)" -gt "$a0"
 pep_off
 
-if ! "$BUILD/pepsal" --help 2>&1 | grep -q -- --pair-role; then
-	ok "# SKIP the pair: this pepsal has no --pair-role"
-	finish
-fi
-pair_on || { not_ok "the pepsal pair started (terminal in term, gateway in pep)"; finish; }
+pair_test_on
 u0=$(pair_counter pair_used)
 t2=$(fetch 100000 "$TMP/pair.dat")
 # a shared machine may disturb one download: measured once more, and said so

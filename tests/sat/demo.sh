@@ -10,6 +10,9 @@
 # DEMO_LOSS=1 (percent, per direction) shows a lossy link; there the
 # downloads without a PEP run once (they take minutes). DEMO_PAIR=0 leaves
 # the pair column out (auto, the default: when pepsal has --pair-role).
+# DEMO_RETURN_RATE=2 gives the return link (client to gateway) its own
+# rate, Mbit/s, and adds uploads of DEMO_UPLOAD bytes (default then 5 MB;
+# any DEMO_UPLOAD adds them) by curl -T to each column.
 # Endpoints run cubic; pepsal's satellite leg has an initial window of 1000
 # segments and its egress shaped at the link rate (pepsal-iptables
 # --initcwnd 1000 --shape), a 4 MB send buffer and the adaptive congestion
@@ -30,10 +33,15 @@ RATE=${DEMO_RATE:-20}
 LOSS=${DEMO_LOSS:-0}
 OUT=${DEMO_OUT:-$BUILD/demo}
 PAIR=${DEMO_PAIR:-auto}
+SAT_RETURN_RATE=${DEMO_RETURN_RATE:-}
+UPSIZE=${DEMO_UPLOAD:-$([ -n "$SAT_RETURN_RATE" ] && echo 5000000 || echo 0)}
 SIZES="100000 1000000 10000000"  # decimal, as the ideal times of the design brief
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (namespaces, iptables)" >&2; exit 2; }
 case "$RUNS" in ''|*[!0-9]*|0) echo "demo: DEMO_RUNS must be a positive number" >&2; exit 2 ;; esac
+case "$UPSIZE" in ''|*[!0-9]*) echo "demo: DEMO_UPLOAD must be a number of bytes" >&2; exit 2 ;; esac
+[ -z "$SAT_RETURN_RATE" ] || [[ "$SAT_RETURN_RATE" =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+	{ echo "demo: DEMO_RETURN_RATE must be Mbit/s, e.g. 2" >&2; exit 2; }
 [[ "$LOSS" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v l="$LOSS" 'BEGIN { exit !(l < 100) }' ||
 	{ echo "demo: DEMO_LOSS must be a percentage below 100, e.g. 1 or 0.1" >&2; exit 2; }
 NOPEP_RUNS=$RUNS
@@ -51,7 +59,7 @@ esac
 mkdir -p "$OUT"
 rm -f "$OUT"/pair-*.dat
 
-echo "demo: client ─ term ─[${SAT_RTT_MS} ms RTT, ${RATE} Mbit/s, 1-BDP buffer, ${LOSS} % loss]─ pep ─ server (namespaces *-$ID)"
+echo "demo: client ─ term ─[${SAT_RTT_MS} ms RTT, ${RATE} Mbit/s${SAT_RETURN_RATE:+ forward, $SAT_RETURN_RATE Mbit/s return}, 1-BDP buffer, ${LOSS} % loss]─ pep ─ server (namespaces *-$ID)"
 sat_scenario "$RATE" "$LOSS" || { echo "demo: setting up the link failed" >&2; exit 1; }
 
 # median of the arguments
@@ -74,6 +82,15 @@ measure() {
 		done
 		printf -v "T_${mode}_$s" '%s' "$t"
 	done
+	printf -v "U_$mode" 'n/a'
+	[ "$UPSIZE" -gt 0 ] || return 0
+	times=()
+	for ((r = 1; r <= n; r++)); do
+		t=$(upload "$UPSIZE") || return 1
+		times+=("$t")
+		printf '  %-6s upload %s bytes run %d: %6.2f s\n' "$mode" "$UPSIZE" "$r" "$t"
+	done
+	printf -v "U_$mode" '%s' "$(median "${times[@]}")"
 }
 
 echo "demo: without a PEP (end to end, cubic)"
@@ -88,6 +105,7 @@ print("%d switched to %s during a download, %d started on it" % (c.get("proxy.cc
       sys.argv[1], c.get("proxy.cc_started_lossy", 0)))' "$PEP_CC_LOSSY" 2>/dev/null || echo "?")
 pep_off
 for s in $SIZES; do printf -v "T_pair_$s" 'n/a'; done
+U_pair=n/a
 pair_note="the pair column is empty: $([ "${DEMO_PAIR:-auto}" = 0 ] && echo "DEMO_PAIR=0" ||
 	echo "this pepsal has no --pair-role")."
 if [ "$PAIR" = 1 ]; then
@@ -119,7 +137,12 @@ floor1() {
 			"$(ideal "$s")" "$(floor1 "$s")" "$(gp "$s" "${!n}")" "$(gp "$s" "${!p}")" \
 			"$(gp "$s" "${!q}")" "$(up "${!n}" "${!p}")" "$(up "${!n}" "${!q}")"
 	done
+	[ "$UPSIZE" -gt 0 ] && printf '| %-6s | %s | %s | %s | %11s | %6s / %6s / %6s | %6s / %6s |\n' \
+		"up $(human "$UPSIZE")" "$(cell "$U_nopep")" "$(cell "$U_pep")" "$(cell "$U_pair")" \
+		"$(ideal_up "$UPSIZE")" "$(gp "$UPSIZE" "$U_nopep")" "$(gp "$UPSIZE" "$U_pep")" \
+		"$(gp "$UPSIZE" "$U_pair")" "$(up "$U_nopep" "$U_pep")" "$(up "$U_nopep" "$U_pair")"
 	echo
+	[ "$UPSIZE" -gt 0 ] && echo "up: curl -T of $UPSIZE bytes to the server over the ${SAT_RETURN_RATE:-$RATE} Mbit/s return link; its ideal: 2 RTT + size / return rate."
 	echo "time: curl's total (connect + request + body); goodput (no PEP / pepsal / pair) = size / time;"
 	echo "ideal 2/1 = 2 RTT (handshake, request) + size / rate, and 1 RTT + size / rate: the pair's"
 	echo "floor (the handshake stays on the terminal's side); speed-up of pepsal, of the pair over no PEP."

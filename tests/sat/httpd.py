@@ -5,6 +5,9 @@
 GET /<bytes> answers with that many bytes. Headers and body leave in one
 write (one sendall of one buffer), so no extra round trip hides in small
 transfers (a separate header write can wait for an ACK behind Nagle).
+PUT or POST with a Content-Length (curl -T) reads the body, answering
+"100 Continue" first when asked (curl asks for large uploads), and answers
+"received N" once all N bytes arrived.
 Usage: httpd.py [--bind ADDR] [--port N] [--max BYTES]
 """
 import argparse
@@ -26,6 +29,9 @@ class Handler(socketserver.BaseRequestHandler):
             req += chunk
             if len(req) > 65536:
                 return
+        if req.startswith((b"PUT ", b"POST ")):
+            self.upload(sock, req)
+            return
         try:
             path = req.split(b" ", 2)[1].decode()
             size = int(path.strip("/"))
@@ -42,6 +48,34 @@ class Handler(socketserver.BaseRequestHandler):
         sock.sendall(head + BODY[:size])
         sock.shutdown(socket.SHUT_WR)
         # wait for the client's close so the kernel never resets unread data
+        while sock.recv(65536):
+            pass
+
+
+    def upload(self, sock, req):
+        head, _, body = req.partition(b"\r\n\r\n")
+        fields = {}
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            fields[k.strip().lower()] = v.strip().lower()
+        try:
+            want = int(fields.get(b"content-length", b""))
+        except ValueError:
+            sock.sendall(b"HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+            return
+        if fields.get(b"expect") == b"100-continue" and not body:
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        got = len(body)
+        while got < want:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                return
+            got += len(chunk)
+        msg = f"received {got}\n".encode()
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" +
+                     f"Content-Length: {len(msg)}\r\nConnection: close\r\n\r\n".encode() + msg)
+        sock.shutdown(socket.SHUT_WR)
         while sock.recv(65536):
             pass
 

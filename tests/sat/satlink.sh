@@ -64,22 +64,24 @@ sat_topo() {
 	done
 }
 
-# sat_shape RATE_MBIT BUFFER_BYTES [UP_RATE_MBIT]: tbf on both egress veths of
-# sat. The burst is about 1 ms of the rate (at least two full frames).
+# sat_shape RATE_MBIT BUFFER_BYTES [UP_RATE_MBIT [UP_BUFFER_BYTES]]: tbf on
+# both egress veths of sat: eth0 toward the terminal (the forward link, RATE),
+# eth1 toward the gateway (the return link, UP_RATE, default RATE; its buffer
+# default BUFFER). The burst is about 1 ms of the rate (at least two frames).
 sat_shape() {
-	local rate=$1 limit=$2 up=${3:-$1} r dev burst
+	local rate=$1 limit=$2 up=${3:-$1} uplimit=${4:-$2} r l dev burst
 	for dev in eth0 eth1; do
-		r=$rate
-		[ "$dev" = eth1 ] && r=$up
-		burst=$(( r * 1000000 / 8 / 1000 ))
-		[ "$burst" -lt 3028 ] && burst=3028
+		r=$rate l=$limit
+		[ "$dev" = eth1 ] && r=$up l=$uplimit
+		burst=$(awk -v r="$r" 'BEGIN { b = int(r * 1e6 / 8 / 1000); print b < 3028 ? 3028 : b }')
 		tc -n "$NS_SAT" qdisc replace dev "$dev" root tbf rate "${r}mbit" \
-			burst "$burst" limit "$limit" || return 1
+			burst "$burst" limit "$l" || return 1
 	done
 }
 
-# sat_bdp RATE_MBIT RTT_MS: the bandwidth-delay product in bytes.
-sat_bdp() { echo $(( $1 * 1000000 / 8 * $2 / 1000 )); }
+# sat_bdp RATE_MBIT RTT_MS: the bandwidth-delay product in bytes (RATE may
+# have decimals: 0.5).
+sat_bdp() { awk -v r="$1" -v t="$2" 'BEGIN { printf "%d\n", r * 1e6 / 8 * t / 1000 }'; }
 
 # sat_link_start ARGS...: start pepsal-linkem in sat with ARGS (delay, loss),
 # wait until it holds its queues, then queue FORWARD to it.

@@ -39,14 +39,19 @@ pair_rules() {
 	[ "$2" = terminal ] && ifs="-i eth0 --sat-iface eth1"
 	# shellcheck disable=SC2046,SC2086
 	nsx "$1" bash "$SRC/rules/pepsal-iptables" -4 --pair-role "$2" $ifs \
-		$([ "$3" = install ] && pair_knobs) "$3"
+		$([ "$3" = install ] && pair_knobs "$2") "$3"
 }
 
-# pair_knobs: pepsal-iptables' knobs of the pair leg (an empty PAIR_INITCWND or
-# PAIR_INITRWND leaves that one out)
+# pair_knobs ROLE: pepsal-iptables' knobs of the pair leg (an empty
+# PAIR_INITCWND or PAIR_INITRWND leaves that one out); the terminal sends
+# up the return link, shaped at its rate (SAT_RETURN_RATE)
 pair_knobs() {
 	echo "${PAIR_INITCWND:+--initcwnd $PAIR_INITCWND} ${PAIR_INITRWND:+--initrwnd $PAIR_INITRWND}"
-	sat_shape_knobs "$PAIR_SHAPE"
+	if [ "$1" = terminal ] && [ -n "${SAT_RETURN_RATE:-}" ] && [ -z "${PEP_SHAPE_RATE:-}" ]; then
+		sat_shape_knobs "$PAIR_SHAPE" "$SAT_RETURN_RATE"
+	else
+		sat_shape_knobs "$PAIR_SHAPE"
+	fi
 }
 
 # pair_leg_args: the options of the pair leg common to both ends
@@ -115,6 +120,17 @@ pair_off() {
 		pepsal_stop "$NS_P" "$PAIR_G_PID" "$PAIR_PORT"
 	fi
 	PAIR_T_PID='' PAIR_G_PID=''
+}
+
+# pair_test_on: for a namespace test: skips the rest (and finishes) when this
+# pepsal has no --pair-role, fails it when the pair does not start, else
+# starts it (pair_on)
+pair_test_on() {
+	if ! "$BUILD/pepsal" --help 2>&1 | grep -q -- --pair-role; then
+		ok "# SKIP the pair: this pepsal has no --pair-role"
+		finish
+	fi
+	pair_on || { not_ok "the pepsal pair started (terminal in term, gateway in pep)"; finish; }
 }
 
 pair_counter() { shm_counter "$PAIR_SHM_T" "proxy.$1"; }

@@ -8,6 +8,9 @@
 SAT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$SAT/../.." && pwd)
 SAT_RTT_MS=${SAT_RTT_MS:-600}
+# SAT_RETURN_RATE: Mbit/s of the return link (client to gateway); empty: the
+# forward rate. Its buffer is one BDP at its own rate.
+SAT_RETURN_RATE=${SAT_RETURN_RATE:-}
 HTTP_PORT=8080
 PEP_PID=
 # The PEP's satellite leg, tuned as a deployment would be (see
@@ -51,17 +54,24 @@ sat_scenario() {
 	local rate=$1 loss=$2 initrwnd=${3:-} a
 	sat_topo || return 1
 	SAT_RATE=$rate
-	sat_shape "$rate" "$(sat_bdp "$rate" "$SAT_RTT_MS")" || return 1
+	sat_link_shape "$rate" || return 1
 	sat_link_start --realtime --delay "$((SAT_RTT_MS / 2))ms" --loss "$loss" || return 1
 	[ -z "$initrwnd" ] || sat_client_initrwnd "$initrwnd" || return 1
 	nsx "$NS_S" python3 "$SAT/httpd.py" --bind $SAT_S4 --port $HTTP_PORT --max $((10 << 20)) \
 		>"$TMP/httpd.log" 2>&1 &
 	on_exit "kill $!"
-	wait_until 5 listening "$NS_S" $HTTP_PORT || { echo "# httpd did not start" >&2; return 1; }
+	wait_until 20 listening "$NS_S" $HTTP_PORT || { echo "# httpd did not start" >&2; return 1; }
 	# resolve every neighbour now, not during the first measured SYN
 	for a in $SAT_S4 $SAT_P4; do nsx "$NS_C" ping -c1 -W3 -q "$a" >/dev/null 2>&1; done
 	nsx "$NS_P" ping -c1 -W3 -q $SAT_C4 >/dev/null 2>&1
 	return 0
+}
+
+# sat_link_shape RATE_MBIT: the link's rates and 1-BDP buffers, forward at
+# RATE, return at SAT_RETURN_RATE (default RATE).
+sat_link_shape() {
+	local up=${SAT_RETURN_RATE:-$1}
+	sat_shape "$1" "$(sat_bdp "$1" "$SAT_RTT_MS")" "$up" "$(sat_bdp "$up" "$SAT_RTT_MS")"
 }
 
 # sat_client_initrwnd SEGMENTS: the client advertises a large window from
@@ -87,11 +97,11 @@ pep_knobs() {
 	sat_shape_knobs "$PEP_SHAPE"
 }
 
-# sat_shape_knobs SHAPE: with SHAPE tbf, pepsal-iptables' shaper at
-# PEP_SHAPE_RATE (default: the link rate), a BDP of queue.
+# sat_shape_knobs SHAPE [RATE]: with SHAPE tbf, pepsal-iptables' shaper at
+# RATE (default PEP_SHAPE_RATE, else the link rate), a BDP of queue.
 sat_shape_knobs() {
 	[ "$1" = tbf ] || return 0
-	awk -v r="${PEP_SHAPE_RATE:-$SAT_RATE}" -v t="$SAT_RTT_MS" \
+	awk -v r="${2:-${PEP_SHAPE_RATE:-$SAT_RATE}}" -v t="$SAT_RTT_MS" \
 		'BEGIN { printf "--shape %dk --shape-limit %d\n", r * 1000, r * 1e6 / 8 * t / 1000 }'
 }
 
@@ -179,6 +189,28 @@ fetch() {
 		python3 "$SAT/tsread.py" "$t0" "$series")
 	[ "$got" = "$size" ] || { echo "# fetch $size: got ${got:-nothing}: $(cat "$TMP/curl.err")" >&2; return 1; }
 	tail -n 1 "$TMP/curl.err"
+}
+
+# upload SIZE: send SIZE bytes with curl -T (HTTP PUT) from the client to the
+# server; prints curl's total time in seconds, fails unless the server
+# answers that it received them all. Metrics are flushed first.
+upload() {
+	local size=$1 got ns
+	[ "$(stat -c %s "$TMP/upload.bin" 2>/dev/null)" = "$size" ] ||
+		head -c "$size" /dev/urandom >"$TMP/upload.bin"
+	for ns in "$NS_C" "$NS_T" "$NS_P" "$NS_S"; do ip -n "$ns" tcp_metrics flush all 2>/dev/null; done
+	got=$(nsx "$NS_C" curl -sS --max-time 600 -T "$TMP/upload.bin" -w '%{stderr}%{time_total}\n' \
+		"http://$SAT_S4:$HTTP_PORT/upload" 2>"$TMP/curl.err")
+	[ "$got" = "received $size" ] ||
+		{ echo "# upload $size: ${got:-no answer}: $(cat "$TMP/curl.err")" >&2; return 1; }
+	tail -n 1 "$TMP/curl.err"
+}
+
+# ideal_up SIZE: handshake + 100-continue round trips + SIZE at the return
+# link's rate (SAT_RETURN_RATE, default the forward rate), seconds.
+ideal_up() {
+	awk -v s="$1" -v r="${SAT_RETURN_RATE:-$SAT_RATE}" -v rtt="$SAT_RTT_MS" \
+		'BEGIN { printf "%.2f\n", 2 * rtt / 1000 + s * 8 / (r * 1e6) }'
 }
 
 # ideal SIZE: 2 RTT (handshake, request) + SIZE at the link rate, seconds.

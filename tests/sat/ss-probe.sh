@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What limits pepsal's satellite leg: one download through pepsal over the
 # demo's link while `ss -ti` samples the PEP's socket toward the client
-# every 100 ms (cwnd, the client's advertised window snd_wnd, bytes in
+# every 100 ms (its congestion control and, on bbr, its model: bw, min RTT,
+# pacing gain; cwnd, the client's advertised window snd_wnd, bytes in
 # flight, rwnd_limited, retransmissions).
 #   BUILD=$PWD/build bash tests/sat/ss-probe.sh [SIZE] [RATE] [LOSS] [std|initrwnd]
 # The PEP_* variables of satrun.sh choose the settings, e.g.
@@ -26,7 +27,8 @@ while kill -0 "$fpid" 2>/dev/null; do
 			line = sprintf("%6d ms", t)
 			n = split($0, f, " ")
 			for (i = 1; i <= n; i++)
-				if (f[i] ~ /^(cwnd|ssthresh|snd_wnd|unacked|retrans|lost|bytes_acked|busy|rwnd_limited|sndbuf_limited|notsent):/)
+				if (f[i] ~ /^(cubic|bbr|reno)$/ || f[i] ~ /^bbr:/ ||
+				    f[i] ~ /^(cwnd|ssthresh|snd_wnd|unacked|retrans|lost|bytes_acked|busy|rwnd_limited|sndbuf_limited|notsent):/)
 					line = line " " f[i]
 				else if (f[i] ~ /^(pacing_rate|delivery_rate)$/)
 					line = line " " f[i] ":" f[i + 1]

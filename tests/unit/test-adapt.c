@@ -37,6 +37,46 @@ static void test_random_loss_switches(void)
 	g_assert_cmpint(adapt_decide(&st, &x, 200 * MS), ==, ADAPT_TO_LOSSY);
 }
 
+/* The switch waits for the recovery the loss started to end (cwnd back
+ * at ssthresh, not at the bytes in flight), at most 3 RTT. */
+static void test_switch_after_recovery(void)
+{
+	struct adapt_state st = { 0 };
+	struct adapt_sample x = sample(1, 100, 600, 600);
+
+	x.ca_state = 3; /* TCP_CA_Recovery */
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S), ==, ADAPT_STAY);
+	x = sample(2, 150, 610, 600);
+	x.ca_state = 3; /* another loss in the same recovery */
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S + 600 * MS), ==, ADAPT_STAY);
+	x = sample(2, 200, 610, 600); /* recovered: Open */
+	g_assert_cmpint(adapt_decide(&st, &x, 2 * S), ==, ADAPT_TO_LOSSY);
+	/* still in recovery, but PRR has brought cwnd back to ssthresh */
+	st = (struct adapt_state){ 0 };
+	x = sample(1, 100, 600, 600);
+	x.ca_state = 3, x.cwnd = 60, x.ssthresh = 700;
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S), ==, ADAPT_STAY);
+	x.cwnd = 700;
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S + 500 * MS), ==, ADAPT_TO_LOSSY);
+	/* a recovery that lasts: the switch comes 3 RTT after the loss anyway */
+	st = (struct adapt_state){ 0 };
+	x = sample(1, 100, 600, 600);
+	x.ca_state = 3;
+	g_assert_cmpint(adapt_decide(&st, &x, 10 * S), ==, ADAPT_STAY);
+	x.ca_state = 4; /* TCP_CA_Loss: a retransmission timeout */
+	g_assert_cmpint(adapt_decide(&st, &x, 11 * S + 700 * MS), ==, ADAPT_STAY);
+	g_assert_cmpint(adapt_decide(&st, &x, 11 * S + 800 * MS), ==, ADAPT_TO_LOSSY);
+	/* a queue built up meanwhile: congestion, no switch */
+	st = (struct adapt_state){ 0 };
+	x = sample(1, 100, 600, 600);
+	x.ca_state = 3;
+	g_assert_cmpint(adapt_decide(&st, &x, 1 * S), ==, ADAPT_STAY);
+	x = sample(2, 300, 900, 600);
+	g_assert_cmpint(adapt_decide(&st, &x, 2 * S), ==, ADAPT_STAY);
+	x = sample(2, 400, 600, 600);
+	g_assert_cmpint(adapt_decide(&st, &x, 3 * S), ==, ADAPT_STAY);
+}
+
 /* Loss with a standing queue is congestion: no switch, or back. */
 static void test_congestion(void)
 {
@@ -87,6 +127,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/adapt/clean-link-stays", test_clean_link_stays);
 	g_test_add_func("/adapt/random-loss-switches", test_random_loss_switches);
+	g_test_add_func("/adapt/switch-after-recovery", test_switch_after_recovery);
 	g_test_add_func("/adapt/congestion", test_congestion);
 	g_test_add_func("/adapt/clears", test_clears);
 	return g_test_run();
