@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../tools/ha-env.sh"
 need_root
 need_cmd iptables ip6tables python3 tc keepalived
-[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] || skip_all "build pepsal into $BUILD first"
+[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] && [ -x "$STREAMS_TOOL" ] || skip_all "build pepsal into $BUILD first"
 HATOOL="$TOOLS/hatool.py"
 STREAMS=${HA_STREAMS:-1000}
 [ -n "${SAN:-}" ] && STREAMS=200
@@ -29,7 +29,7 @@ wait_until 10 master_is a || { not_ok "box a took the virtual addresses"; tail "
 ha_keepalived b
 ok "box a is the master, box b the standby"
 
-bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec python3 '$HATOOL' server 7001 '$TMP/srv.json' 200"
+bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec '$STREAMS_TOOL' server 7001 '$TMP/srv.json' 200"
 SRV=$BG_PID
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source 7002
 bg "$NS_S" "$TMP/peer.log" python3 "$TOOLS/tcptool.py" serve-peer 7003
@@ -106,11 +106,11 @@ echo "# resets sent by box b's --ha-reset rules: $(nsx "$NS_B" iptables -L PEPSA
 
 # ---- box b relays new connections without resetting any ---------------------
 rm -f "$TMP/stop"
-bg "$NS_S" "$TMP/srv2.log" python3 "$HATOOL" server 7004 "$TMP/srv2.json" 200
+bg "$NS_S" "$TMP/srv2.log" "$STREAMS_TOOL" server 7004 "$TMP/srv2.json" 200
 wait_until 20 listening "$NS_S" 7004
-nsx "$NS_C" python3 "$HATOOL" client $S4 7004 50 100 "$TMP/n4.json" "$TMP/stop2" &
+nsx "$NS_C" "$STREAMS_TOOL" client $S4 7004 50 100 "$TMP/n4.json" "$TMP/stop2" &
 N4=$!
-nsx "$NS_C" python3 "$HATOOL" client $S6 7004 50 100 "$TMP/n6.json" "$TMP/stop2" &
+nsx "$NS_C" "$STREAMS_TOOL" client $S6 7004 50 100 "$TMP/n6.json" "$TMP/stop2" &
 N6=$!
 on_exit "kill $N4 $N6"
 b_relays() { [ "$(ha_counter b proxy.active)" -ge 100 ]; }

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../tools/ha-env.sh"
 need_root
 need_cmd iptables ip6tables python3 tc keepalived
-[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] || skip_all "build pepsal into $BUILD first"
+[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] && [ -x "$STREAMS_TOOL" ] || skip_all "build pepsal into $BUILD first"
 HATOOL="$TOOLS/hatool.py"
 STREAMS=${HA_STREAMS:-1000}
 [ -n "${SAN:-}" ] && STREAMS=200
@@ -39,7 +39,7 @@ wait_until 10 master_is a || { not_ok "box a took the virtual addresses"; finish
 ha_keepalived b
 ok "box a is the master, box b the standby"
 
-bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec python3 '$HATOOL' server 7001 '$TMP/srv.json' 200"
+bg "$NS_S" "$TMP/srv.log" bash -c "ulimit -n 8192; exec '$STREAMS_TOOL' server 7001 '$TMP/srv.json' 200"
 SRV=$BG_PID
 bg "$NS_S" "$TMP/src.log" python3 "$TOOLS/tcptool.py" source 7002
 ha_streams 100 || finish

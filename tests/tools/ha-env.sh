@@ -18,8 +18,10 @@
 #   ha_keepalived BOX       keepalived on BOX with rules/ha/keepalived.conf
 #   ha_master               which box holds the VIPs (a, b, "" or "ab")
 #   ha_counter BOX NAME     a counter of BOX's table
-# tcptool, bg, TOOLS and SRC as the proxy's tests have them
+# tcptool, bg, TOOLS and SRC as the proxy's tests have them; STREAMS_TOOL
+# the streams' client and server (tests/tools/ha-streams.c)
 . "$(dirname "${BASH_SOURCE[0]}")/proxy-env.sh"
+STREAMS_TOOL=$BUILD/tests/ha-streams
 VIP4C=198.18.1.1 VIP6C=fd00:1::1 VIP4S=198.18.2.1 VIP6S=fd00:2::1
 C4=198.18.1.2 C6=fd00:1::2 S4=198.18.2.2 S6=fd00:2::2
 SYNC4A=198.18.3.1 SYNC4B=198.18.3.2
@@ -187,9 +189,9 @@ ha_streams() {
 	done
 	nsx "$NS_SWC" tc qdisc add dev pc root tbf rate 20mbit burst 64kb latency 100ms
 	half=$((STREAMS / 2))
-	nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/hatool.py' client $S4 7001 $half $1 '$TMP/c4.json' '$TMP/stop'" &
+	nsx "$NS_C" bash -c "ulimit -n 8192; exec '$STREAMS_TOOL' client $S4 7001 $half $1 '$TMP/c4.json' '$TMP/stop'" &
 	CL4=$!
-	nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/hatool.py' client $S6 7001 $((STREAMS - half)) $1 '$TMP/c6.json' '$TMP/stop'" &
+	nsx "$NS_C" bash -c "ulimit -n 8192; exec '$STREAMS_TOOL' client $S6 7001 $((STREAMS - half)) $1 '$TMP/c6.json' '$TMP/stop'" &
 	CL6=$!
 	on_exit "kill $CL4 $CL6"
 }
