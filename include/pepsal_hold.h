@@ -7,9 +7,10 @@
  * the queuer gives the held SYN its verdict: marked (the proxy accepts it
  * over the connection it already has) or unmarked (end to end, so the
  * client sees the server's own refusal, ICMP error or silence).
- * A request datagram carries one or more requests (net.unix.max_dgram_qlen
- * is 10 by default: a burst of SYNs needs batches), an answer datagram one
- * answer; the queuer ignores datagrams of other sizes.
+ * A datagram carries one or more requests, or one or more answers
+ * (net.unix.max_dgram_qlen is 10 by default: a burst of SYNs needs
+ * batches); the queuer also takes an answer of the first layout (16 bytes,
+ * no ICMP details) and ignores datagrams of other sizes.
  */
 #ifndef PEPSAL_HOLD_H
 #define PEPSAL_HOLD_H
@@ -28,11 +29,19 @@ struct pepsal_hold_req {
 	uint32_t timeout_ms; /* give up after this: the queuer stops holding */
 };
 
-/* proxy -> queuer: the dial's outcome, 0 (connected) or a negative errno. */
+/* proxy -> queuer: the dial's outcome, 0 (connected) or a negative errno;
+ * when an ICMP or ICMPv6 error refused the dial, its type, code and sender
+ * (icmp_family AF_INET or AF_INET6, 0: none), for the queuer to answer the
+ * held SYN with the same error at once. */
 struct pepsal_hold_ans {
 	uint32_t slot, gen;
 	int32_t err;
-	uint32_t pad;
+	uint8_t icmp_family;
+	uint8_t icmp_type, icmp_code;
+	uint8_t pad;
+	uint8_t icmp_from[16]; /* the error's sender (IPv4: first 4 bytes) */
+	uint32_t pad2;
 };
+#define PEPSAL_HOLD_ANS_V1_SIZE 16 /* slot, gen, err, pad */
 
 #endif

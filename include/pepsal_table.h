@@ -29,7 +29,9 @@
 /* legacy max_conns (2112) plus as many pending entries */
 #define PEPSAL_TABLE_DEFAULT_CAPACITY 4224u
 #define PEPSAL_COUNTER_NAME_MAX 32 /* including the NUL */
-#define PEPSAL_MAX_COUNTERS 64
+/* named counters the table holds: both programs' catalogue
+ * (include/pepsal_catalog.h, 63 names) and room for another program's */
+#define PEPSAL_MAX_COUNTERS 96
 /* queuers (one per NFQUEUE) whose liveness and counters the table keeps */
 #define PEPSAL_MAX_QUEUES 64
 /* pepsal_table_room before the proxy published any: no limit */

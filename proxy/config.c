@@ -3,6 +3,7 @@
  * pepsal's command line: the one option table that parses, checks and
  * prints --help, the parsers of its values, and the defaults.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -26,28 +27,6 @@ bool config_parse_shm_name(const char *arg, void *dst, char *err, size_t errlen)
 		return false;
 	snprintf(buf, NAME_MAX + 2, "%s%s", arg[0] == '/' ? "" : "/", arg);
 	return true;
-}
-
-bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen)
-{
-	const char *orig = arg;
-	unsigned long v, m;
-	char *end;
-
-	errno = 0;
-	v = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end != '/' || v > UINT32_MAX || arg[0] == '-')
-		goto bad;
-	arg = end + 1;
-	m = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end || m > UINT32_MAX || !m || (v & ~m) || arg[0] == '-')
-		goto bad;
-	*(const char **)dst = orig;
-	return true;
-bad:
-	snprintf(err, errlen, "expected VALUE/MASK, two 32-bit numbers, the value "
-		 "within a non-zero mask (e.g. 0x2/0x2)");
-	return false;
 }
 
 /* N queues (1 to PEPSAL_MAX_QUEUES) or "auto": one per CPU we may run on
@@ -75,6 +54,19 @@ bool config_parse_queues(const char *arg, void *dst, char *err, size_t errlen)
 		}
 	}
 	*(uint32_t *)dst = (uint32_t)v;
+	return true;
+}
+
+/* -a: an IPv4 or IPv6 address, kept as given (the listener binds it). */
+bool config_parse_address(const char *arg, void *dst, char *err, size_t errlen)
+{
+	unsigned char addr[16];
+
+	if (inet_pton(AF_INET, arg, addr) != 1 && inet_pton(AF_INET6, arg, addr) != 1) {
+		snprintf(err, errlen, "expected an IPv4 or IPv6 address (198.18.0.1, fd00::1)");
+		return false;
+	}
+	*(const char **)dst = arg;
 	return true;
 }
 
@@ -222,12 +214,14 @@ static void config_defaults(struct proxy_config *c)
 	c->pending_ns = 120 * 1000000000ull;
 	c->max_conns = 2112;
 	c->shm_name = PEPSAL_SHM_DEFAULT_NAME;
-	c->mark = "0x2/0x2";
+	c->mark = PEPSAL_DEFAULT_MARK;
+	c->route_mark = PEPSAL_DEFAULT_ROUTE_MARK;
 	c->queues = 1;
 	c->transparent = true;
 	c->nodelay = true;
 	c->connect_timeout_ns = 10 * 1000000000ull;
 	c->hold_ns = 3 * 1000000000ull;
+	c->rt_priority = 1;
 	c->log_interval_ns = 10 * 1000000000ull;
 	c->pipe_size = 1u << 20;
 	c->upstream_ports = (32767u << 16) | 20000u;
@@ -248,11 +242,12 @@ static void config_defaults(struct proxy_config *c)
 	snprintf(c->cc_lossy, sizeof(c->cc_lossy), "bbr");
 }
 
-int config_parse(struct proxy_config *c, int argc, char **argv)
+const struct pepsal_opt *config_options(struct proxy_config *c)
 {
 	const struct pepsal_opt options[] = {
 	{ "mode", 0, PEPSAL_OPT_CUSTOM, &c->mode, "MODE",
-	  "interception: nfqueue (queuer + REDIRECT, default) or tproxy (TPROXY rules)",
+	  "interception: nfqueue, the queuer and REDIRECT, or tproxy, TPROXY rules "
+	  "(default nfqueue)",
 	  0, 0, config_parse_mode },
 	{ "daemon", 'd', PEPSAL_OPT_FLAG, &c->daemon, NULL,
 	  "run in the background, log to syslog, write a pid file", 0, 0, NULL },
@@ -264,8 +259,11 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "listening port (default 5000)", 1, 65535, NULL },
 	{ "version", 'V', PEPSAL_OPT_FLAG, &c->version, NULL,
 	  "print the version and exit", 0, 0, NULL },
-	{ "address", 'a', PEPSAL_OPT_STRING, &c->address, "ADDR",
-	  "listening address (default: all, IPv4 and IPv6)", 0, 0, NULL },
+	{ "check", 0, PEPSAL_OPT_FLAG, &c->check, NULL,
+	  "check the options, the key file and the queuer program, start nothing; "
+	  "status 0 if pepsal would start with them", 0, 0, NULL },
+	{ "address", 'a', PEPSAL_OPT_CUSTOM, &c->address, "ADDR",
+	  "listening address (default: all, IPv4 and IPv6)", 0, 0, config_parse_address },
 	{ "logfile", 'l', PEPSAL_OPT_STRING, &c->conn_log, "FILE",
 	  "file of the active connections, rewritten periodically", 0, 0, NULL },
 	{ "gc-interval", 'g', PEPSAL_OPT_DURATION, &c->gc_interval_ns, "DURATION",
@@ -276,8 +274,8 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "maximum relayed connections; more are reset (default 2112)", 1, 1000000, NULL },
 	{ "keepalive", 'k', PEPSAL_OPT_FLAG, &c->keepalive, NULL,
 	  "TCP keepalive on both legs (the default)", 0, 0, NULL },
-	{ "no-keepalive", 0, PEPSAL_OPT_FLAG, &c->keepalive, NULL,
-	  "no TCP keepalive: a vanished idle peer holds its connection", 0, 1, NULL },
+	{ "no-keepalive", 0, PEPSAL_OPT_CLEAR, &c->keepalive, NULL,
+	  "no TCP keepalive: a vanished idle peer holds its connection", 0, 0, NULL },
 	{ "keepalive-idle", 0, PEPSAL_OPT_DURATION, &c->keepalive_idle_ns, "DURATION",
 	  "first keepalive probe after this much silence (default 60s)", 1000000000ull,
 	  32767 * 1000000000ull, NULL },
@@ -291,13 +289,14 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "0: the kernel's retries)", 0, 2147483ull * 1000000000ull, NULL },
 	{ "nodelay", 'n', PEPSAL_OPT_FLAG, &c->nodelay, NULL,
 	  "TCP_NODELAY on both legs (the default; accepted for compatibility)", 0, 0, NULL },
-	{ "nagle", 0, PEPSAL_OPT_FLAG, &c->nodelay, NULL,
+	{ "nagle", 0, PEPSAL_OPT_CLEAR, &c->nodelay, NULL,
 	  "Nagle on both legs, no TCP_NODELAY (fewer small segments; up to 40 ms "
-	  "per request)", 0, 1, NULL },
+	  "per request)", 0, 0, NULL },
 	{ "shm", 0, PEPSAL_OPT_CUSTOM, c->shm_name_buf, "NAME",
 	  "shared-memory table name (default /pepsal)", 0, 0, config_parse_shm_name },
 	{ "capacity", 0, PEPSAL_OPT_U32, &c->capacity, "N",
-	  "table entries (default: twice -c, at least 4224)", PEPSAL_TABLE_MIN_CAPACITY,
+	  "table entries, 16 or more (default: twice -c, at least 4224)",
+	  PEPSAL_TABLE_MIN_CAPACITY,
 	  PEPSAL_TABLE_MAX_CAPACITY, NULL },
 	{ "shm-mode", 0, PEPSAL_OPT_CUSTOM, &c->shm_mode, "MODE",
 	  "permissions of the table's segment, octal (default 0600)", 0, 0,
@@ -307,8 +306,11 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	{ "queues", 0, PEPSAL_OPT_CUSTOM, &c->queues, "N",
 	  "NFQUEUEs --queue to --queue+N-1, one queuer each (default 1; auto: one per "
 	  "CPU it may run on)", 0, 0, config_parse_queues },
-	{ "mark", 0, PEPSAL_OPT_CUSTOM, &c->mark, "VALUE/MASK",
-	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, config_parse_mark },
+	{ "mark", 0, PEPSAL_OPT_CUSTOM, &c->mark, "VALUE[/MASK]",
+	  "mark the queuer sets on recorded SYNs (default 0x2/0x2)", 0, 0, pepsal_opt_mark },
+	{ "route-mark", 0, PEPSAL_OPT_CUSTOM, &c->route_mark, "VALUE[/MASK]",
+	  "routing mark of the transparent return path (pepsal-iptables --route-mark), "
+	  "apart from --mark (default 0x1/0x1)", 0, 0, pepsal_opt_mark },
 	{ "no-queuer", 0, PEPSAL_OPT_FLAG, &c->no_queuer, NULL,
 	  "do not start pepsal-queuer (it runs separately)", 0, 0, NULL },
 	{ "accept-first", 0, PEPSAL_OPT_FLAG, &c->accept_first, NULL,
@@ -318,10 +320,13 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  "the queuer holds a SYN while the server is dialed at most this long, "
 	  "then lets it through end to end (default 3s)", 100000000ull,
 	  60 * 1000000000ull, NULL },
+	{ "rt-priority", 0, PEPSAL_OPT_U32, &c->rt_priority, "N",
+	  "SCHED_FIFO priority of the SYN path (the queuers, the predial thread), "
+	  "0: nice -10 only (default 1)", 0, 99, NULL },
 	{ "queuer", 0, PEPSAL_OPT_STRING, &c->queuer_path, "PATH",
 	  "queuer executable (default: beside pepsal, else in PATH)", 0, 0, NULL },
-	{ "no-transparent", 0, PEPSAL_OPT_FLAG, &c->transparent, NULL,
-	  "dial servers from the proxy's address, not the client's", 0, 1, NULL },
+	{ "no-transparent", 0, PEPSAL_OPT_CLEAR, &c->transparent, NULL,
+	  "dial servers from the proxy's address, not the client's", 0, 0, NULL },
 	{ "upstream-ports", 0, PEPSAL_OPT_CUSTOM, &c->upstream_ports, "LO-HI",
 	  "source ports of transparent dials, apart from clients' (default 20000-32767)",
 	  0, 0, config_parse_port_range },
@@ -332,8 +337,9 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	{ "client-cc", 0, PEPSAL_OPT_CUSTOM, c->leg[LEG_CLIENT].cc, "ALGO",
 	  "congestion control toward clients", 0, 0, config_parse_cc },
 	{ "client-cc-mode", 0, PEPSAL_OPT_CUSTOM, &c->cc_mode, "MODE",
-	  "fixed: --client-cc throughout; adaptive (default): --client-cc-lossy while "
-	  "the client leg loses packets without queueing", 0, 0, config_parse_cc_mode },
+	  "fixed: --client-cc throughout; adaptive: --client-cc-lossy while the client "
+	  "leg loses packets without queueing (default adaptive)", 0, 0,
+	  config_parse_cc_mode },
 	{ "client-cc-lossy", 0, PEPSAL_OPT_CUSTOM, c->cc_lossy, "ALGO",
 	  "congestion control of a lossy client leg in adaptive mode (default bbr)", 0, 0,
 	  config_parse_cc },
@@ -358,12 +364,13 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	{ "log-interval", 0, PEPSAL_OPT_DURATION, &c->log_interval_ns, "DURATION",
 	  "rewrite the -l file every (default 10s)", 1, 0, NULL },
 	{ "pid-file", 0, PEPSAL_OPT_STRING, &c->pid_file, "FILE",
-	  "pid file with -d (default /run/pepsal.pid)", 0, 0, NULL },
+	  "pid file with -d (default " PROXY_DEFAULT_PID_FILE ")", 0, 0, NULL },
 	{ "pair-role", 0, PEPSAL_OPT_CUSTOM, &c->pair.role, "ROLE",
 	  "one end of a pepsal pair: terminal (carries connections to the gateway) or "
 	  "gateway (dials the servers)", 0, 0, config_parse_pair_role },
 	{ "pair-gateway", 0, PEPSAL_OPT_CUSTOM, &c->pair.gateway, "ADDR[:PORT]",
-	  "terminal: the gateway pepsal (default port 5001)", 0, 0, config_parse_pair_gateway },
+	  "terminal: the gateway pepsal (port 5001 if none is given)", 0, 0,
+	  config_parse_pair_gateway },
 	{ "pair-pool", 0, PEPSAL_OPT_U32, &c->pair.pool, "N",
 	  "terminal: pair connections kept open and ready (default 16)", 0, 100000, NULL },
 	{ "pair-hold", 0, PEPSAL_OPT_FLAG, &c->pair.hold, NULL,
@@ -397,11 +404,63 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	  NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 	};
+	static struct pepsal_opt table[sizeof(options) / sizeof(options[0])];
+
+	_Static_assert(sizeof(options) / sizeof(options[0]) <= CONFIG_MAX_OPTS,
+		       "CONFIG_MAX_OPTS holds the table");
+	memcpy(table, options, sizeof(options));
+	return table;
+}
+
+/* Options a role has no use for: given anyway, they are refused, not
+ * ignored (a gateway intercepts nothing: no listener, no queuer; without a
+ * role there is no pair). */
+static const char *const not_on_gateway[] = {
+	"mode", "address", "port", "queue", "queues", "mark", "no-queuer", "queuer",
+	"accept-first", "hold-time", "pair-gateway", "pair-pool", "pair-hold", NULL,
+};
+static const char *const not_on_terminal[] = { "pair-listen", "pair-peer", NULL };
+
+static int roles_check(const struct proxy_config *c, const struct pepsal_opt *options,
+		       const bool *given)
+{
+	const char *const *unused = c->pair.role == PAIR_ROLE_GATEWAY ? not_on_gateway :
+				    c->pair.role == PAIR_ROLE_TERMINAL ? not_on_terminal : NULL;
+	int bad = 0;
+
+	for (size_t i = 0; options[i].name; i++) {
+		const char *name = options[i].name;
+
+		if (!given[i])
+			continue;
+		if (!c->pair.role && strncmp(name, "pair-", 5) == 0 &&
+		    strcmp(name, "pair-role") != 0) {
+			fprintf(stderr, "pepsal: --%s needs --pair-role\n", name);
+			bad++;
+		}
+		for (size_t u = 0; unused && unused[u]; u++) {
+			if (strcmp(name, unused[u]) != 0)
+				continue;
+			fprintf(stderr, "pepsal: --%s does not apply to --pair-role %s%s\n", name,
+				c->pair.role == PAIR_ROLE_GATEWAY ? "gateway" : "terminal",
+				c->pair.role == PAIR_ROLE_GATEWAY ?
+				" (it intercepts nothing: no listener, no queuer)" : "");
+			bad++;
+		}
+	}
+	return bad;
+}
+
+int config_parse(struct proxy_config *c, int argc, char **argv)
+{
+	const struct pepsal_opt *options;
+	bool given[CONFIG_MAX_OPTS];
 	char err[256];
 	int rc;
 
 	config_defaults(c);
-	rc = pepsal_opts_parse("pepsal", "[OPTIONS]", options, argc, argv);
+	options = config_options(c);
+	rc = pepsal_opts_parse_given("pepsal", "[OPTIONS]", options, argc, argv, given);
 	if (rc == -2)
 		return -1;
 	if (rc < 0)
@@ -413,18 +472,30 @@ int config_parse(struct proxy_config *c, int argc, char **argv)
 	}
 	if (c->shm_name_buf[0])
 		c->shm_name = c->shm_name_buf;
+	if (c->version) {
+		printf("pepsal %s\n", PEPSAL_VERSION);
+		return -1;
+	}
+	if (c->daemon && !c->pid_file)
+		c->pid_file = PROXY_DEFAULT_PID_FILE;
+	if (roles_check(c, options, given)) {
+		fprintf(stderr, "Try 'pepsal --help' for more information.\n");
+		return -2;
+	}
 	if (c->queue + c->queues - 1 > 65535) {
 		fprintf(stderr, "pepsal: --queue %u with --queues %u goes past queue 65535\n",
 			c->queue, c->queues);
 		return -2;
 	}
-	if (!c->version && !config_pair_check(c, err, sizeof(err))) {
-		fprintf(stderr, "pepsal: %s\nTry 'pepsal --help' for more information.\n", err);
+	/* the queuer's mark and the REDIRECT by it: nfqueue mode, not on a gateway */
+	if (c->mode == MODE_NFQUEUE && c->pair.role != PAIR_ROLE_GATEWAY &&
+	    !pepsal_marks_apart(&c->mark, &c->route_mark, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s (--mark, --route-mark)\n", err);
 		return -2;
 	}
-	if (c->version) {
-		printf("pepsal %s\n", PEPSAL_VERSION);
-		return -1;
+	if (!config_pair_check(c, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s\nTry 'pepsal --help' for more information.\n", err);
+		return -2;
 	}
 	return 0;
 }

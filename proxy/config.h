@@ -13,8 +13,10 @@
 #include <stdint.h>
 
 #include "pepsal_endpoint.h"
+#include "pepsal_opts.h"
 
 #define PROXY_CC_NAME_MAX 16
+#define PROXY_DEFAULT_PID_FILE "/run/pepsal.pid" /* --pid-file with -d */
 
 /* Socket options applied to one leg of every relayed connection. */
 struct leg_opts {
@@ -78,9 +80,11 @@ struct proxy_config {
 	bool verbose;             /* -v: debug messages */
 	bool fastopen;            /* -f: TCP Fast Open on both legs */
 	bool version;             /* -V */
+	bool check;               /* --check: check the configuration, start nothing */
 	bool no_queuer;           /* do not start pepsal-queuer */
 	bool accept_first;        /* --accept-first: the queuer does not hold SYNs */
 	uint64_t hold_ns;         /* --hold-time: a SYN held longer passes end to end */
+	uint32_t rt_priority;     /* --rt-priority: SCHED_FIFO of the SYN path, 0: none */
 	bool transparent;         /* dial from the client's address */
 	bool keepalive;           /* SO_KEEPALIVE on both legs (default; --no-keepalive) */
 	uint64_t keepalive_idle_ns;     /* TCP_KEEPIDLE */
@@ -98,9 +102,10 @@ struct proxy_config {
 	char shm_name_buf[NAME_MAX + 2];
 	uint32_t queue;           /* --queue: NFQUEUE number for the queuer */
 	uint32_t queues;          /* --queues: queuers, on --queue and the next ones */
-	const char *mark;         /* --mark VALUE/MASK for the queuer */
+	struct pepsal_mark mark;  /* --mark: the queuer's on recorded SYNs */
+	struct pepsal_mark route_mark; /* --route-mark: the return path's, apart from it */
 	const char *queuer_path;  /* --queuer: the queuer executable */
-	const char *pid_file;     /* --pid-file */
+	const char *pid_file;     /* --pid-file; with -d, PROXY_DEFAULT_PID_FILE if not given */
 	uint32_t handover_fd;     /* --handover-fd: started by an upgrade, 0 = not */
 	uint32_t capacity;        /* --capacity: table entries, 0 = scaled with -c */
 	uint32_t shm_mode;        /* --shm-mode: permissions of the segment */
@@ -122,12 +127,18 @@ struct proxy_config {
  * (help, version), -2 exit 2 (bad option; the message is printed). */
 int config_parse(struct proxy_config *cfg, int argc, char **argv);
 
+#define CONFIG_MAX_OPTS 96 /* entries of the option table, at most */
+/* The option table, its destinations in CFG (static storage: valid until
+ * the next call). For config_parse and the tests. */
+const struct pepsal_opt *config_options(struct proxy_config *cfg);
+
 /* Value parsers of the option table (struct pepsal_opt's parse): true and
  * *DST set, or false with ERR saying what was expected. */
 bool config_parse_mode(const char *arg, void *dst, char *err, size_t errlen);
+/* an IPv4 or IPv6 address literal, kept as the string given */
+bool config_parse_address(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_shm_name(const char *arg, void *dst, char *err, size_t errlen);
 bool config_parse_shm_mode(const char *arg, void *dst, char *err, size_t errlen);
-bool config_parse_mark(const char *arg, void *dst, char *err, size_t errlen);
 /* N (1 to PEPSAL_MAX_QUEUES) or "auto" (online CPUs) to a uint32_t */
 bool config_parse_queues(const char *arg, void *dst, char *err, size_t errlen);
 /* "LO-HI" to (HI << 16) | LO, "system" to 0 */

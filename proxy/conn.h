@@ -44,6 +44,8 @@ struct conn {
 	bool eof[2];                  /* this direction's EOF was passed on */
 	bool fin_in[2];               /* its input ends with its queue (relay.h) */
 	bool handed;                  /* another process took it: close quietly */
+	bool client_ready;            /* accepted from our listener: the client leg's
+				       * options inherited, non-blocking already */
 	struct relay_pipe *held[2];   /* a paused direction's pipe with its bytes, or NULL */
 };
 

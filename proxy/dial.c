@@ -32,13 +32,13 @@
 
 #include "dial.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "sockopt.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 #define DIAL_PORT_TRIES 16
-#define DIAL_POLL_MS 200
 
 static int make_transparent(int fd, int family)
 {
@@ -55,35 +55,25 @@ static int make_transparent(int fd, int family)
 	return setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ? -errno : 0;
 }
 
-int dial_wait_connected(int fd, uint64_t timeout_ns, const atomic_bool *cancel,
+int dial_wait_connected(int fd, uint64_t timeout_ns, const struct stop *stop,
 			const atomic_bool *pause)
 {
 	uint64_t deadline = pepsal_now_ns() + timeout_ns;
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int soerr = 0;
+	int soerr = 0, n;
 	socklen_t len = sizeof(soerr);
+	short revents = 0;
 
-	for (;;) {
-		uint64_t now = pepsal_now_ns();
-		int n, ms;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		ms = (int)((deadline - now + 999999) / 1000000);
-		if (ms > DIAL_POLL_MS)
-			ms = DIAL_POLL_MS; /* look at the stop flag now and then */
-		if ((cancel && atomic_load(cancel)) || (pause && atomic_load(pause)))
+	/* a pause signals the thread out of its wait (EINTR): look at the flag */
+	do {
+		if (pause && atomic_load(pause))
 			return -ECANCELED;
-		n = poll(&p, 1, ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			continue; /* re-check the deadline */
-		break;
-	}
-	if (!(p.revents & (POLLERR | POLLHUP)))
+		n = stop_poll(stop, fd, POLLOUT, deadline, &revents);
+	} while (n == -EINTR);
+	if (n == 0)
+		return -ETIMEDOUT;
+	if (n < 0)
+		return n; /* -ECANCELED: stopped */
+	if (!(revents & (POLLERR | POLLHUP)))
 		return 0; /* writable, no error: connected (no SO_ERROR call) */
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
 		return -errno;
@@ -126,10 +116,11 @@ uint16_t dial_choose_port(const struct dial_ctx *d, uint32_t range,
 	return 0;
 }
 
-/* One connect attempt with source port PORT (0: the kernel's choice).
- * Returns the fd, or -errno; -EADDRNOTAVAIL: that 4-tuple is taken. */
-static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *client,
-		     const struct pepsal_endpoint *dst, uint16_t port, int tos)
+/* Start one connect with source port PORT (0: the kernel's choice): 0 and
+ * *FD connected, -EINPROGRESS and *FD connecting, or -errno (no socket
+ * left); -EADDRNOTAVAIL: that 4-tuple is taken. */
+static int dial_begin(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		      const struct pepsal_endpoint *dst, uint16_t port, int tos, int *out)
 {
 	const struct proxy_config *cfg = d->cfg;
 	struct sockaddr_storage ss;
@@ -149,6 +140,8 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one));
 	if (tos >= 0)
 		sock_set_tos(fd, dst->family, tos);
+	if (d->recverr) /* the ICMP error that refuses the SYN, with its sender */
+		sock_recverr(fd, dst->family, true);
 	if (cfg->transparent && client->family == dst->family) {
 		struct pepsal_endpoint from = *client;
 
@@ -167,19 +160,36 @@ static int dial_once(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		}
 	}
 	sl = pepsal_endpoint_to_sockaddr(dst, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		if (errno != EINPROGRESS) {
-			rc = -errno;
-			goto fail;
-		}
-		rc = dial_wait_connected(fd, d->timeout_ns ? d->timeout_ns :
-					 cfg->connect_timeout_ns, d->cancel, d->pause);
-		if (rc)
-			goto fail;
-	}
-	return fd; /* non-blocking, as the relay's pump wants it */
+	pepsal_tl_mark(TL_DIAL_START, client, 0);
+	*out = fd;
+	if (connect(fd, (struct sockaddr *)&ss, sl) == 0)
+		return 0;
+	if (errno == EINPROGRESS)
+		return -EINPROGRESS;
+	rc = -errno;
 fail:
+	*out = -1;
 	close(fd);
+	return rc;
+}
+
+int dial_start_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
+		   const struct pepsal_endpoint *dst, int tos, int *fd)
+{
+	uint32_t range = d->cfg->transparent ? d->cfg->upstream_ports : 0;
+	int rc = -EADDRNOTAVAIL;
+
+	/* a port in the range whose 4-tuple nobody holds, until one is free
+	 * (-EADDRNOTAVAIL: an upstream socket of ours has it already) */
+	for (int i = 0; i < DIAL_PORT_TRIES && range && rc == -EADDRNOTAVAIL; i++) {
+		uint16_t port = dial_choose_port(d, range, client, dst);
+
+		if (!port)
+			break;
+		rc = dial_begin(d, client, dst, port, tos, fd);
+	}
+	if (rc == -EADDRNOTAVAIL) /* no range, or it is crowded: any port */
+		rc = dial_begin(d, client, dst, 0, tos, fd);
 	return rc;
 }
 
@@ -192,19 +202,16 @@ int dial_upstream(const struct dial_ctx *d, const struct pepsal_endpoint *client
 int dial_upstream_tos(const struct dial_ctx *d, const struct pepsal_endpoint *client,
 		      const struct pepsal_endpoint *dst, int tos)
 {
-	uint32_t range = d->cfg->transparent ? d->cfg->upstream_ports : 0;
-	int rc = -EADDRNOTAVAIL;
+	int fd = -1, rc = dial_start_tos(d, client, dst, tos, &fd);
 
-	/* a port in the range whose 4-tuple nobody holds, until one is free
-	 * (-EADDRNOTAVAIL: an upstream socket of ours has it already) */
-	for (int i = 0; i < DIAL_PORT_TRIES && range && rc == -EADDRNOTAVAIL; i++) {
-		uint16_t port = dial_choose_port(d, range, client, dst);
-
-		if (!port)
-			break;
-		rc = dial_once(d, client, dst, port, tos);
+	if (rc == -EINPROGRESS)
+		rc = dial_wait_connected(fd, d->timeout_ns ? d->timeout_ns :
+					 d->cfg->connect_timeout_ns, d->stop, d->pause);
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
 	}
-	if (rc == -EADDRNOTAVAIL) /* no range, or it is crowded: any port */
-		rc = dial_once(d, client, dst, 0, tos);
-	return rc;
+	pepsal_tl_mark(TL_DIAL_DONE, client, 0);
+	return fd; /* non-blocking, as the relay's pump wants it */
 }

@@ -29,6 +29,7 @@
 #include "limits.h"
 #include "listener.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "predial.h"
 #include "relay.h"
 #include "sockopt.h"
@@ -42,6 +43,10 @@
 #define PEPSAL_IP6T_SO_ORIGINAL_DST 80
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH 256
+/* and at most this long: each accept starts a thread pair, which on a slow
+ * build (TSan) or a starved core can take long enough that 256 of them
+ * kept the main loop from its heartbeat past the queuer's --proxy-timeout */
+#define ACCEPT_BUDGET_NS 100000000ull
 
 static struct {
 	const struct listener_params *p;
@@ -49,34 +54,25 @@ static struct {
 	/* A spare descriptor, given up to accept-and-reset when the process
 	 * is out of descriptors, so a full table never leaves clients hanging. */
 	int reserve_fd;
-} lst = { NULL, { -1, -1 }, -1 };
+	/* the listeners have the client leg's options, which accepted sockets
+	 * inherit (congestion control, buffers, pacing, TCP_NODELAY,
+	 * keepalive, TCP_USER_TIMEOUT): not set again per connection */
+	bool legs_set;
+} lst = { NULL, { -1, -1 }, -1, false };
 
 /* ---- opening ------------------------------------------------------------ */
 
 static int open_one(const struct proxy_config *cfg, int family, const void *addr,
 		    char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = { 0 };
+	static const uint8_t any[16]; /* no address: all of them */
+	struct pepsal_endpoint ep;
+	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, one = 1, rc;
 
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)cfg->port);
-		if (addr)
-			memcpy(&sin->sin_addr, addr, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)cfg->port);
-		if (addr)
-			memcpy(&sin6->sin6_addr, addr, 16);
-		sl = sizeof(*sin6);
-	}
+	pepsal_endpoint_set(&ep, family, addr ? addr : any, (uint16_t)cfg->port);
+	sl = pepsal_endpoint_to_sockaddr(&ep, &ss);
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0) {
 		rc = -errno;
@@ -154,6 +150,18 @@ static int open_all(const struct proxy_config *cfg, int fds[2], char *err, size_
 	return 2;
 }
 
+/* The client leg's options on the listeners, once for every connection;
+ * false if one was refused (then each connection gets them as before). */
+static bool set_legs(void)
+{
+	char err[160];
+
+	for (int i = 0; i < 2; i++)
+		if (lst.fds[i] >= 0 && leg_apply(lst.fds[i], LEG_CLIENT, lst.p->cfg, err, sizeof(err)))
+			return false;
+	return true;
+}
+
 int listener_init(const struct listener_params *p, int fds[2], char *err, size_t errlen)
 {
 	int n;
@@ -162,6 +170,7 @@ int listener_init(const struct listener_params *p, int fds[2], char *err, size_t
 	n = open_all(p->cfg, lst.fds, err, errlen);
 	if (n < 0)
 		return n;
+	lst.legs_set = set_legs();
 	fds[0] = lst.fds[0];
 	fds[1] = lst.fds[1];
 	return n;
@@ -174,6 +183,7 @@ int listener_adopt(const struct listener_params *p, const int fds[2])
 	lst.fds[1] = fds[1];
 	if (lst.reserve_fd < 0)
 		lst.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	lst.legs_set = set_legs(); /* the old process's may have had none */
 	return fds[1] >= 0 ? 2 : 1;
 }
 
@@ -329,6 +339,7 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		sock_reset_close(fd);
 		return;
 	}
+	pepsal_tl_mark(TL_ACCEPT, &peer, 0);
 	if (lst.p->cfg->mode == MODE_TPROXY) {
 		/* nothing to claim: refused before an entry is made */
 		rc = refuse(NULL, false) ? -EBUSY : entry_tproxy(fd, &peer, &entry, &odst);
@@ -341,13 +352,14 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 		sock_reset_close(fd);
 		return;
 	}
+	pepsal_tl_mark(TL_CLAIM, &peer, 0);
 	entry.client = peer; /* the dial binds to its address */
 	/* a held SYN: its server answered our dial already */
 	if (entry.slot != UINT32_MAX)
 		server_fd = predial_take(entry.slot, entry.gen, &tos);
 	if (server_fd >= 0)
 		sock_set_tos(fd, peer.family, tos); /* the client leg keeps the DSCP */
-	rc = relay_start_dialed(fd, server_fd, &entry);
+	rc = relay_start_accepted(fd, server_fd, &entry, lst.legs_set);
 	if (rc) {
 		pr_ratelimited(LOG_WARNING, "cannot relay the connection from %s: %s",
 			       pepsal_endpoint_format(&peer, a), strerror(-rc));
@@ -360,14 +372,19 @@ static void serve(int fd, const struct sockaddr_storage *ss, socklen_t sl)
 
 void listener_accept(int lfd)
 {
-	/* a bounded batch, so a flood cannot starve the heartbeat and timers */
+	/* a bounded batch, so a flood cannot starve the heartbeat and timers
+	 * (poll is level-triggered: the rest waits for the next turn) */
+	uint64_t until = pepsal_now_ns() + ACCEPT_BUDGET_NS;
+
 	for (int batch = 0; batch < ACCEPT_BATCH; batch++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd >= 0) {
 			serve(fd, &ss, sl);
+			if (pepsal_now_ns() >= until)
+				return;
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)

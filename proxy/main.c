@@ -23,7 +23,9 @@
 #include "pair_terminal.h"
 #include "listener.h"
 #include "migrate.h"
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "predial.h"
 #include "process.h"
 #include "queuer_child.h"
@@ -77,6 +79,33 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed
 		}
 	}
 	return stop;
+}
+
+/* What the options name outside the command line: the pair's key file
+ * and the queuer program. Checked before anything starts (the table, the
+ * listeners, the queuer), one line per problem; this and config_parse are
+ * all that --check does. Returns the number of problems. */
+static int check_outside(const struct proxy_config *cfg, struct pair_key *key,
+			 const char *self_dir)
+{
+	char err[PATH_MAX + 256];
+	int bad = 0;
+
+	if (cfg->pair.role && pair_key_load(cfg->pair.key_file, key, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s (--pair-key-file)\n", err);
+		bad++;
+	}
+	if (cfg->mode == MODE_NFQUEUE && !cfg->no_queuer &&
+	    queuer_check(cfg, self_dir, err, sizeof(err))) {
+		fprintf(stderr, "pepsal: %s\n", err);
+		bad++;
+	}
+	if (cfg->pair.role && cfg->handover_fd) {
+		fprintf(stderr, "pepsal: a pair end cannot take over from an upgrade (SIGUSR2): "
+			"restart it\n");
+		bad++;
+	}
+	return bad;
 }
 
 static enum loop_end main_loop(int sfd, const int *lfds, int nl,
@@ -133,7 +162,7 @@ int main(int argc, char **argv)
 	struct pair_gateway_params gw_p;
 	static struct pair_key key;
 	char dir[PATH_MAX], err[256], note[64];
-	int lfds[2] = { -1, -1 }, nl, sfd, rc;
+	int lfds[2] = { -1, -1 }, nl, sfd, rc, ready_fd = -1;
 	uint32_t pipes_max;
 	bool all_closed, taking_over;
 	enum loop_end end;
@@ -141,6 +170,13 @@ int main(int argc, char **argv)
 	rc = config_parse(&cfg, argc, argv);
 	if (rc < 0)
 		return rc == -1 ? 0 : 2;
+	process_self_dir(dir, sizeof(dir));
+	if (check_outside(&cfg, &key, dir))
+		return 2;
+	if (cfg.check) {
+		printf("pepsal: the configuration is valid\n");
+		return 0;
+	}
 	pepsal_log_init("pepsal", false, LOG_DAEMON, cfg.verbose);
 	/* before the port is open: a SIGTERM from then on is a clean stop */
 	sfd = process_signals_init();
@@ -153,14 +189,6 @@ int main(int argc, char **argv)
 		cfg.capacity = limits_default_capacity(cfg.max_conns);
 	if (cfg.mode == MODE_TPROXY)
 		cfg.no_queuer = true; /* TPROXY rules need no queuer */
-	if (cfg.pair.role && pair_key_load(cfg.pair.key_file, &key, err, sizeof(err))) {
-		pr_err("%s", err);
-		return 1;
-	}
-	if (cfg.pair.role && cfg.handover_fd) {
-		pr_err("a pair end cannot take over from an upgrade (SIGUSR2): restart it");
-		return 1;
-	}
 
 	/* started by an upgrade: the old process's table, listeners and
 	 * connections (upgrade.c); it keeps them if anything here fails */
@@ -186,11 +214,8 @@ int main(int argc, char **argv)
 			return 1; /* nothing of the old process's is touched */
 		}
 		nl = listener_adopt(&listener_p, lfds);
-		if (cfg.daemon) { /* the old one forked already */
+		if (cfg.daemon) /* the old one forked already */
 			pepsal_log_init("pepsal", true, LOG_DAEMON, cfg.verbose);
-			if (!cfg.pid_file)
-				cfg.pid_file = "/run/pepsal.pid";
-		}
 	} else if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
 		nl = 0; /* a gateway does not intercept: pair connections only */
 	} else {
@@ -200,14 +225,16 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (!taking_over && cfg.daemon && process_daemonize(&cfg))
+	/* the parent returns once we serve (ready_fd), with our status */
+	if (!taking_over && cfg.daemon && (ready_fd = process_daemonize(&cfg)) < 0)
 		goto fail;
-	if (cfg.pid_file && (rc = process_write_pid_file(cfg.pid_file))) {
+	if (cfg.pid_file && (rc = pepsal_pid_file_write(cfg.pid_file))) {
 		pr_err("cannot write the pid file %s: %s", cfg.pid_file, strerror(-rc));
 		goto fail;
 	}
 	if (!taking_over && table_owner_claim(table))
 		goto fail;
+	pepsal_tl_init("proxy"); /* benchmarks: PEPSAL_TIMELINE */
 	/* threads from here on: after the daemon's fork */
 	if (cfg.pair.role == PAIR_ROLE_TERMINAL) {
 		term_p = (struct pair_terminal_params){ .key = &key };
@@ -227,7 +254,6 @@ int main(int argc, char **argv)
 							 pair_terminal_dial_held : NULL };
 	if ((rc = predial_init(&predial_p)))
 		pr_warn("SYNs will not be held (accept-first): %s", strerror(-rc));
-	process_self_dir(dir, sizeof(dir));
 	for (unsigned int i = 0; i < PEPSAL_MAX_QUEUES; i++)
 		hold_fds[i] = predial_child_fd(i);
 	queuer_init(&cfg, pepsal_table_name(table), dir, hold_fds);
@@ -238,6 +264,8 @@ int main(int argc, char **argv)
 	}
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
+	pepsal_daemon_ready(ready_fd, true, "pepsal", cfg.verbose); /* -d: log to syslog */
+	ready_fd = -1;
 	if (cfg.pair.role == PAIR_ROLE_GATEWAY) {
 		pr_info("pepsal %s pair gateway: pair connections on port %u from %u peer "
 			"prefixes (table %s of %u entries, %u connections at most)", PEPSAL_VERSION,
@@ -290,6 +318,7 @@ int main(int argc, char **argv)
 	pr_info("stopped");
 	return 0;
 fail:
+	pepsal_daemon_ready(ready_fd, false, "pepsal", cfg.verbose);
 	listener_fini();
 	pair_gateway_fini();
 	relay_fini(0);

@@ -31,13 +31,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dial.h"
 #include "entry.h"
 #include "migrate_int.h"
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "relay.h"
 #include "repair.h"
 #include "sockopt.h"
 #include "stats.h"
+
+#define PEER_CONNECT_NS 2000000000ull /* the other box answers our SYN within */
 
 static struct {
 	const struct migrate_params *p;
@@ -58,30 +62,26 @@ static int peer_connect(char *err, size_t errlen)
 	const struct proxy_config *cfg = mig.p->cfg;
 	struct sockaddr_storage ss;
 	socklen_t sl = pepsal_endpoint_to_sockaddr(&cfg->ha_peer, &ss);
-	struct pollfd pf;
-	int fd, one = 1, soerr = 0;
-	socklen_t el = sizeof(soerr);
+	int fd, one = 1, rc;
 
 	fd = socket(cfg->ha_peer.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
 	setsockopt(fd, SOL_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
+		rc = -errno;
+	else
+		rc = dial_wait_connected(fd, PEER_CONNECT_NS, NULL, NULL);
+	if (rc)
 		goto fail;
-	pf = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	if (poll(&pf, 1, 2000) != 1) {
-		errno = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &el) < 0 || soerr) {
-		errno = soerr ? soerr : errno;
-		goto fail;
-	}
 	fcntl(fd, F_SETFL, 0);
 	return fd;
 fail:
-	snprintf(err, errlen, "cannot reach the other box: %s", strerror(errno));
-	close(fd);
+	snprintf(err, errlen, "cannot reach the other box: %s", strerror(-rc));
+	if (fd >= 0)
+		close(fd);
 	return -ENOTCONN;
 }
 
@@ -210,20 +210,22 @@ static void out_free(struct out_conn *o, unsigned int n)
 	free(o);
 }
 
+static void write_one(FILE *f, void *ctx)
+{
+	(void)ctx;
+	fputs("1\n", f);
+}
+
 /* --ha-track-file: keepalived gives the addresses up the moment this
- * says 1 (pepsal-ha switchover writes it too, later; it writes 0 again) */
+ * says 1 (pepsal-ha switchover writes it too, later; it writes 0 again).
+ * Replaced whole: keepalived reads it on the rename as on a write. */
 static void track_file_set(void)
 {
 	const char *path = mig.p->cfg->ha_track_file;
-	int fd;
+	int rc;
 
-	if (!path)
-		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, "1\n", 2) != 2)
-		pr_warn("--ha-track-file %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (path && (rc = pepsal_file_replace(path, write_one, NULL)))
+		pr_warn("--ha-track-file %s: %s", path, strerror(-rc));
 }
 
 int migrate_out(void)

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 
 #include "migrate_int.h"
+#include "pepsal_clock.h"
+#include "stop.h"
 
 int mw_write_all(int fd, const void *buf, size_t len)
 {
@@ -30,17 +32,20 @@ int mw_write_all(int fd, const void *buf, size_t len)
 
 int mw_read_all(int fd, void *buf, size_t len, int timeout_ms)
 {
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
 	char *p = buf;
 
 	while (len) {
+		uint64_t deadline = pepsal_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+		short revents;
 		ssize_t n;
-		int r = poll(&pf, 1, timeout_ms);
+		int r;
 
+		while ((r = stop_poll(NULL, fd, POLLIN, deadline, &revents)) == -EINTR)
+			;
 		if (r == 0)
 			return -ETIMEDOUT;
-		if (r < 0 && errno == EINTR)
-			continue;
+		if (r < 0)
+			return r;
 		n = recv(fd, p, len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;

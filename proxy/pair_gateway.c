@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 #include "relay.h"
 #include "sockopt.h"
 #include "stats.h"
+#include "stop.h"
 #include "workers.h"
 
 #define PAIR_WINDOW_S 30          /* header time within this of ours, either way */
@@ -43,18 +43,18 @@ static struct {
 	const struct pair_gateway_params *p;
 	struct dial_ctx dial;
 	struct pair_replay *replay;
-	int lfd[2], epfd, stopfd;
+	int lfd[2], epfd;
 	int nl;
 	pthread_t thread;
 	bool running;
-	atomic_bool stopping;
-	atomic_uint inflight;     /* headers being read and dialed on workers */
+	struct stop stop;         /* pair_gateway_fini began: its fd is in the epoll set */
+	struct drain inflight;    /* headers being read and dialed on workers */
 	pthread_mutex_t lock;     /* idle[] */
 	int *idle;                /* silent pair connections, -1: free */
 	unsigned int nidle, idle_max;
 	bool resting;             /* the listeners are out of the epoll set */
 	uint64_t rest_until;      /* ... until then */
-} gw = { .lfd = { -1, -1 }, .epfd = -1, .stopfd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+} gw = { .lfd = { -1, -1 }, .epfd = -1, .stop = STOP_INIT, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- the silent connections --------------------------------------------- */
 
@@ -109,22 +109,22 @@ static bool peer_allowed(const struct pepsal_endpoint *peer)
 static size_t read_header(int fd, uint8_t buf[PAIR_HDR_LEN])
 {
 	uint64_t deadline = pepsal_now_ns() + HEADER_DEADLINE_MS * 1000000ull;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t ms;
 	size_t got = 0;
+	short revents;
 
-	while (got < PAIR_HDR_LEN && !atomic_load(&gw.stopping)) {
-		uint64_t now = pepsal_now_ns();
+	while (got < PAIR_HDR_LEN) {
 		ssize_t n = recv(fd, buf + got, PAIR_HDR_LEN - got, MSG_DONTWAIT);
+		int rc;
 
 		if (n > 0) {
 			got += (size_t)n;
 			continue;
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR) || now >= deadline)
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			break;
-		ms = (deadline - now) / 1000000 + 1;
-		poll(&p, 1, ms > 200 ? 200 : (int)ms); /* the stop flag now and then */
+		rc = stop_poll(&gw.stop, fd, POLLIN, deadline, &revents);
+		if (rc == 0 || (rc < 0 && rc != -EINTR))
+			break; /* the deadline, or stopping */
 	}
 	return got;
 }
@@ -240,7 +240,7 @@ static void serve(int fd)
 static void serve_job(void *arg)
 {
 	serve((int)(intptr_t)arg);
-	atomic_fetch_sub(&gw.inflight, 1);
+	drain_leave(&gw.inflight);
 }
 
 /* ---- the thread ------------------------------------------------------------ */
@@ -303,10 +303,10 @@ static void readable(int fd)
 
 	epoll_ctl(gw.epfd, EPOLL_CTL_DEL, fd, NULL);
 	idle_del(fd);
-	atomic_fetch_add(&gw.inflight, 1);
+	drain_enter(&gw.inflight);
 	rc = workers_run(serve_job, (void *)(intptr_t)fd);
 	if (rc) {
-		atomic_fetch_sub(&gw.inflight, 1);
+		drain_leave(&gw.inflight);
 		relay_resources_short();
 		pr_ratelimited(LOG_WARNING, "cannot start a thread for a pair connection: %s",
 			       strerror(-rc));
@@ -319,7 +319,7 @@ static void *gateway_thread(void *arg)
 	struct epoll_event ev[EV_BATCH];
 
 	(void)arg;
-	while (!atomic_load(&gw.stopping)) {
+	while (!stop_is_set(&gw.stop)) {
 		int n = epoll_wait(gw.epfd, ev, EV_BATCH, gw.resting ? ACCEPT_PAUSE_MS : -1);
 
 		if (gw.resting && pepsal_now_ns() >= gw.rest_until)
@@ -328,7 +328,7 @@ static void *gateway_thread(void *arg)
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 
-			if (fd == gw.stopfd)
+			if (fd == gw.stop.fd)
 				return NULL;
 			if (fd == gw.lfd[0] || fd == gw.lfd[1])
 				accept_all(fd);
@@ -408,7 +408,8 @@ int pair_gateway_init(const struct pair_gateway_params *p, char *err, size_t err
 	int rc;
 
 	gw.p = p;
-	gw.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .cancel = &gw.stopping };
+	gw.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table, .stop = &gw.stop };
+	drain_init(&gw.inflight);
 	gw.idle_max = p->cfg->max_conns < IDLE_MAX ? p->cfg->max_conns : IDLE_MAX;
 	gw.idle = malloc(gw.idle_max * sizeof(*gw.idle));
 	gw.replay = pair_replay_new(PAIR_WINDOW_S, REPLAY_MAX);
@@ -422,8 +423,9 @@ int pair_gateway_init(const struct pair_gateway_params *p, char *err, size_t err
 	if (rc)
 		return rc;
 	gw.epfd = epoll_create1(EPOLL_CLOEXEC);
-	gw.stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	rc = gw.epfd < 0 || gw.stopfd < 0 ? -errno : watch(gw.stopfd);
+	rc = gw.epfd < 0 ? -errno : stop_init(&gw.stop);
+	if (!rc)
+		rc = watch(gw.stop.fd);
 	for (int i = 0; i < gw.nl && !rc; i++)
 		rc = watch(gw.lfd[i]);
 	if (!rc)
@@ -438,18 +440,14 @@ int pair_gateway_init(const struct pair_gateway_params *p, char *err, size_t err
 
 void pair_gateway_fini(void)
 {
-	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
-	struct timespec ts = { 0, 5000000 };
+	bool drained = true;
 
-	atomic_store(&gw.stopping, true);
+	stop_set(&gw.stop); /* the thread, and the headers being read */
 	if (gw.running) {
-		if (write(gw.stopfd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
-			pr_warn("cannot stop the pair gateway thread: %s", strerror(errno));
 		pthread_join(gw.thread, NULL);
 		gw.running = false;
+		drained = drain_wait(&gw.inflight, pepsal_now_ns() + STOP_WAIT_NS);
 	}
-	while (atomic_load(&gw.inflight) && pepsal_now_ns() < deadline)
-		nanosleep(&ts, NULL);
 	for (int i = 0; i < gw.nl; i++)
 		close(gw.lfd[i]);
 	gw.nl = 0;
@@ -458,11 +456,11 @@ void pair_gateway_fini(void)
 			close(gw.idle[i]);
 	if (gw.epfd >= 0)
 		close(gw.epfd);
-	if (gw.stopfd >= 0)
-		close(gw.stopfd);
-	gw.epfd = gw.stopfd = -1;
-	/* a header still being read holds the replay cache: keep it then */
-	if (!atomic_load(&gw.inflight)) {
+	gw.epfd = -1;
+	/* a header still being read holds the replay cache and the stop: keep
+	 * them then */
+	if (drained) {
+		stop_fini(&gw.stop);
 		pair_replay_free(gw.replay);
 		free(gw.idle);
 		gw.replay = NULL;

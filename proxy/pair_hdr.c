@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pair_hdr.h"
@@ -137,6 +138,7 @@ const char *pair_hdr_strerror(enum pair_hdr_status status)
 int pair_key_load(const char *path, struct pair_key *key, char *err, size_t errlen)
 {
 	uint8_t buf[PAIR_KEY_MAX + 2];
+	struct stat st;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
@@ -144,6 +146,14 @@ int pair_key_load(const char *path, struct pair_key *key, char *err, size_t errl
 		rc = -errno;
 		snprintf(err, errlen, "cannot read the key file %s: %s", path, strerror(errno));
 		return rc;
+	}
+	/* a pre-shared key others can read is no secret, one they can write
+	 * no key: refused, as ssh refuses such a private key */
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXO | S_IWGRP))) {
+		snprintf(err, errlen, "the key file %s is open to other users (mode %04o): "
+			 "chmod 600 %s", path, (unsigned int)(st.st_mode & 07777), path);
+		close(fd);
+		return -EACCES;
 	}
 	n = read(fd, buf, sizeof(buf));
 	rc = -errno;

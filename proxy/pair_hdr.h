@@ -80,7 +80,8 @@ enum pair_hdr_status pair_hdr_decode(const uint8_t *buf, size_t len,
 /* What STATUS means, for a log line. */
 const char *pair_hdr_strerror(enum pair_hdr_status status);
 /* Read the key file PATH (its bytes, one trailing newline dropped): 0 or
- * -errno with ERR saying why (too short, too long, unreadable). */
+ * -errno with ERR saying why (too short, too long, unreadable, open to
+ * other users: -EACCES). */
 int pair_key_load(const char *path, struct pair_key *key, char *err, size_t errlen);
 
 #endif

@@ -33,17 +33,17 @@ static struct {
 	pthread_cond_t cond;
 	pthread_t thread;
 	bool running;
-	atomic_bool stopping;
+	struct stop stop;         /* pair_pool_fini began */
 	int *fds;                 /* the pool, a stack of n */
 	unsigned int n;
 	uint64_t backoff_ns;      /* 0: the gateway answered last time */
 	uint64_t probed_until;    /* the last probe passed; probe again then */
 	_Atomic uint64_t down_until; /* no connection on demand before */
 	atomic_bool refused;      /* the last probe was refused: none on demand */
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .stop = STOP_INIT };
 
 /* A new pair connection to the gateway, or -errno. */
-static int pair_connect(const atomic_bool *cancel)
+static int pair_connect(const struct stop *stop)
 {
 	const struct proxy_config *cfg = pool.p->cfg;
 	uint64_t timeout = cfg->connect_timeout_ns;
@@ -62,7 +62,7 @@ static int pair_connect(const atomic_bool *cancel)
 		pr_ratelimited(LOG_WARNING, "pair socket: %s", err);
 	rc = connect(fd, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
 	if (rc == -EINPROGRESS)
-		rc = dial_wait_connected(fd, timeout, cancel, NULL);
+		rc = dial_wait_connected(fd, timeout, stop, NULL);
 	if (rc) {
 		close(fd);
 		stats_count(PC_PAIR_CONNECT_FAILED, 1);
@@ -97,22 +97,24 @@ static int probe(void)
 {
 	const struct proxy_config *cfg = pool.p->cfg;
 	struct pepsal_endpoint none = { .family = cfg->pair.gateway.family };
-	struct pollfd p = { .events = POLLIN };
+	uint64_t deadline;
+	short revents;
 	char b = 0;
-	int rc;
+	int fd, rc;
 
-	p.fd = pair_connect(&pool.stopping);
-	if (p.fd < 0)
-		return p.fd;
-	rc = pair_pool_send_header(p.fd, pool.p->key, PAIR_KIND_PROBE, &none, &none,
+	fd = pair_connect(&pool.stop);
+	if (fd < 0)
+		return fd;
+	rc = pair_pool_send_header(fd, pool.p->key, PAIR_KIND_PROBE, &none, &none,
 				   PAIR_TOS_UNKNOWN);
-	if (!rc) {
-		/* one round trip, and the gateway's check */
-		rc = poll(&p, 1, (int)(CONNECT_TIMEOUT_MAX_NS / 1000000));
-		rc = rc < 0 ? -errno : rc == 0 ? -ETIMEDOUT :
-		     recv(p.fd, &b, 1, MSG_DONTWAIT) == 1 && b == PAIR_PROBE_OK ? 0 : -EACCES;
-	}
-	close(p.fd);
+	/* one round trip, and the gateway's check */
+	deadline = pepsal_now_ns() + CONNECT_TIMEOUT_MAX_NS;
+	while (!rc && (rc = stop_poll(&pool.stop, fd, POLLIN, deadline, &revents)) == -EINTR)
+		rc = 0;
+	if (rc >= 0)
+		rc = rc == 0 ? -ETIMEDOUT :
+		     recv(fd, &b, 1, MSG_DONTWAIT) == 1 && b == PAIR_PROBE_OK ? 0 : -EACCES;
+	close(fd);
 	return rc;
 }
 
@@ -181,14 +183,7 @@ static void answered(void)
 
 static void wait_for(uint64_t ns)
 {
-	struct timespec ts;
-	uint64_t t;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + ns;
-	ts.tv_sec = (time_t)(t / 1000000000ull);
-	ts.tv_nsec = (long)(t % 1000000000ull);
-	pthread_cond_timedwait(&pool.cond, &pool.lock, &ts);
+	cond_wait_until(&pool.cond, &pool.lock, pepsal_now_ns() + ns);
 }
 
 static void *refill_thread(void *arg)
@@ -198,7 +193,7 @@ static void *refill_thread(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&pool.lock);
-	while (!atomic_load(&pool.stopping)) {
+	while (!stop_is_set(&pool.stop)) {
 		uint64_t now = pepsal_now_ns(), down = atomic_load(&pool.down_until);
 		int fd;
 
@@ -232,7 +227,7 @@ static void *refill_thread(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&pool.lock);
-		fd = pair_connect(&pool.stopping);
+		fd = pair_connect(&pool.stop);
 		pthread_mutex_lock(&pool.lock);
 		if (fd < 0) {
 			if (fd != -ECANCELED)
@@ -247,7 +242,7 @@ static void *refill_thread(void *arg)
 	return NULL;
 }
 
-int pair_pool_take(const atomic_bool *cancel)
+int pair_pool_take(const struct stop *stop)
 {
 	int fd = -1;
 
@@ -268,7 +263,7 @@ int pair_pool_take(const atomic_bool *cancel)
 	if (pepsal_now_ns() < atomic_load(&pool.down_until) || atomic_load(&pool.refused))
 		return -EHOSTUNREACH;
 	stats_count(PC_PAIR_ON_DEMAND, 1);
-	fd = pair_connect(cancel);
+	fd = pair_connect(stop);
 	pthread_mutex_lock(&pool.lock);
 	if (fd >= 0)
 		answered();
@@ -282,20 +277,21 @@ int pair_pool_take(const atomic_bool *cancel)
 int pair_pool_init(const struct pair_pool_params *p)
 {
 	int rc;
-	pthread_condattr_t ca;
 
 	pool.p = p;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_for's clock */
-	pthread_cond_init(&pool.cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&pool.cond); /* wait_for's deadlines */
 	if (!p->cfg->pair.pool)
 		return 0;
+	if ((rc = stop_init(&pool.stop)))
+		return rc;
 	pool.fds = calloc(p->cfg->pair.pool, sizeof(*pool.fds));
-	if (!pool.fds)
+	if (!pool.fds) {
+		stop_fini(&pool.stop);
 		return -ENOMEM;
+	}
 	rc = pthread_create(&pool.thread, NULL, refill_thread, NULL);
 	if (rc) {
+		stop_fini(&pool.stop);
 		free(pool.fds);
 		pool.fds = NULL;
 		return -rc;
@@ -308,12 +304,13 @@ void pair_pool_fini(void)
 {
 	if (!pool.running)
 		return;
-	atomic_store(&pool.stopping, true);
+	stop_set(&pool.stop); /* wakes a connect or probe in progress */
 	pthread_mutex_lock(&pool.lock);
 	pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
 	pthread_join(pool.thread, NULL);
 	pool.running = false;
+	stop_fini(&pool.stop);
 	drain();
 	free(pool.fds);
 	pool.fds = NULL;

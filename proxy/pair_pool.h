@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "pair_hdr.h"
+#include "stop.h"
 
 struct pair_pool_params {
 	const struct proxy_config *cfg; /* pair.gateway, pair.pool, leg[LEG_PAIR], timeouts */
@@ -29,8 +30,8 @@ struct pair_pool_params {
 int pair_pool_init(const struct pair_pool_params *p);
 /* A connected pair connection, non-blocking, the caller's; or -errno:
  * -EHOSTUNREACH the gateway did not answer lately (backing off), or why
- * the connection on demand failed. CANCEL (may be NULL) set: stop waiting. */
-int pair_pool_take(const atomic_bool *cancel);
+ * the connection on demand failed. STOP (may be NULL) set: stop waiting. */
+int pair_pool_take(const struct stop *stop);
 /* Write the header of KIND for CLIENT -> DST (TOS: PAIR_TOS_UNKNOWN or
  * the client's) on the fresh pair connection FD, signed with KEY. 0 or
  * -errno. */

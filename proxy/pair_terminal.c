@@ -38,7 +38,7 @@ static int pair_dial(const struct dial_ctx *d, const struct pepsal_endpoint *cli
 		     const struct pepsal_endpoint *dst, int tos, bool held)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN];
-	int fd = pair_pool_take(d->cancel), rc = fd;
+	int fd = pair_pool_take(d->stop), rc = fd;
 
 	if (tos >= 0)
 		tos &= 0xfc; /* the DSCP; ECN is each connection's own */

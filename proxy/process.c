@@ -1,38 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Signals, paths, the pid file and daemonizing. */
+/* Signals, paths and daemonizing as pepsal wants them (libpepsal's
+ * pepsal_daemon.h does the work); the service manager's notification. */
 #include <errno.h>
 #include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "process.h"
 
 int process_signals_init(void)
 {
-	sigset_t set;
-	int fd;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2, SIGUSR1 };
 
-	signal(SIGPIPE, SIG_IGN); /* splice() cannot take MSG_NOSIGNAL */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return pepsal_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
 
 void process_self_dir(char *buf, size_t len)
@@ -49,55 +36,20 @@ void process_self_dir(char *buf, size_t len)
 	memmove(buf, d, strlen(d) + 1);
 }
 
-/* -d changes to /: a relative path made absolute first (NULL stays NULL).
- * The result lives as long as the process. */
-static const char *absolute(const char *path)
-{
-	char cwd[PATH_MAX], *abs;
-
-	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return path;
-	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
-		return path;
-	return abs;
-}
-
 int process_daemonize(struct proxy_config *cfg)
 {
-	cfg->conn_log = absolute(cfg->conn_log);
-	cfg->pid_file = absolute(cfg->pid_file);
+	int fd;
+
+	/* the daemon works in / */
+	cfg->conn_log = pepsal_absolute_path(cfg->conn_log);
+	cfg->pid_file = pepsal_absolute_path(cfg->pid_file);
+	cfg->ha_track_file = pepsal_absolute_path(cfg->ha_track_file);
 	if (cfg->queuer_path && strchr(cfg->queuer_path, '/'))
-		cfg->queuer_path = absolute(cfg->queuer_path);
-	if (daemon(0, 0) < 0) {
-		int rc = -errno;
-
-		pr_err("cannot daemonize: %s", strerror(errno));
-		return rc;
-	}
-	pepsal_log_init("pepsal", true, LOG_DAEMON, cfg->verbose);
-	if (!cfg->pid_file)
-		cfg->pid_file = "/run/pepsal.pid";
-	return 0;
-}
-
-int process_write_pid_file(const char *path)
-{
-	char tmp[PATH_MAX];
-	FILE *f;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) || rename(tmp, path) < 0) {
-		int rc = -errno;
-
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+		cfg->queuer_path = pepsal_absolute_path(cfg->queuer_path);
+	fd = pepsal_daemon_start();
+	if (fd < 0)
+		pr_err("cannot daemonize: %s", strerror(-fd));
+	return fd;
 }
 
 void process_notify(const char *state)

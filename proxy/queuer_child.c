@@ -12,17 +12,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pepsal_log.h"
 #include "pepsal_table.h"
 #include "queuer_child.h"
 #include "stats.h"
+#include "stop.h"
 
 #define BACKOFF_MIN_NS 500000000ull     /* first restart after 0.5 s */
 #define BACKOFF_MAX_NS 30000000000ull   /* at most every 30 s */
@@ -32,8 +33,9 @@
 struct child {
 	char queue[16];
 	char notify_fd[16];
+	char rt[16];
 	int hold_fd;              /* the hold channel's end it inherits, -1: none */
-	char *argv[16];
+	char *argv[20];
 	pid_t pid;                /* running child, 0: none */
 	uint64_t started_ns;
 	uint64_t next_start_ns;   /* when to (re)start it */
@@ -47,6 +49,7 @@ static struct {
 	bool held;                /* queuer_hold: not started yet */
 	char path[PATH_MAX];      /* executable, absolute or looked up in PATH */
 	char hold[32];
+	char mark[24], route_mark[24]; /* VALUE/MASK, as --mark and --routing-mark */
 	unsigned int n;           /* children */
 	struct child c[PEPSAL_MAX_QUEUES];
 } q;
@@ -63,9 +66,14 @@ static void child_init(struct child *ch, const struct proxy_config *cfg,
 	ch->argv[i++] = (char *)"--shm";
 	ch->argv[i++] = (char *)table_name;
 	ch->argv[i++] = (char *)"--mark";
-	ch->argv[i++] = (char *)cfg->mark;
+	ch->argv[i++] = q.mark;
+	ch->argv[i++] = (char *)"--routing-mark";
+	ch->argv[i++] = q.route_mark;
 	if (cfg->verbose)
 		ch->argv[i++] = (char *)"-v";
+	snprintf(ch->rt, sizeof(ch->rt), "%u", cfg->rt_priority);
+	ch->argv[i++] = (char *)"--rt-priority";
+	ch->argv[i++] = ch->rt;
 	ch->hold_fd = hold_fd;
 	if (hold_fd >= 0) {
 		snprintf(ch->notify_fd, sizeof(ch->notify_fd), "%d", hold_fd);
@@ -79,19 +87,59 @@ static void child_init(struct child *ch, const struct proxy_config *cfg,
 	ch->next_start_ns = 0;
 }
 
+/* The queuer executable into BUF: --queuer, else beside our own, else
+ * "pepsal-queuer" for execvp to find in PATH. */
+static void queuer_path(const struct proxy_config *cfg, const char *self_dir, char *buf,
+			size_t len)
+{
+	if (cfg->queuer_path)
+		snprintf(buf, len, "%s", cfg->queuer_path);
+	else if (self_dir && snprintf(buf, len, "%s/pepsal-queuer", self_dir) < (int)len &&
+		 access(buf, X_OK) == 0)
+		; /* beside our own executable */
+	else
+		snprintf(buf, len, "pepsal-queuer");
+}
+
+int queuer_check(const struct proxy_config *cfg, const char *self_dir, char *err,
+		 size_t errlen)
+{
+	char path[PATH_MAX], dirs[4096], *dir, *save = NULL;
+	const char *env = getenv("PATH");
+
+	queuer_path(cfg, self_dir, path, sizeof(path));
+	if (strchr(path, '/')) {
+		int e;
+
+		if (access(path, X_OK) == 0)
+			return 0;
+		e = errno;
+		snprintf(err, errlen, "the queuer %s cannot be run: %s%s", path, strerror(e),
+			 cfg->queuer_path ? " (--queuer)" : "");
+		return -e;
+	}
+	snprintf(dirs, sizeof(dirs), "%s", env ? env : "/usr/local/sbin:/usr/sbin:/sbin:"
+		 "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char cand[PATH_MAX];
+
+		if (snprintf(cand, sizeof(cand), "%s/%s", dir, path) < (int)sizeof(cand) &&
+		    access(cand, X_OK) == 0)
+			return 0;
+	}
+	snprintf(err, errlen, "the queuer %s is neither beside pepsal nor in PATH (--queuer "
+		 "PATH, or --no-queuer if it runs on its own)", path);
+	return -ENOENT;
+}
+
 void queuer_init(const struct proxy_config *cfg, const char *table_name,
 		 const char *self_dir, const int *hold_fds)
 {
 	q.enabled = !cfg->no_queuer;
-	if (cfg->queuer_path)
-		snprintf(q.path, sizeof(q.path), "%s", cfg->queuer_path);
-	else if (self_dir && snprintf(q.path, sizeof(q.path), "%s/pepsal-queuer",
-				      self_dir) < (int)sizeof(q.path) &&
-		 access(q.path, X_OK) == 0)
-		; /* beside our own executable */
-	else
-		snprintf(q.path, sizeof(q.path), "pepsal-queuer");
+	queuer_path(cfg, self_dir, q.path, sizeof(q.path));
 	snprintf(q.hold, sizeof(q.hold), "%llums", (unsigned long long)(cfg->hold_ns / 1000000));
+	pepsal_mark_format(&cfg->mark, q.mark, sizeof(q.mark));
+	pepsal_mark_format(&cfg->route_mark, q.route_mark, sizeof(q.route_mark));
 	q.n = cfg->queues < PEPSAL_MAX_QUEUES ? cfg->queues : PEPSAL_MAX_QUEUES;
 	for (unsigned int i = 0; i < q.n; i++)
 		child_init(&q.c[i], cfg, table_name, cfg->queue + i, hold_fds[i]);
@@ -197,41 +245,24 @@ void queuer_hold(bool hold)
 
 void queuer_fini(void)
 {
-	uint64_t deadline = pepsal_now_ns() + STOP_WAIT_NS;
-	struct timespec ts = { 0, 10000000 };
-	unsigned int left = 0;
-	int status;
+	pid_t pids[PEPSAL_MAX_QUEUES];
 
 	q.stopping = true;
-	for (unsigned int i = 0; i < q.n; i++)
-		if (q.c[i].pid) {
-			kill(q.c[i].pid, SIGTERM);
-			left++;
-		}
-	while (left) {
-		for (unsigned int i = 0; i < q.n; i++) {
-			struct child *ch = &q.c[i];
+	for (unsigned int i = 0; i < q.n; i++) {
+		pids[i] = q.c[i].pid;
+		if (pids[i])
+			kill(pids[i], SIGTERM);
+	}
+	/* a queuer accepts what is queued before it unbinds: fail-open */
+	children_wait(pids, NULL, q.n, pepsal_now_ns() + STOP_WAIT_NS);
+	for (unsigned int i = 0; i < q.n; i++) {
+		struct child *ch = &q.c[i];
 
-			if (!ch->pid || waitpid(ch->pid, &status, WNOHANG) == 0)
-				continue;
-			ch->pid = 0;
-			left--;
+		if (ch->pid && pids[i]) {
+			pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)ch->pid);
+			kill(ch->pid, SIGKILL);
+			waitpid(ch->pid, NULL, 0);
 		}
-		if (!left)
-			break;
-		if (pepsal_now_ns() >= deadline) {
-			for (unsigned int i = 0; i < q.n; i++) {
-				struct child *ch = &q.c[i];
-
-				if (!ch->pid)
-					continue;
-				pr_warn("queuer (pid %d) ignored SIGTERM: killing it", (int)ch->pid);
-				kill(ch->pid, SIGKILL);
-				waitpid(ch->pid, &status, 0);
-				ch->pid = 0;
-			}
-			break;
-		}
-		nanosleep(&ts, NULL);
+		ch->pid = 0;
 	}
 }

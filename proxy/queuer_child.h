@@ -15,6 +15,10 @@
  * none (accept-first). Nothing starts unless CFG wants a queuer. */
 void queuer_init(const struct proxy_config *cfg, const char *table_name,
 		 const char *self_dir, const int *hold_fds);
+/* The queuer program queuer_init would start can be run: 0, or a negative
+ * errno with ERR saying what is wrong (checked before anything starts). */
+int queuer_check(const struct proxy_config *cfg, const char *self_dir, char *err,
+		 size_t errlen);
 /* Start it if it is due; returns ms until the next restart attempt or -1. */
 int queuer_tick(uint64_t now_ns);
 /* Reap a dead child (SIGCHLD); schedules the restart. */

@@ -25,36 +25,53 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "adapt.h"
 #include "conn.h"
 #include "dial.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "pipes.h"
 #include "pump.h"
 #include "relay.h"
 #include "relay_int.h"
 #include "sockopt.h"
 #include "stats.h"
+#include "stop.h"
 #include "workers.h"
+
+/* A pause for the hand-over: what the directions pausing themselves (here)
+ * and the upgrade's controller (relay_pause.c, which calls into this file
+ * through relay_int.h, never the other way) share. */
+struct relay_pause_state {
+	atomic_bool pause;            /* asked: directions stop where they are */
+	pthread_mutex_t pause_lock;   /* RUN/DONE changes and the pause signals */
+	/* the controller's wait for the directions to pause: CHANGES counts
+	 * their state changes during a pause; CHANGE_LOCK is held only briefly,
+	 * never while scanning, so a direction is never held up by the scan */
+	atomic_uint changes;
+	pthread_mutex_t change_lock;
+	pthread_cond_t changed;
+	pthread_mutex_t outcome_lock; /* the paused threads' wait */
+	pthread_cond_t pause_cond;
+	enum relay_outcome outcome;   /* of the last pause */
+	unsigned int pause_round;     /* bumped by each outcome */
+};
 
 static struct {
 	const struct relay_params *p;
 	struct dial_ctx dial;
-	atomic_uint active;       /* connections held */
-	atomic_bool stopping;     /* relay_fini began */
+	struct drain active;      /* connections held */
+	struct stop stop;         /* relay_fini began */
 	_Atomic uint64_t short_until; /* out of threads or memory: no room until */
-} relay;
-
-/* What the directions pausing themselves (here) and the upgrade's
- * controller (relay_pause.c, which calls into this file, never the other
- * way) share. */
-struct relay_pause_state relay_pause = {
-	.pause_lock = PTHREAD_MUTEX_INITIALIZER,
-	.outcome_lock = PTHREAD_MUTEX_INITIALIZER,
-	.pause_cond = PTHREAD_COND_INITIALIZER,
+	struct relay_pause_state pause;
+} relay = {
+	.stop = STOP_INIT,
+	.pause = { .pause_lock = PTHREAD_MUTEX_INITIALIZER,
+		   .change_lock = PTHREAD_MUTEX_INITIALIZER,
+		   .outcome_lock = PTHREAD_MUTEX_INITIALIZER,
+		   .pause_cond = PTHREAD_COND_INITIALIZER },
 };
 
 static void pause_handler(int sig)
@@ -84,14 +101,33 @@ static void publish_room(unsigned int active)
 
 void relay_publish_room(void)
 {
-	publish_room(atomic_load(&relay.active));
+	publish_room(drain_count(&relay.active));
 }
 
 /* Threads or memory ran out: tell the queuer there is no room for a while. */
 void relay_resources_short(void)
 {
 	atomic_store(&relay.short_until, pepsal_now_ns() + SHORT_HOLD_NS);
-	publish_room(atomic_load(&relay.active));
+	publish_room(drain_count(&relay.active));
+}
+
+/* One connection more (+1) or less (-1) held: the count, its counter and
+ * the room. The count goes down last: relay_fini waits for it to reach zero
+ * before the table is unmapped, so nothing may touch the table after. */
+static void held_change(int delta)
+{
+	unsigned int active;
+
+	if (delta > 0) {
+		active = drain_enter(&relay.active);
+		stats_set(PC_ACTIVE, active);
+		publish_room(active);
+		return;
+	}
+	active = drain_count(&relay.active) - 1;
+	stats_set(PC_ACTIVE, active);
+	publish_room(active);
+	drain_leave(&relay.active); /* the last touch */
 }
 
 /* ---- the connection's life ------------------------------------------------ */
@@ -111,9 +147,8 @@ void relay_conn_abort(struct conn *c)
 	conn_abort(c, false);
 }
 
-/* Drop a thread's reference; the last one frees everything. The count of
- * active connections goes down last: relay_fini waits for it to reach zero
- * before the table is unmapped, so nothing here may touch the table after. */
+/* Drop a thread's reference; the last one frees everything, and the count
+ * of connections held goes down last (held_change). */
 void relay_conn_put(struct conn *c)
 {
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
@@ -152,9 +187,7 @@ void relay_conn_put(struct conn *c)
 	conn_free(c);
 	if (!handed)
 		stats_count(PC_CLOSED, 1);
-	stats_set(PC_ACTIVE, atomic_load(&relay.active) - 1);
-	publish_room(atomic_load(&relay.active) - 1);
-	atomic_fetch_sub(&relay.active, 1); /* the last touch: see above */
+	held_change(-1);
 }
 
 /* A held pipe of C's direction DIR (paused, or imported) goes back to
@@ -178,6 +211,11 @@ static int sockets_setup(struct conn *c)
 	int fd = atomic_load(&c->fd[LEG_CLIENT]);
 	char err[160];
 
+	/* accepted from our listener, which has the client leg's options (the
+	 * socket inherits them) and gave it O_NONBLOCK; the server socket of a
+	 * dial is non-blocking from its socket() */
+	if (c->client_ready)
+		return 0;
 	if (leg_apply(fd, LEG_CLIENT, relay.p->cfg, err, sizeof(err)))
 		pr_ratelimited(LOG_WARNING, "client socket: %s", err);
 	return relay_sockets_nonblock(c);
@@ -199,13 +237,28 @@ int relay_sockets_nonblock(struct conn *c)
 
 /* ---- pausing a direction for the hand-over ------------------------------ */
 
+/* A direction's state changed: during a pause, the controller waiting for
+ * every direction to pause looks again. */
+static void pause_changed(void)
+{
+	struct relay_pause_state *ps = &relay.pause;
+
+	if (!atomic_load(&ps->pause))
+		return;
+	pthread_mutex_lock(&ps->change_lock);
+	atomic_fetch_add(&ps->changes, 1);
+	pthread_cond_broadcast(&ps->changed);
+	pthread_mutex_unlock(&ps->change_lock);
+}
+
 static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_state st)
 {
-	pthread_mutex_lock(&relay_pause.pause_lock);
+	pthread_mutex_lock(&relay.pause.pause_lock);
 	if (st == DIR_RUN)
 		c->th[dir] = pthread_self();
 	atomic_store(&c->dir_state[dir], st);
-	pthread_mutex_unlock(&relay_pause.pause_lock);
+	pause_changed();
+	pthread_mutex_unlock(&relay.pause.pause_lock);
 }
 
 /* The pump P stopped at a pause (NULL: a dial did): keep its pipe with the
@@ -214,6 +267,7 @@ static void dir_set_state(struct conn *c, enum pepsal_dir dir, enum conn_dir_sta
  * took it. */
 static bool dir_pause(struct conn *c, enum pepsal_dir dir, struct pump *p)
 {
+	struct relay_pause_state *ps = &relay.pause;
 	unsigned int round;
 	bool resume;
 
@@ -222,16 +276,17 @@ static bool dir_pause(struct conn *c, enum pepsal_dir dir, struct pump *p)
 		p->pipe = NULL;
 		p->pending = 0;
 	}
-	pthread_mutex_lock(&relay_pause.outcome_lock);
-	round = relay_pause.pause_round;
+	pthread_mutex_lock(&ps->outcome_lock);
+	round = ps->pause_round;
 	atomic_store(&c->dir_state[dir], DIR_PAUSED);
+	pause_changed();
 	/* the outcome may be in already (an imported direction pauses
 	 * itself): the flag and the outcome change together, under the lock */
-	while (atomic_load(&relay_pause.pause) && relay_pause.pause_round == round)
-		pthread_cond_wait(&relay_pause.pause_cond, &relay_pause.outcome_lock);
-	resume = relay_pause.outcome != OUTCOME_RELEASE;
+	while (atomic_load(&ps->pause) && ps->pause_round == round)
+		pthread_cond_wait(&ps->pause_cond, &ps->outcome_lock);
+	resume = ps->outcome != OUTCOME_RELEASE;
 	atomic_store(&c->dir_state[dir], resume ? DIR_RUN : DIR_DONE);
-	pthread_mutex_unlock(&relay_pause.outcome_lock);
+	pthread_mutex_unlock(&ps->outcome_lock);
 	if (resume && p)
 		take_held(c, dir, p);
 	return resume;
@@ -243,7 +298,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 	struct pump p = {
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
 		.idle_ns = relay.p->cfg->idle_timeout_ns,
-		.table = relay.p->table, .pause = &relay_pause.pause,
+		.table = relay.p->table, .pause = &relay.pause.pause,
 		.fin_in = c->fin_in[dir],
 	};
 	int rc;
@@ -304,44 +359,48 @@ static int dial(const struct conn *c)
 	return dial_upstream(&relay.dial, &c->client, &c->dst);
 }
 
+/* The dial of C failed (RC): counted, logged; the client is reset when the
+ * connection is let go of. */
+static void dial_failed(struct conn *c, int rc)
+{
+	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
+
+	stats_count(PC_DIAL_FAILED, 1);
+	pr_ratelimited(LOG_INFO, "connection from %s to %s failed: %s; resetting the client",
+		       pepsal_endpoint_format(&c->client, a), pepsal_endpoint_format(&c->dst, b),
+		       strerror(-rc));
+	atomic_store(&c->aborted, true);
+}
+
 void relay_c2s_thread(void *arg)
 {
 	struct conn *c = arg;
 	char a[PEPSAL_ENDPOINT_STRLEN], b[PEPSAL_ENDPOINT_STRLEN];
 	int fd = atomic_load(&c->fd[LEG_SERVER]), rc;
+	bool reset = true; /* both sides, on the way out */
 
-	if (sockets_setup(c)) {
-		relay_conn_abort(c);
-		relay_conn_put(c);
-		return;
-	}
+	pepsal_tl_mark(TL_RELAY_START, &c->client, 0);
+	if (sockets_setup(c))
+		goto out;
 	if (fd < 0) { /* not dialed yet (accept-first) */
 		/* RUN while dialing too: a pause signals the thread out of its wait */
 		dir_set_state(c, PEPSAL_DIR_C2S, DIR_RUN);
-		while ((fd = dial(c)) == -ECANCELED &&
-		       !atomic_load(&relay.stopping)) {
+		while ((fd = dial(c)) == -ECANCELED && !relay_stopping()) {
 			/* paused (or the pause is over already: dial again) */
-			if (atomic_load(&relay_pause.pause) && !dial_pause(c)) {
-				relay_conn_put(c); /* another process dials it */
-				return;
+			if (atomic_load(&relay.pause.pause) && !dial_pause(c)) {
+				reset = false; /* another process dials it */
+				goto out;
 			}
 		}
 	}
 	if (fd < 0) {
-		stats_count(PC_DIAL_FAILED, 1);
-		pr_ratelimited(LOG_INFO, "connection from %s to %s failed: %s; resetting the client",
-			       pepsal_endpoint_format(&c->client, a),
-			       pepsal_endpoint_format(&c->dst, b), strerror(-fd));
-		atomic_store(&c->aborted, true);
-		relay_conn_put(c);
-		return;
+		dial_failed(c, fd);
+		reset = false;
+		goto out;
 	}
 	atomic_store(&c->fd[LEG_SERVER], fd);
-	if (atomic_load(&relay.stopping)) {
-		relay_conn_abort(c);
-		relay_conn_put(c);
-		return;
-	}
+	if (relay_stopping())
+		goto out;
 	adapt_watch(atomic_load(&c->fd[LEG_CLIENT]));
 	atomic_store(&c->last_ns, pepsal_now_ns());
 	pr_debug("relaying %s -> %s", pepsal_endpoint_format(&c->client, a),
@@ -352,11 +411,13 @@ void relay_c2s_thread(void *arg)
 		pr_ratelimited(LOG_WARNING, "cannot start a relay thread: %s", strerror(-rc));
 		relay_resources_short();
 		atomic_fetch_sub(&c->refs, 1);
-		relay_conn_abort(c);
-		relay_conn_put(c);
-		return;
+		goto out;
 	}
 	relay_dir(c, PEPSAL_DIR_C2S);
+	reset = false; /* relay_dir ended it as it had to */
+out:
+	if (reset)
+		relay_conn_abort(c);
 	relay_conn_put(c);
 }
 
@@ -367,7 +428,12 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry)
 
 int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry)
 {
-	unsigned int active;
+	return relay_start_accepted(client_fd, server_fd, entry, false);
+}
+
+int relay_start_accepted(int client_fd, int server_fd, const struct pepsal_entry_view *entry,
+			 bool client_ready)
+{
 	struct conn *c;
 	int rc;
 
@@ -379,9 +445,8 @@ int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_v
 		return -ENOMEM;
 	}
 	atomic_store(&c->fd[LEG_SERVER], server_fd);
-	active = atomic_fetch_add(&relay.active, 1) + 1;
-	stats_set(PC_ACTIVE, active);
-	publish_room(active);
+	c->client_ready = client_ready;
+	held_change(+1);
 	rc = workers_run(relay_c2s_thread, c);
 	if (rc) {
 		/* the caller resets the client and frees the entry */
@@ -389,28 +454,29 @@ int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_v
 			sock_reset_close(server_fd);
 		conn_free(c);
 		relay_resources_short();
-		active = atomic_fetch_sub(&relay.active, 1) - 1;
-		stats_set(PC_ACTIVE, active);
-		publish_room(active);
+		held_change(-1);
 	}
 	return rc;
 }
 
 void relay_count_held(void)
 {
-	unsigned int active = atomic_fetch_add(&relay.active, 1) + 1;
-
-	stats_set(PC_ACTIVE, active);
-	publish_room(active);
+	held_change(+1);
 }
 
 /* ---- start and stop --------------------------------------------------------- */
 
 void relay_init(const struct relay_params *p)
 {
+	int rc;
+
 	relay.p = p;
+	drain_init(&relay.active);
+	cond_init_monotonic(&relay.pause.changed);
+	if ((rc = stop_init(&relay.stop)))
+		pr_warn("dials will see a stop only now and then: %s", strerror(-rc));
 	relay.dial = (struct dial_ctx){ .cfg = p->cfg, .table = p->table,
-					.cancel = &relay.stopping, .pause = &relay_pause.pause };
+					.stop = &relay.stop, .pause = &relay.pause.pause };
 	pipes_init((size_t)p->cfg->pipe_size, p->pipes_max);
 	workers_init(NULL);
 	publish_room(0);
@@ -420,39 +486,76 @@ void relay_init(const struct relay_params *p)
 
 unsigned int relay_active(void)
 {
-	return atomic_load(&relay.active);
+	return drain_count(&relay.active);
 }
 
 bool relay_stopping(void)
 {
-	return atomic_load(&relay.stopping);
+	return stop_is_set(&relay.stop);
 }
 
 void relay_wait_released(uint64_t wait_ns)
 {
-	uint64_t deadline = pepsal_now_ns() + wait_ns;
-	struct timespec ts = { 0, 1000000 };
-
-	while (atomic_load(&relay.active) && pepsal_now_ns() < deadline)
-		nanosleep(&ts, NULL);
+	drain_wait(&relay.active, pepsal_now_ns() + wait_ns);
 }
 
 bool relay_fini(uint64_t wait_ns)
 {
 	uint64_t deadline = pepsal_now_ns() + wait_ns;
-	struct timespec ts = { 0, 5000000 };
 	unsigned int left;
 
-	atomic_store(&relay.stopping, true);
+	stop_set(&relay.stop); /* dials in progress give up at once */
 	publish_room(0); /* stopping: no room at all */
 	conns_abort_all();
-	while ((left = atomic_load(&relay.active)) && pepsal_now_ns() < deadline)
-		nanosleep(&ts, NULL);
-	if (left) {
+	if (!drain_wait(&relay.active, deadline)) {
+		left = drain_count(&relay.active);
 		pr_warn("%u connections did not close in time", left);
 		return false;
 	}
 	workers_fini();
 	pipes_fini();
 	return true;
+}
+
+/* ---- the pause, for relay_pause.c (relay_int.h) ------------------------------ */
+
+void relay_pause_begin(void)
+{
+	atomic_store(&relay.pause.pause, true);
+}
+
+bool relay_pause_wait(bool (*paused)(void *arg), void *arg, uint64_t until_ns)
+{
+	struct relay_pause_state *ps = &relay.pause;
+
+	for (;;) {
+		/* changes made during the scan make the wait below end at once:
+		 * they are looked at by the next scan, all of them in one */
+		unsigned int seen = atomic_load(&ps->changes);
+		bool done, timeout = false;
+
+		pthread_mutex_lock(&ps->pause_lock);
+		done = paused(arg);
+		pthread_mutex_unlock(&ps->pause_lock);
+		if (done)
+			return true;
+		pthread_mutex_lock(&ps->change_lock);
+		while (atomic_load(&ps->changes) == seen && !timeout)
+			timeout = cond_wait_until(&ps->changed, &ps->change_lock, until_ns) != 0;
+		pthread_mutex_unlock(&ps->change_lock);
+		if (timeout)
+			return false;
+	}
+}
+
+void relay_pause_end(enum relay_outcome outcome)
+{
+	struct relay_pause_state *ps = &relay.pause;
+
+	pthread_mutex_lock(&ps->outcome_lock);
+	atomic_store(&ps->pause, false);
+	ps->outcome = outcome;
+	ps->pause_round++;
+	pthread_cond_broadcast(&ps->pause_cond);
+	pthread_mutex_unlock(&ps->outcome_lock);
 }

@@ -39,6 +39,11 @@ int relay_start(int client_fd, const struct pepsal_entry_view *entry);
 /* The same with the upstream connection made already (a held SYN's dial,
  * predial.c): SERVER_FD is the relay's from here on, even on failure. */
 int relay_start_dialed(int client_fd, int server_fd, const struct pepsal_entry_view *entry);
+/* The same for a client socket accepted from the listener (listener.c):
+ * CLIENT_READY, it has the client leg's options (inherited from the
+ * listener) and O_NONBLOCK, and none is set again. */
+int relay_start_accepted(int client_fd, int server_fd, const struct pepsal_entry_view *entry,
+			 bool client_ready);
 /* Publish again the room left for new connections (timers: a shortage of
  * threads or memory ends, or a republication the queuer may have missed). */
 void relay_publish_room(void);

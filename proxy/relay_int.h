@@ -7,24 +7,28 @@
 #ifndef PEPSAL_PROXY_RELAY_INT_H
 #define PEPSAL_PROXY_RELAY_INT_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "conn.h"
 
 enum relay_outcome { OUTCOME_NONE, OUTCOME_RESUME, OUTCOME_RELEASE };
 
-struct relay_pause_state {
-	atomic_bool pause;            /* asked: directions stop where they are */
-	pthread_mutex_t pause_lock;   /* RUN/DONE changes and the pause signals */
-	pthread_mutex_t outcome_lock; /* the paused threads' wait */
-	pthread_cond_t pause_cond;
-	enum relay_outcome outcome;   /* of the last pause */
-	unsigned int pause_round;     /* bumped by each outcome */
-};
+/* relay.c: what relay_pause.c calls (never the reverse). The pause state
+ * (the flag the directions look at, their wait for the outcome) is
+ * relay.c's; these are the controller's side of it. */
+/* Ask every direction to pause: the flag each looks at (the controller
+ * signals them out of their waits). */
+void relay_pause_begin(void);
+/* Until PAUSED(ARG), called under the lock of the directions' states, is
+ * true, or UNTIL_NS; a change of a direction's state during the pause has
+ * it called again (changes that come while it runs, once for all). Returns
+ * its last answer. */
+bool relay_pause_wait(bool (*paused)(void *arg), void *arg, uint64_t until_ns);
+/* The pause is over: the paused directions resume (OUTCOME_RESUME) or end
+ * quietly (OUTCOME_RELEASE). */
+void relay_pause_end(enum relay_outcome outcome);
 
-/* relay.c: the state, and what relay_pause.c calls (never the reverse) */
-extern struct relay_pause_state relay_pause;
 void relay_conn_abort(struct conn *c);
 void relay_conn_put(struct conn *c);
 void relay_c2s_thread(void *arg);          /* dial, then relay */

@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pepsal_log.h"
@@ -20,7 +19,7 @@
 #include "relay_int.h"
 #include "workers.h"
 
-
+#define KICK_AGAIN_NS 10000000ull /* a direction not paused yet is signalled again */
 
 struct scan {
 	bool kick;                /* signal the running directions */
@@ -51,25 +50,34 @@ static bool exportable(const struct conn *c)
 		atomic_load(&c->dir_state[1]) == DIR_PAUSED);
 }
 
+/* Every direction paused (the relay's states locked)? The running ones
+ * are signalled first if KICK asks. */
+static bool all_paused(void *arg)
+{
+	struct scan *sc = arg;
+
+	sc->waiting = 0;
+	conns_for_each(scan_pause, sc);
+	sc->kick = false;
+	return !sc->waiting;
+}
+
 int relay_quiesce(uint64_t wait_ns)
 {
 	uint64_t deadline = pepsal_now_ns() + wait_ns;
-	struct timespec ts = { 0, 200000 };
-	struct scan sc;
+	struct scan sc = { .kick = true };
 
-	atomic_store(&relay_pause.pause, true);
-	for (unsigned int round = 0;; round++) {
-		/* one signal each; again every 10 ms or so for one that checked
-		 * the flag just before it blocked */
-		sc = (struct scan){ .kick = round % 50 == 0 };
-		pthread_mutex_lock(&relay_pause.pause_lock);
-		conns_for_each(scan_pause, &sc);
-		pthread_mutex_unlock(&relay_pause.pause_lock);
-		if (!sc.waiting)
+	relay_pause_begin();
+	for (;;) {
+		uint64_t until = pepsal_now_ns() + KICK_AGAIN_NS;
+
+		if (relay_pause_wait(all_paused, &sc, until < deadline ? until : deadline))
 			return 0;
 		if (pepsal_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		nanosleep(&ts, NULL);
+		/* one signal each, and again for one that checked the flag just
+		 * before it blocked */
+		sc.kick = true;
 	}
 }
 
@@ -132,19 +140,14 @@ static void unmark(struct conn *c, void *arg)
 	c->handed = false;
 }
 
-static void imported_end(int outcome);
+static void imported_end(enum relay_outcome outcome);
 
-static void pause_end(int outcome)
+static void pause_end(enum relay_outcome outcome)
 {
 	imported_end(outcome);
 	if (outcome == OUTCOME_RESUME)
 		conns_for_each(unmark, NULL);
-	pthread_mutex_lock(&relay_pause.outcome_lock);
-	atomic_store(&relay_pause.pause, false);
-	relay_pause.outcome = outcome;
-	relay_pause.pause_round++;
-	pthread_cond_broadcast(&relay_pause.pause_cond);
-	pthread_mutex_unlock(&relay_pause.outcome_lock);
+	relay_pause_end(outcome);
 }
 
 void relay_resume(void)
@@ -202,7 +205,7 @@ static void start_imported(struct conn *c)
 	}
 }
 
-static void imported_end(int outcome)
+static void imported_end(enum relay_outcome outcome)
 {
 	for (unsigned int i = 0; i < imported.n; i++) {
 		struct conn *c = imported.c[i];

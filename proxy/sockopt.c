@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -119,6 +120,51 @@ int sock_received_tos(int fd, int family)
 		}
 	}
 	return -1;
+}
+
+void sock_recverr(int fd, int family, bool on)
+{
+	if (family == AF_INET6)
+		setopt_int(fd, IPPROTO_IPV6, IPV6_RECVERR, on);
+	else
+		setopt_int(fd, IPPROTO_IP, IP_RECVERR, on);
+}
+
+int sock_icmp_error(int fd, struct sock_icmp *out)
+{
+	union { char buf[512]; struct cmsghdr align; } u;
+	char data[64];
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+
+	if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -ENOENT;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
+		const struct sockaddr *from;
+
+		if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+		      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
+			continue;
+		if (ee->ee_origin != SO_EE_ORIGIN_ICMP && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
+			continue;
+		from = SO_EE_OFFENDER(ee);
+		memset(out, 0, sizeof(*out));
+		out->type = ee->ee_type;
+		out->code = ee->ee_code;
+		if (from->sa_family == AF_INET) {
+			out->family = AF_INET;
+			memcpy(out->from, &((const struct sockaddr_in *)from)->sin_addr, 4);
+		} else if (from->sa_family == AF_INET6) {
+			out->family = AF_INET6;
+			memcpy(out->from, &((const struct sockaddr_in6 *)from)->sin6_addr, 16);
+		} else {
+			continue; /* no sender: nothing faithful to answer with */
+		}
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void sock_reset_close(int fd)

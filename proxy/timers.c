@@ -5,13 +5,12 @@
  * and the connection log (-l), rewritten whole and renamed into place so a
  * reader never sees half a file and it never grows without bound.
  */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "pipes.h"
 #include "relay.h"
@@ -29,31 +28,20 @@ static struct {
 	unsigned long small_pipes_said; /* warn when the small pipes pass it */
 } timers;
 
+static void fill_conn_log(FILE *f, void *ctx)
+{
+	(void)ctx;
+	conns_dump(f, pepsal_now_ns());
+}
+
 static void write_conn_log(void)
 {
 	const char *path = timers.p->cfg->conn_log;
-	char tmp[PATH_MAX];
-	FILE *f;
-	int rc = 0;
+	int rc;
 
 	if (!path)
 		return;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return;
-	f = fopen(tmp, "we");
-	if (!f) {
-		rc = -errno;
-	} else {
-		conns_dump(f, pepsal_now_ns());
-		if (fflush(f) || ferror(f))
-			rc = -EIO;
-		if (fclose(f) && !rc)
-			rc = -errno;
-		if (!rc && rename(tmp, path) < 0)
-			rc = -errno;
-		if (rc)
-			unlink(tmp);
-	}
+	rc = pepsal_file_replace(path, fill_conn_log, NULL);
 	if (rc && !timers.log_failed)
 		pr_warn("cannot write the connection log %s: %s", path, strerror(-rc));
 	else if (!rc && timers.log_failed)

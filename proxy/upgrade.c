@@ -35,12 +35,14 @@
 #include "queuer_child.h"
 #include "relay.h"
 #include "stats.h"
+#include "stop.h"
 #include "upgrade.h"
 
 #define HELLO_WAIT_MS 10000   /* exec, load, attach the table on a busy box */
 #define STEP_WAIT_MS 5000
 #define QUIESCE_NS 2000000000ull
 #define SLICE_MS 500          /* the heartbeat goes on while we wait */
+#define CHILD_END_WAIT_NS 1000000000ull /* a failed new process: then killed */
 
 static struct {
 	const struct upgrade_params *p;
@@ -151,13 +153,9 @@ static int recv_beating(int sock, uint32_t want, void *payload, size_t len, int 
  * second: it may be closing its descriptors on its way out). */
 static void child_end(pid_t pid, char *how, size_t len)
 {
-	struct timespec ts = { 0, 5000000 };
-	pid_t r;
-	int status;
+	int status = 0;
 
-	for (int i = 0; (r = waitpid(pid, &status, WNOHANG)) == 0 && i < 200; i++)
-		nanosleep(&ts, NULL);
-	if (r == 0) {
+	if (children_wait(&pid, &status, 1, pepsal_now_ns() + CHILD_END_WAIT_NS)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		snprintf(how, len, "killed");

@@ -12,11 +12,13 @@
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "pepsal_clock.h"
+#include "stop.h"
 #include "workers.h"
 
 #define WORKER_STACK_SIZE (64 * 1024)
+#define RESERVE_WAIT_NS 5000000000ull /* workers_reserve waits at most this long */
 
 struct worker {
 	struct worker *next;  /* in the stack of parked workers */
@@ -32,11 +34,13 @@ static struct {
 	unsigned int nparked;
 	unsigned int reserve;        /* workers_reserve: parked beyond the max */
 	bool closing;                /* workers_fini: no more parking */
-} w_state = { NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, false };
+	pthread_cond_t parked_cond;  /* a worker parked (workers_reserve waits) */
+} w_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void workers_init(const struct workers_hooks *hooks)
 {
 	w_state.hooks = hooks;
+	cond_init_monotonic(&w_state.parked_cond);
 }
 
 static void hook(void (*fn)(void))
@@ -59,6 +63,8 @@ static bool park(struct worker *w)
 		w->next = w_state.parked;
 		w_state.parked = w;
 		w_state.nparked++;
+		if (w_state.reserve)
+			pthread_cond_broadcast(&w_state.parked_cond);
 	}
 	pthread_mutex_unlock(&w_state.lock);
 	return ok;
@@ -141,16 +147,21 @@ static void nothing(void *arg)
 
 void workers_reserve(unsigned int n)
 {
+	uint64_t deadline = pepsal_now_ns() + RESERVE_WAIT_NS;
+	unsigned int started = 0;
+
 	pthread_mutex_lock(&w_state.lock);
 	w_state.reserve = n;
 	pthread_mutex_unlock(&w_state.lock);
-	for (unsigned int i = 0; i < n; i++)
-		if (spawn(nothing, NULL))
-			break;
+	while (started < n && !spawn(nothing, NULL))
+		started++;
 	/* until they are parked: a new thread's first run costs a scheduling
 	 * round, better spent now than when the jobs come */
-	for (int i = 0; i < 5000 && n && workers_parked() < n; i++)
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	pthread_mutex_lock(&w_state.lock);
+	while (w_state.nparked < started &&
+	       cond_wait_until(&w_state.parked_cond, &w_state.lock, deadline) == 0)
+		;
+	pthread_mutex_unlock(&w_state.lock);
 }
 
 unsigned int workers_parked(void)

@@ -14,36 +14,11 @@
 
 #include "parse.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "queuer.h"
 
 static const char *const counter_names[QC_COUNT] = {
-	[QC_PACKETS] = "queuer.packets",
-	[QC_SYNS] = "queuer.syns",
-	[QC_RECORDED] = "queuer.recorded",
-	[QC_REFRESHED] = "queuer.refreshed",
-	[QC_RECLAIMED] = "queuer.reclaimed",
-	[QC_MARKED] = "queuer.marked",
-	[QC_UNMARKED_PROXY_DOWN] = "queuer.unmarked_proxy_down",
-	[QC_UNMARKED_PROXY_FULL] = "queuer.unmarked_proxy_full",
-	[QC_UNMARKED_ADDRESS_SHARE] = "queuer.unmarked_address_share",
-	[QC_TABLE_FULL] = "queuer.table_full",
-	[QC_RECORD_ERRORS] = "queuer.record_errors",
-	[QC_NOT_SYN] = "queuer.not_syn",
-	[QC_NOT_TCP] = "queuer.not_tcp",
-	[QC_FRAGMENTS] = "queuer.fragments",
-	[QC_MALFORMED] = "queuer.malformed",
-	[QC_VERDICT_ERRORS] = "queuer.verdict_errors",
-	[QC_ENOBUFS] = "queuer.enobufs",
-	[QC_BAD_MESSAGES] = "queuer.bad_messages",
-	[QC_VERDICT_BATCHES] = "queuer.verdict_batches",
-	[QC_HELD] = "queuer.held",
-	[QC_HOLD_CONNECTED] = "queuer.hold_connected",
-	[QC_HOLD_REFUSED] = "queuer.hold_refused",
-	[QC_HOLD_FAILED] = "queuer.hold_failed",
-	[QC_HOLD_EXPIRED] = "queuer.hold_expired",
-	[QC_HOLD_UNMARKED] = "queuer.hold_unmarked",
-	[QC_HOLD_RETRANSMITS] = "queuer.hold_retransmits",
-	[QC_HOLD_FULL] = "queuer.hold_full",
+	PEPSAL_QUEUER_COUNTERS(PEPSAL_CATALOG_NAME)
 };
 
 void queuer_address_limit(struct queuer *qr)
@@ -86,6 +61,8 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 		qr->counts[QC_VERDICT_ERRORS] += st->verdict_errors;
 		qr->counts[QC_BAD_MESSAGES] += st->bad_messages;
 		qr->counts[QC_VERDICT_BATCHES] += st->batches;
+		qr->counts[QC_ENOBUFS] += st->lost;
+		qr->counts[QC_QUEUE_FULL] += st->full;
 	}
 	queue_flush(qr);
 	pepsal_counters_flush(&qr->counters, qr->counts);
@@ -95,8 +72,8 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 static struct queuer_verdict unmarked(const struct queuer *qr, const struct queuer_pkt *pkt)
 {
 	if (pkt->mark & qr->mark.mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask, false };
-	return (struct queuer_verdict){ false, 0, false };
+		return (struct queuer_verdict){ true, pkt->mark & ~qr->mark.mask, false, false };
+	return (struct queuer_verdict){ false, 0, false, false };
 }
 
 static void count_parse_failure(struct queuer *qr, enum queuer_parse_result r,
@@ -136,6 +113,11 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 		return unmarked(qr, pkt);
 	}
 	qr->counts[QC_SYNS]++;
+	if (pkt->read_ns) {
+		if (pkt->queued_ns)
+			pepsal_tl_mark(TL_SYN_QUEUED, &p.client, pkt->queued_ns);
+		pepsal_tl_mark(TL_QUEUER_READ, &p.client, pkt->read_ns);
+	}
 	if (queuer_hold_known(qr, pkt, &p, &v))
 		return v; /* a retransmission: the same answer */
 	now = pepsal_now_ns();
@@ -189,8 +171,9 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 			qr->counts[QC_RECLAIMED]++;
 	}
 	if (queuer_hold_start(qr, pkt, &p, slot, now))
-		return (struct queuer_verdict){ false, 0, true };
+		return (struct queuer_verdict){ false, 0, true, false };
 	qr->counts[QC_MARKED]++;
+	pepsal_tl_mark(TL_VERDICT, &p.client, 0);
 	if (pepsal_log_verbose()) {
 		char c[PEPSAL_ENDPOINT_STRLEN], d[PEPSAL_ENDPOINT_STRLEN];
 
@@ -198,5 +181,5 @@ struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt)
 			 pepsal_endpoint_format(&p.client, c), pepsal_endpoint_format(&p.dst, d),
 			 slot);
 	}
-	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value, false };
+	return (struct queuer_verdict){ true, (pkt->mark & ~qr->mark.mask) | qr->mark.value, false, false };
 }

@@ -29,14 +29,17 @@
 
 #include "pepsal_hold.h"
 #include "pepsal_log.h"
+#include "pepsal_timeline.h"
 #include "queuer.h"
 
 #define HOLD_IDS 8                   /* packets (retransmissions) per connection */
 #define TOMB_NS 30000000000ull       /* decided records answer retransmissions */
+#define ANS_BATCH 128                /* answers per datagram at most (the proxy's) */
 #define REQ_BATCH 128                /* requests per datagram (net.unix.max_dgram_qlen
 				      * is 10 by default: a burst needs batches) */
 
 #define NIL UINT32_MAX
+#define SYN_QUOTE 120                /* bytes of the SYN kept for an ICMP answer */
 
 /* A held connection, or a decided one kept as a tombstone. Each record is
  * on one list (free, held in start order, tombstones in decision order: the
@@ -45,6 +48,11 @@
  * slot's chain (the proxy's answers name the slot). */
 struct hold_rec {
 	bool decided, marked;
+	uint8_t icmp_type, icmp_code;  /* decided by an ICMP error: answered with it */
+	uint8_t icmp_family;           /* 0: no ICMP answer */
+	uint8_t icmp_from[16];
+	uint16_t syn_len;
+	uint8_t syn[SYN_QUOTE];        /* the first SYN, quoted by the ICMP answer */
 	struct pepsal_endpoint client, dst;
 	uint32_t isn, slot, gen;
 	uint64_t until_ns;           /* held: the hold's end; decided: the tombstone's */
@@ -189,19 +197,32 @@ int queuer_hold_fd(const struct queuer *qr)
 
 static struct queuer_verdict marked_verdict(const struct queuer *qr, uint32_t mark)
 {
-	return (struct queuer_verdict){ true, (mark & ~qr->mark.mask) | qr->mark.value, false };
+	return (struct queuer_verdict){ true, (mark & ~qr->mark.mask) | qr->mark.value, false, false };
 }
 
 static struct queuer_verdict unmarked_verdict(const struct queuer *qr, uint32_t mark)
 {
 	if (mark & qr->mark.mask)
-		return (struct queuer_verdict){ true, mark & ~qr->mark.mask, false };
-	return (struct queuer_verdict){ false, 0, false };
+		return (struct queuer_verdict){ true, mark & ~qr->mark.mask, false, false };
+	return (struct queuer_verdict){ false, 0, false, false };
 }
 
-static struct queuer_verdict rec_verdict(const struct queuer *qr, const struct hold_rec *r,
+/* The verdict of a packet of R; a record decided by an ICMP error drops
+ * it and answers the client with that error. */
+static struct queuer_verdict rec_verdict(struct queuer *qr, const struct hold_rec *r,
 					 uint32_t mark)
 {
+	if (r->icmp_family) {
+		int rc = queuer_icmp_send(r->client.family, r->syn, r->syn_len, r->icmp_from,
+					  r->icmp_type, r->icmp_code);
+
+		if (rc == 0) {
+			qr->counts[QC_HOLD_ICMP]++;
+			return (struct queuer_verdict){ .drop = true };
+		}
+		pr_ratelimited(LOG_WARNING, "cannot answer a held SYN with its ICMP error (%s): "
+			       "it passes end to end", strerror(-rc));
+	}
 	return r->marked ? marked_verdict(qr, mark) : unmarked_verdict(qr, mark);
 }
 
@@ -209,6 +230,9 @@ static struct queuer_verdict rec_verdict(const struct queuer *qr, const struct h
  * tombstone; unmarked frees the pending entry. */
 static void decide(struct queuer *qr, uint32_t i, bool marked, uint64_t now)
 {
+	/* an ICMP answer only for a refused dial */
+	if (marked)
+		qr->hold->recs[i].icmp_family = 0;
 	struct queuer_hold *h = qr->hold;
 	struct hold_rec *r = &h->recs[i];
 
@@ -222,6 +246,7 @@ static void decide(struct queuer *qr, uint32_t i, bool marked, uint64_t now)
 	if (!marked)
 		pepsal_table_remove(qr->table, r->slot, r->gen);
 	qr->counts[marked ? QC_MARKED : QC_HOLD_UNMARKED]++;
+	pepsal_tl_mark(TL_VERDICT, &r->client, 0);
 	for (unsigned int k = 0; k < r->nids; k++)
 		queuer_nfq_release(qr->nfq, r->ids[k], rec_verdict(qr, r, r->marks[k]));
 	r->nids = 0;
@@ -258,7 +283,7 @@ bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
 	if (r->nids < HOLD_IDS && queuer_nfq_can_hold(qr->nfq)) {
 		r->ids[r->nids] = pkt->id;
 		r->marks[r->nids++] = pkt->mark;
-		*v = (struct queuer_verdict){ false, 0, true };
+		*v = (struct queuer_verdict){ false, 0, true, false };
 		return true;
 	}
 	*v = unmarked_verdict(qr, pkt->mark); /* a retransmission storm: end to end */
@@ -327,6 +352,8 @@ bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 	r->ids[0] = pkt->id;
 	r->marks[0] = pkt->mark;
 	r->nids = 1;
+	r->syn_len = (uint16_t)(pkt->len < SYN_QUOTE ? pkt->len : SYN_QUOTE);
+	memcpy(r->syn, pkt->data, r->syn_len);
 	r->key_next = h->key_bucket[key_hash(h, &r->client, &r->dst, r->isn)];
 	h->key_bucket[key_hash(h, &r->client, &r->dst, r->isn)] = i;
 	r->slot_next = h->slot_bucket[slot_hash(h, r->slot)];
@@ -368,6 +395,9 @@ bool queuer_hold_flush(struct queuer *qr)
 			channel_gone(qr, strerror(errno));
 			return false;
 		}
+		if (pepsal_tl_enabled())
+			for (uint32_t k = 0; k < n; k++)
+				pepsal_tl_mark(TL_REQ_SENT, &h->out[sent + k].client, 0);
 		sent += n;
 	}
 	memmove(h->out, h->out + sent, (h->nout - sent) * sizeof(*h->out));
@@ -375,33 +405,60 @@ bool queuer_hold_flush(struct queuer *qr)
 	return h->nout > 0;
 }
 
+/* One answer of the proxy. */
+static void take_answer(struct queuer *qr, const struct pepsal_hold_ans *a, uint64_t now)
+{
+	struct queuer_hold *h = qr->hold;
+
+	for (uint32_t i = h->slot_bucket[slot_hash(h, a->slot)]; i != NIL;
+	     i = h->recs[i].slot_next) {
+		struct hold_rec *r = &h->recs[i];
+
+		if (r->slot != a->slot || r->gen != a->gen)
+			continue;
+		pepsal_tl_mark(TL_ANSWER_READ, &r->client, 0);
+		if (a->err == 0)
+			qr->counts[QC_HOLD_CONNECTED]++;
+		else if (a->err == -ECONNREFUSED)
+			qr->counts[QC_HOLD_REFUSED]++;
+		else
+			qr->counts[QC_HOLD_FAILED]++;
+		/* an ICMP error from a sender of the client's family (ICMP
+		 * type 3 / ICMPv6 type 1: destination unreachable) */
+		r->icmp_family = 0;
+		if (a->err && a->icmp_family == r->client.family &&
+		    a->icmp_type == (r->client.family == AF_INET ? 3 : 1)) {
+			r->icmp_family = a->icmp_family;
+			r->icmp_type = a->icmp_type;
+			r->icmp_code = a->icmp_code;
+			memcpy(r->icmp_from, a->icmp_from, sizeof(r->icmp_from));
+		}
+		decide(qr, i, a->err == 0, now);
+		return;
+	}
+}
+
 /* The proxy's answers; false when the channel is gone. */
 static bool read_answers(struct queuer *qr, uint64_t now)
 {
 	struct queuer_hold *h = qr->hold;
-	struct pepsal_hold_ans a;
+	static struct pepsal_hold_ans a[ANS_BATCH];
 	ssize_t n;
 
-	while ((n = recv(h->fd, &a, sizeof(a), MSG_DONTWAIT)) != 0) {
+	while ((n = recv(h->fd, a, sizeof(a), MSG_DONTWAIT)) != 0) {
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR;
-		if (n != (ssize_t)sizeof(a))
-			continue;
-		for (uint32_t i = h->slot_bucket[slot_hash(h, a.slot)]; i != NIL;
-		     i = h->recs[i].slot_next) {
-			struct hold_rec *r = &h->recs[i];
+		if (n == PEPSAL_HOLD_ANS_V1_SIZE) { /* the first layout: no ICMP details */
+			struct pepsal_hold_ans one = { 0 };
 
-			if (r->slot != a.slot || r->gen != a.gen)
-				continue;
-			if (a.err == 0)
-				qr->counts[QC_HOLD_CONNECTED]++;
-			else if (a.err == -ECONNREFUSED)
-				qr->counts[QC_HOLD_REFUSED]++;
-			else
-				qr->counts[QC_HOLD_FAILED]++;
-			decide(qr, i, a.err == 0, now);
-			break;
+			memcpy(&one, a, PEPSAL_HOLD_ANS_V1_SIZE);
+			take_answer(qr, &one, now);
+			continue;
 		}
+		if (n % sizeof(a[0]))
+			continue;
+		for (size_t k = 0; k < (size_t)n / sizeof(a[0]); k++)
+			take_answer(qr, &a[k], now);
 	}
 	return false;
 }

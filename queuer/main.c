@@ -10,7 +10,6 @@
  * succeeded, so errors reach the terminal and the exit status.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,240 +18,21 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "pepsal_opts.h"
+#include "pepsal_sched.h"
+#include "pepsal_timeline.h"
+#include "options.h"
 #include "queuer.h"
 
-#define PROG "pepsal-queuer"
-#define DEFAULT_MARK 0x2u
-#define DEFAULT_ROUTING_MARK 0x1u
+#define PROG QUEUER_PROG
 #define READS_PER_WAKEUP 64 /* then look at the timer and signals again */
-/* Every SYN waits for the queuer: starved of CPU (a flood on a busy box),
- * it lets the queue overflow and SYNs bypass it unaccelerated. Being one
- * thread it can never take more than one core. */
-#define DEFAULT_NICE (-10)
 
-struct options {
-	uint32_t queue;
-	const char *shm;
-	struct queuer_mark mark;
-	struct queuer_mark routing_mark; /* must not overlap the mark */
-	uint32_t queue_maxlen;
-	uint32_t copy_range;
-	uint64_t rcvbuf;
-	uint64_t proxy_timeout_ns;
-	uint32_t address_share;
-	int32_t nice;
-	int32_t notify_fd;         /* the hold channel from pepsal, -1: none */
-	uint64_t hold_ns;
-	uint32_t hold_max;
-	bool create;
-	uint32_t capacity;
-	const char *pidfile;
-	bool verbose, daemon, version;
-};
-
-/* "VALUE[/MASK]", numbers in C notation (0x2/0x2); MASK defaults to VALUE,
- * so only the bits of VALUE are touched. */
-static bool parse_mark(const char *arg, void *dst, char *err, size_t errlen)
-{
-	struct queuer_mark *m = dst;
-	unsigned long long v, mask;
-	char *end;
-
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno || end == arg || v > UINT32_MAX || (*end && *end != '/') || *arg == '-')
-		goto bad;
-	mask = v;
-	if (*end == '/') {
-		const char *ms = end + 1;
-
-		mask = strtoull(ms, &end, 0);
-		if (errno || end == ms || *end || mask > UINT32_MAX || *ms == '-')
-			goto bad;
-	}
-	if (!mask || (v & ~mask)) {
-		snprintf(err, errlen, "the mask must be non-zero and contain every bit of "
-			 "the value");
-		return false;
-	}
-	m->value = (uint32_t)v;
-	m->mask = (uint32_t)mask;
-	return true;
-bad:
-	snprintf(err, errlen, "expected VALUE or VALUE/MASK, 32-bit numbers such as 0x2/0x2");
-	return false;
-}
-
-/* A nice value, -20 to 19. */
-static bool parse_nice(const char *arg, void *dst, char *err, size_t errlen)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < -20 || v > 19) {
-		snprintf(err, errlen, "expected a nice value from -20 to 19");
-		return false;
-	}
-	*(int32_t *)dst = (int32_t)v;
-	return true;
-}
-
-/* An open descriptor number (inherited from pepsal). */
-static bool parse_fd(const char *arg, void *dst, char *err, size_t errlen)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 3 || v > INT32_MAX) {
-		snprintf(err, errlen, "expected a descriptor number, 3 or more");
-		return false;
-	}
-	if (fcntl((int)v, F_GETFD) < 0) {
-		snprintf(err, errlen, "descriptor %ld is not open", v);
-		return false;
-	}
-	*(int32_t *)dst = (int32_t)v;
-	return true;
-}
-
-static struct options opt = {
-	.queue = 0,
-	.shm = PEPSAL_SHM_DEFAULT_NAME,
-	.mark = { DEFAULT_MARK, DEFAULT_MARK },
-	.routing_mark = { DEFAULT_ROUTING_MARK, DEFAULT_ROUTING_MARK },
-	.queue_maxlen = 4096,
-	.copy_range = 256,
-	.rcvbuf = 8u << 20,
-	.proxy_timeout_ns = 3000000000ull,
-	.address_share = PEPSAL_DEFAULT_ADDRESS_SHARE,
-	.nice = DEFAULT_NICE,
-	.notify_fd = -1,
-	.hold_ns = 3000000000ull,
-	.hold_max = 1024,
-	.capacity = PEPSAL_TABLE_DEFAULT_CAPACITY,
-};
-
-static const struct pepsal_opt options[] = {
-	{ "queue", 'q', PEPSAL_OPT_U32, &opt.queue, "N",
-	  "NFQUEUE number to read SYNs from (default 0)", 0, 65535, NULL },
-	{ "shm", 's', PEPSAL_OPT_STRING, &opt.shm, "NAME",
-	  "shared-memory connection table (default /pepsal)", 0, 0, NULL },
-	{ "mark", 'm', PEPSAL_OPT_CUSTOM, &opt.mark, "VALUE[/MASK]",
-	  "mark set on recorded SYNs, other bits kept (default 0x2/0x2)", 0, 0, parse_mark },
-	{ "routing-mark", 0, PEPSAL_OPT_CUSTOM, &opt.routing_mark, "VALUE[/MASK]",
-	  "mark of the transparent return path, must not overlap --mark (default 0x1)",
-	  0, 0, parse_mark },
-	{ "queue-maxlen", 0, PEPSAL_OPT_U32, &opt.queue_maxlen, "N",
-	  "packets the kernel queues for us; beyond, they bypass (default 4096)",
-	  1, 1u << 20, NULL },
-	{ "copy-range", 0, PEPSAL_OPT_U32, &opt.copy_range, "BYTES",
-	  "bytes of each packet copied to us (default 256: IP and TCP headers)",
-	  60, 3584, NULL },
-	{ "rcvbuf", 0, PEPSAL_OPT_SIZE, &opt.rcvbuf, "SIZE",
-	  "netlink receive buffer (default 8m)", 65536, 1u << 30, NULL },
-	{ "proxy-timeout", 0, PEPSAL_OPT_DURATION, &opt.proxy_timeout_ns, "DURATION",
-	  "proxy heartbeat older than this: SYNs pass unmarked (default 3s)", 1, 0, NULL },
-	{ "address-share", 0, PEPSAL_OPT_U32, &opt.address_share, "N",
-	  "a client address holds at most 1/N of the table as pending SYNs "
-	  "(default 2; 0: no limit)", 0, 65536, NULL },
-	{ "nice", 0, PEPSAL_OPT_CUSTOM, &opt.nice, "N",
-	  "scheduling priority, so that a busy machine does not starve the SYN path "
-	  "(default -10)", 0, 0, parse_nice },
-	{ "notify-fd", 0, PEPSAL_OPT_CUSTOM, &opt.notify_fd, "FD",
-	  "hold each recorded SYN until the proxy's dial over the channel FD (given by "
-	  "pepsal) answered (default: none, accept-first)", 0, 0, parse_fd },
-	{ "hold-time", 0, PEPSAL_OPT_DURATION, &opt.hold_ns, "DURATION",
-	  "with --notify-fd: a SYN held longer passes unmarked (default 3s)", 1, 0, NULL },
-	{ "hold-max", 0, PEPSAL_OPT_U32, &opt.hold_max, "N",
-	  "with --notify-fd: connections held at once; beyond, unmarked "
-	  "(default 1024)", 1, 2048, NULL },
-	{ "create", 0, PEPSAL_OPT_FLAG, &opt.create, NULL,
-	  "create the table if it does not exist (standalone use)", 0, 0, NULL },
-	{ "capacity", 0, PEPSAL_OPT_U32, &opt.capacity, "N",
-	  "entries of a table made by --create (default 4224)",
-	  PEPSAL_TABLE_MIN_CAPACITY, PEPSAL_TABLE_MAX_CAPACITY, NULL },
-	{ "pidfile", 0, PEPSAL_OPT_STRING, &opt.pidfile, "FILE",
-	  "write the process id to FILE", 0, 0, NULL },
-	{ "verbose", 'v', PEPSAL_OPT_FLAG, &opt.verbose, NULL,
-	  "log every recorded SYN", 0, 0, NULL },
-	{ "daemon", 'd', PEPSAL_OPT_FLAG, &opt.daemon, NULL,
-	  "run in the background, log to syslog", 0, 0, NULL },
-	{ "version", 'V', PEPSAL_OPT_FLAG, &opt.version, NULL,
-	  "print the version and exit", 0, 0, NULL },
-	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
-};
-
-/* ---- start-up ----------------------------------------------------------- */
-
-/* With --daemon: fork; the parent waits until the child reports its set-up
- * (one byte on a pipe: 0 ok, 1 failed) and exits with that status. */
-static int daemon_fork(int *report_fd)
-{
-	int p[2];
-	pid_t pid;
-	char status = 1;
-
-	if (pipe(p) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(p[1]);
-		if (read(p[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
-	}
-	close(p[0]);
-	setsid();
-	*report_fd = p[1];
-	return 0;
-}
-
-static void daemon_ready(int report_fd, bool ok)
-{
-	char status = ok ? 0 : 1;
-	int null;
-
-	if (report_fd < 0)
-		return;
-	if (ok) {
-		null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			if (null > 2)
-				close(null);
-		}
-		pepsal_log_init(PROG, true, LOG_DAEMON, opt.verbose);
-	}
-	if (write(report_fd, &status, 1) != 1)
-		pr_warn("cannot report start-up to the parent: %s", strerror(errno));
-	close(report_fd);
-}
-
-static int write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0)
-		return -errno;
-	return 0;
-}
+static struct queuer_options opt;
 
 /* ---- event loop --------------------------------------------------------- */
 
@@ -268,22 +48,13 @@ static int make_timer(void)
 	return fd;
 }
 
-static int make_signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
+/* What the main loop reads from its signalfd: SIGHUP is ignored, the
+ * others stop. */
+static const int loop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 /* Runs until SIGTERM/SIGINT (returns 0) or the queue socket fails. */
-static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd)
+static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_fd,
+	       struct pepsal_rt *rt)
 {
 	struct pollfd pfd[4] = {
 		{ queuer_nfq_fd(nfq), POLLIN, 0 },
@@ -292,6 +63,8 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 		{ -1, POLLIN, 0 },
 	};
 	pid_t pid = getpid();
+	uint64_t woke;
+	bool more;
 
 	for (;;) {
 		int timeout = queuer_hold_expire(qr, pepsal_now_ns());
@@ -304,9 +77,13 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 				continue;
 			return -errno;
 		}
+		woke = pepsal_now_ns();
+		more = false;
 		if (pfd[0].revents) {
 			struct queuer_nfq_stats st = { 0 };
 			int n = queuer_nfq_process(nfq, queuer_decide, qr, READS_PER_WAKEUP, &st);
+
+			more = st.more;
 
 			if (st.verdict_errors)
 				pr_ratelimited(LOG_ERR, "%" PRIu64 " verdicts could not be sent "
@@ -324,6 +101,9 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 			queuer_hold_input(qr);
 			queuer_counters_flush(qr, NULL);
 		}
+		/* a budget that did not drain the queue (a flood), or more than
+		 * the SYN path's share of the CPU: step down from SCHED_FIFO */
+		pepsal_rt_wakeup(rt, more, woke);
 		if (pfd[1].revents) {
 			uint64_t expirations;
 
@@ -351,46 +131,33 @@ static int run(struct queuer *qr, struct queuer_nfq *nfq, int timer_fd, int sig_
 int main(int argc, char **argv)
 {
 	struct queuer qr = { 0 };
+	struct pepsal_rt rt;
 	struct queuer_nfq *nfq = NULL;
 	struct queuer_nfq_config cfg;
 	char err[512];
 	int r, report_fd = -1, timer_fd = -1, sig_fd = -1, status = 1;
 
 	pepsal_log_init(PROG, false, LOG_DAEMON, false);
-	r = pepsal_opts_parse(PROG, "[OPTIONS]", options, argc, argv);
-	if (r == -2)
-		return 0;
+	r = queuer_options_parse(&opt, argc, argv);
 	if (r < 0)
-		return 2;
-	if (r < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n"
-			"Try '%s --help' for more information.\n", PROG, argv[r], PROG);
-		return 2;
-	}
-	if (opt.version) {
-		printf("%s %s\n", PROG, PEPSAL_VERSION);
-		return 0;
-	}
-	if (opt.mark.mask & opt.routing_mark.mask) {
-		fprintf(stderr, "%s: --mark 0x%x/0x%x overlaps the routing mark 0x%x/0x%x of "
-			"the transparent return path; choose other bits\n", PROG, opt.mark.value,
-			opt.mark.mask, opt.routing_mark.value, opt.routing_mark.mask);
-		return 2;
-	}
-	if (!pepsal_shm_name_valid(opt.shm, err, sizeof(err))) {
-		fprintf(stderr, "%s: invalid value '%s' for --shm: %s\n", PROG, opt.shm, err);
-		return 2;
-	}
+		return r == -1 ? 0 : 2;
 	pepsal_log_init(PROG, false, LOG_DAEMON, opt.verbose);
-	if (setpriority(PRIO_PROCESS, 0, opt.nice) < 0)
-		pr_warn("cannot set the queuer's priority to nice %d (%s; CAP_SYS_NICE?): "
-			"on a busy machine SYNs may bypass it unaccelerated", (int)opt.nice,
-			strerror(errno));
+	r = pepsal_rt_init(&rt, (int)opt.rt_priority, opt.nice);
+	if (r < 0)
+		pr_warn("cannot set the queuer's priority to %s%u, nice %d (%s; CAP_SYS_NICE, "
+			"an RT budget for the cgroup?): on a busy machine SYNs may wait or "
+			"bypass it unaccelerated", opt.rt_priority ? "SCHED_FIFO " : "",
+			opt.rt_priority, (int)opt.nice, strerror(-r));
 
-	if (opt.daemon && (r = daemon_fork(&report_fd)) < 0) {
-		pr_err("cannot fork: %s", strerror(-r));
-		return 1;
+	if (opt.daemon) {
+		opt.pidfile = pepsal_absolute_path(opt.pidfile); /* the daemon is in / */
+		report_fd = pepsal_daemon_start();
+		if (report_fd < 0) {
+			pr_err("cannot fork: %s", strerror(-report_fd));
+			return 1;
+		}
 	}
+	pepsal_tl_init("queuer");
 	qr.mark = opt.mark;
 	qr.queue = opt.queue;
 	qr.proxy_timeout_ns = opt.proxy_timeout_ns;
@@ -403,9 +170,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	timer_fd = make_timer();
-	sig_fd = make_signalfd();
-	if (timer_fd < 0 || sig_fd < 0) {
-		pr_err("cannot create the timer or signal descriptor: %s", strerror(errno));
+	if (timer_fd < 0) {
+		pr_err("cannot create the timer: %s", strerror(errno));
+		goto out;
+	}
+	sig_fd = pepsal_signalfd(loop_signals, sizeof(loop_signals) / sizeof(loop_signals[0]));
+	if (sig_fd < 0) {
+		pr_err("cannot set up signals: %s", strerror(-sig_fd));
 		goto out;
 	}
 	cfg = (struct queuer_nfq_config){
@@ -419,7 +190,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	qr.nfq = nfq;
-	if (opt.pidfile && (r = write_pidfile(opt.pidfile)) < 0) {
+	if (qr.hold && (r = queuer_icmp_init()) < 0)
+		pr_warn("cannot open raw sockets (%s; CAP_NET_RAW?): a held SYN whose dial an "
+			"ICMP error refused passes end to end instead of getting that error at "
+			"once", strerror(-r));
+	if (opt.pidfile && (r = pepsal_pid_file_write(opt.pidfile)) < 0) {
 		pr_err("cannot write pid file %s: %s", opt.pidfile, strerror(-r));
 		goto out;
 	}
@@ -428,12 +203,12 @@ int main(int argc, char **argv)
 		opt.mark.value, opt.mark.mask, opt.proxy_timeout_ns / 1000000,
 		qr.address_limit, qr.hold ? "SYNs held until the server answers" :
 		"accept-first");
-	daemon_ready(report_fd, true);
+	pepsal_daemon_ready(report_fd, true, PROG, opt.verbose);
 	report_fd = -1;
 
-	status = run(&qr, nfq, timer_fd, sig_fd) < 0 ? 1 : 0;
+	status = run(&qr, nfq, timer_fd, sig_fd, &rt) < 0 ? 1 : 0;
 out:
-	daemon_ready(report_fd, false);
+	pepsal_daemon_ready(report_fd, false, PROG, opt.verbose);
 	/* fail-open stop: held SYNs pass unmarked, queued packets are accepted
 	 * before the queue goes */
 	if (nfq)
@@ -442,6 +217,7 @@ out:
 	if (!nfq)
 		queuer_hold_fini(&qr);
 	queuer_table_close(&qr);
+	queuer_icmp_fini();
 	if (opt.pidfile && status == 0)
 		unlink(opt.pidfile);
 	if (timer_fd >= 0)

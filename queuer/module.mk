@@ -2,7 +2,7 @@
 # pepsal-queuer: NFQUEUE SYN capture into the connection table; its parser
 # unit test, fuzzer (make fuzz) and SYN benchmark (make bench-queuer).
 # libpepsal.a by path: shm/module.mk, which names it, is read after this file
-QUEUER_OBJS := $(addprefix $(BUILD)/queuer/,main.o decide.o hold.o nfq.o parse.o table.o)
+QUEUER_OBJS := $(addprefix $(BUILD)/queuer/,main.o options.o decide.o hold.o icmp.o nfq.o parse.o table.o)
 
 PROGRAMS += $(BUILD)/pepsal-queuer
 $(BUILD)/pepsal-queuer: $(QUEUER_OBJS) $(BUILD)/libpepsal.a
@@ -42,3 +42,7 @@ bench-hostile: $(BUILD)/tests/synflood
 	$(Q)$(MAKE) --no-print-directory programs
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/hostile-bench.sh
 .PHONY: bench-hostile
+
+# the command line: value parsers, marks, the help's defaults against the code's
+UNIT_TESTS += $(BUILD)/tests/test-queuer-opts
+$(BUILD)/tests/test-queuer-opts: $(BUILD)/tests/unit/test-queuer-opts.o $(BUILD)/libpepsal.a

@@ -21,6 +21,7 @@
  * the queue is unbound (unbinding drops whatever is still queued).
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
@@ -37,6 +38,8 @@
 #include <unistd.h>
 
 #include "nfq.h"
+#include "pepsal_clock.h"
+#include "pepsal_timeline.h"
 
 #define RECV_BUF_SIZE (256 * 1024)
 #define RECV_SLOTS 64             /* netlink datagrams per recvmmsg() */
@@ -56,6 +59,11 @@ struct queuer_nfq {
 	uint32_t portid;
 	uint32_t seq;
 	uint32_t clear_mask;            /* see queuer_nfq_config */
+	uint32_t maxlen;                /* the kernel queue's length */
+	uint32_t hold_max;              /* packets held at most: the queue's length
+					 * less room for a burst of new SYNs */
+	uint32_t last_id;               /* the last packet id seen (ids gaps) */
+	bool have_last;
 	struct queuer_nfq_stats *st;    /* where process() counts, may be NULL */
 	struct queuer_nfq_stats own;    /* counts outside process() */
 	unsigned int npending;
@@ -66,6 +74,8 @@ struct queuer_nfq {
 	char vbuf[MAX_PENDING * VERDICT_MSG_MAX];
 	char rbuf[RECV_BUF_SIZE];       /* one big datagram, or RECV_SLOTS slots */
 	size_t slot_size;               /* rbuf / RECV_SLOTS, fits one packet message */
+	uint64_t read_ns;               /* timeline: when the batch was read */
+	int64_t real_to_mono_ns;        /* timeline: CLOCK_MONOTONIC - CLOCK_REALTIME */
 	struct mmsghdr msgs[RECV_SLOTS];
 	struct iovec iov[RECV_SLOTS];
 };
@@ -77,15 +87,16 @@ static size_t put_verdict(char *buf, uint16_t queue, int type, uint32_t id,
 {
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, queue);
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
-	if (v->set_mark)
+	nfq_nlmsg_verdict_put(nlh, (int)id, v->drop ? NF_DROP : NF_ACCEPT);
+	if (v->set_mark && !v->drop)
 		nfq_nlmsg_verdict_put_mark(nlh, v->mark);
 	return NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
 static bool same_verdict(const struct queuer_verdict *a, const struct queuer_verdict *b)
 {
-	return a->set_mark == b->set_mark && (!a->set_mark || a->mark == b->mark);
+	return a->drop == b->drop && a->set_mark == b->set_mark &&
+	       (!a->set_mark || a->mark == b->mark);
 }
 
 /* Packet ids wrap: A before B in the kernel's order. */
@@ -147,10 +158,15 @@ static void flush_verdicts(struct queuer_nfq *q)
 		}
 		i = j + 1;
 	}
-	if (off && mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
-		/* one retry: a transient ENOMEM must not leave packets queued */
-		if (mnl_socket_sendto(q->nl, q->vbuf, off) < 0)
-			st->verdict_errors += q->npending;
+	if (off && mnl_socket_sendto(q->nl, q->vbuf, off) < 0 &&
+	    mnl_socket_sendto(q->nl, q->vbuf, off) < 0) {
+		/* a packet without its verdict would stay queued for good:
+		 * keep them for the next flush (the main loop flushes on every
+		 * wake-up) unless there is no room for more */
+		st->verdict_errors++;
+		if (q->npending < MAX_PENDING)
+			return;
+		st->verdict_errors += q->npending; /* lost: the kernel keeps them */
 	}
 	q->npending = 0;
 }
@@ -173,8 +189,8 @@ static struct queuer_verdict accept_unmarked(void *ctx, const struct queuer_pkt 
 	const struct queuer_nfq *q = ctx;
 
 	if (pkt->mark & q->clear_mask)
-		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask, false };
-	return (struct queuer_verdict){ false, 0, false };
+		return (struct queuer_verdict){ true, pkt->mark & ~q->clear_mask, false, false };
+	return (struct queuer_verdict){ false, 0, false, false };
 }
 
 /* Handle one packet message. */
@@ -194,6 +210,13 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 	}
 	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
 	pkt.id = ntohl(ph->packet_id);
+	/* ids are consecutive; one skipped went to a socket that was full,
+	 * and the kernel accepted it for us (fail-open) */
+	if (q->have_last && id_before(q->last_id, pkt.id) && pkt.id - q->last_id < (1u << 30))
+		st->lost += pkt.id - q->last_id - 1;
+	if (!q->have_last || id_before(q->last_id, pkt.id))
+		q->last_id = pkt.id;
+	q->have_last = true;
 	pkt.hw_protocol = ntohs(ph->hw_protocol);
 	if (attr[NFQA_MARK] && mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
 		pkt.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
@@ -202,18 +225,40 @@ static int handle_packet(struct queuer_nfq *q, const struct nlmsghdr *nlh,
 		pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	pkt.wire_len = pkt.len;
+	if (q->read_ns) {
+		pkt.read_ns = q->read_ns;
+		/* realtime, microseconds: the skb's receive stamp */
+		if (attr[NFQA_TIMESTAMP] && mnl_attr_get_payload_len(attr[NFQA_TIMESTAMP]) >=
+		    sizeof(struct nfqnl_msg_packet_timestamp)) {
+			const struct nfqnl_msg_packet_timestamp *ts =
+				mnl_attr_get_payload(attr[NFQA_TIMESTAMP]);
+			int64_t real = (int64_t)be64toh(ts->sec) * 1000000000 +
+				       (int64_t)be64toh(ts->usec) * 1000;
+
+			pkt.queued_ns = (uint64_t)(real + q->real_to_mono_ns);
+		}
+	}
 	/* present only when the copy range cut the packet */
 	if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4)
 		pkt.wire_len = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	v = fn(ctx, &pkt);
-	if (v.hold && q->nheld < MAX_HELD) {
+	if (v.hold && q->nheld < q->hold_max) {
 		q->held[q->nheld++] = (struct pending_verdict){ pkt.id,
-								 { false, pkt.mark, false } };
+								 { false, pkt.mark, false, false } };
 		return 1;
 	}
 	v.hold = false; /* the handler asked without room: answer now */
 	queue_verdict(q, pkt.id, v);
 	return 1;
+}
+
+/* One whole message of LEN bytes at NLH? (libmnl's mnl_nlmsg_ok compares
+ * the length as an int: a message claiming 2 GiB or more would pass it
+ * and send the walk out of the buffer; found by tests/fuzz/fuzz-nfq.c.) */
+static bool msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)len;
 }
 
 /* Walk one buffer of netlink messages. Returns packets handled; an ACK or
@@ -226,7 +271,7 @@ static int handle_buffer(struct queuer_nfq *q, const char *buf, ssize_t n,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int len = (int)n, handled = 0;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
@@ -302,6 +347,12 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 			total = -errno;
 			break;
 		}
+		if (pepsal_tl_enabled())
+			q->read_ns = pepsal_now_ns();
+		/* what we read and what we hold filled the kernel queue: new
+		 * packets passed it unqueued meanwhile (fail-open) */
+		if (q->maxlen && (uint32_t)n + q->nheld >= q->maxlen && st)
+			st->full++;
 		for (int i = 0; i < n; i++) {
 			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				accept_truncated(q, q->iov[i].iov_base, q->msgs[i].msg_len);
@@ -313,6 +364,8 @@ int queuer_nfq_process(struct queuer_nfq *q, queuer_pkt_fn fn, void *ctx,
 		flush_verdicts(q);
 		if (n < RECV_SLOTS)
 			break; /* drained */
+		if (r + 1 == max_reads && st)
+			st->more = true;
 	}
 	flush_verdicts(q);
 	q->st = NULL;
@@ -385,6 +438,21 @@ static int config_params(struct queuer_nfq *q, uint32_t copy_range)
 	return send_acked(q, nlh);
 }
 
+/* Timeline only: the kernel's receive stamps are realtime; a socket that
+ * asks for them turns them on for every packet (a static key). */
+static void timeline_clocks(struct queuer_nfq *q)
+{
+	struct timespec r, m;
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)); /* kept open */
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	q->real_to_mono_ns = ((int64_t)m.tv_sec - r.tv_sec) * 1000000000 +
+			     ((int64_t)m.tv_nsec - r.tv_nsec);
+}
+
 /* CAP_NET_ADMIN in the effective set? Tells the two meanings of EPERM apart. */
 static bool have_net_admin(void)
 {
@@ -417,6 +485,14 @@ int queuer_nfq_open(const struct queuer_nfq_config *cfg, struct queuer_nfq **out
 		return -EINVAL;
 	}
 	q->clear_mask = cfg->clear_mask;
+	q->maxlen = cfg->maxlen;
+	/* held SYNs wait in the kernel queue: a quarter of it stays free for
+	 * the SYNs that come meanwhile, or they would all pass end to end */
+	q->hold_max = cfg->maxlen - cfg->maxlen / 4;
+	if (q->hold_max > MAX_HELD)
+		q->hold_max = MAX_HELD;
+	if (pepsal_tl_enabled())
+		timeline_clocks(q);
 	q->seq = (uint32_t)time(NULL);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
@@ -491,7 +567,7 @@ int queuer_nfq_fd(const struct queuer_nfq *q)
 
 bool queuer_nfq_can_hold(const struct queuer_nfq *q)
 {
-	return q->nheld < MAX_HELD;
+	return q->nheld < q->hold_max;
 }
 
 unsigned int queuer_nfq_held(const struct queuer_nfq *q)

@@ -24,15 +24,18 @@ struct queuer_pkt {
 	size_t len;
 	size_t wire_len;       /* length on the wire */
 	uint32_t mark;         /* skb mark on arrival (0 if none) */
+	uint64_t queued_ns;    /* timeline only: when the kernel queued it (monotonic) */
+	uint64_t read_ns;      /* timeline only: when we read it */
 };
 
-/* The handler's answer: always ACCEPT; SET_MARK replaces the mark by MARK.
+/* The handler's answer: ACCEPT (DROP only for a SYN answered otherwise); SET_MARK replaces the mark by MARK.
  * HOLD: no verdict now; the caller gives it later with queuer_nfq_release
  * (only after queuer_nfq_can_hold said yes). */
 struct queuer_verdict {
 	bool set_mark;
 	uint32_t mark;
 	bool hold;
+	bool drop;   /* NF_DROP: only a held SYN answered with an ICMP error */
 };
 
 /* What went wrong inside the netlink layer, for the caller's counters. */
@@ -41,6 +44,10 @@ struct queuer_nfq_stats {
 	uint64_t verdict_errors;  /* a verdict could not be sent or was refused */
 	uint64_t bad_messages;    /* netlink messages we could not use */
 	uint64_t batches;         /* verdict batch messages sent */
+	uint64_t full;            /* reads that found the queue at its length */
+	uint64_t lost;            /* packets that bypassed us: gaps in the ids (our
+				   * socket overflowed; the kernel accepted them) */
+	bool more;                /* process() stopped at MAX_READS, not drained */
 };
 
 typedef struct queuer_verdict (*queuer_pkt_fn)(void *ctx, const struct queuer_pkt *pkt);

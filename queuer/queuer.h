@@ -5,49 +5,22 @@
 #define PEPSAL_QUEUER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "nfq.h"
 #include "parse.h"
+#include "pepsal_catalog.h"
 #include "pepsal_counters.h"
+#include "pepsal_opts.h"
 #include "pepsal_table.h"
 
-/* Every outcome the queuer counts; names in decide.c ("queuer.<name>"). */
+/* Every outcome the queuer counts: names, kinds and meanings in
+ * include/pepsal_catalog.h ("queuer.<name>"). */
 enum queuer_counter {
-	QC_PACKETS = 0,       /* packets received from the queue */
-	QC_SYNS,              /* of which SYNs without ACK */
-	QC_RECORDED,          /* SYNs written as new pending entries */
-	QC_REFRESHED,         /* SYNs that refreshed a pending entry (retransmission) */
-	QC_RECLAIMED,         /* of which took the slot of a stale pending entry */
-	QC_MARKED,            /* SYNs accepted with the mark: the proxy takes them */
-	QC_UNMARKED_PROXY_DOWN, /* not recorded: the proxy's heartbeat was stale */
-	QC_UNMARKED_PROXY_FULL, /* not recorded: the proxy published no room */
-	QC_UNMARKED_ADDRESS_SHARE, /* not recorded: the client address holds its share */
-	QC_TABLE_FULL,        /* SYNs not recorded: no free slot */
-	QC_RECORD_ERRORS,     /* SYNs not recorded: any other table error */
-	QC_NOT_SYN,           /* TCP, but not an opening SYN */
-	QC_NOT_TCP,           /* not TCP (or TCP hidden behind ESP) */
-	QC_FRAGMENTS,         /* IP fragments */
-	QC_MALFORMED,         /* truncated or inconsistent headers */
-	QC_VERDICT_ERRORS,    /* verdicts not sent or refused */
-	QC_ENOBUFS,           /* socket overflows (the kernel accepted for us) */
-	QC_BAD_MESSAGES,      /* unusable netlink messages */
-	QC_VERDICT_BATCHES,   /* batch verdict messages sent */
-	QC_HELD,              /* connections whose SYN was held while the proxy dialed */
-	QC_HOLD_CONNECTED,    /* of which the server accepted (then marked) */
-	QC_HOLD_REFUSED,      /* of which the server refused (then unmarked) */
-	QC_HOLD_FAILED,       /* of which the dial failed otherwise (ICMP, timeout) */
-	QC_HOLD_EXPIRED,      /* of which --hold-time ran out first */
-	QC_HOLD_UNMARKED,     /* held connections let through unmarked */
-	QC_HOLD_RETRANSMITS,  /* SYNs of a held or decided connection: same answer */
-	QC_HOLD_FULL,         /* not held (--hold-max, full channel): accept-first */
+	PEPSAL_QUEUER_COUNTERS(PEPSAL_CATALOG_ENUM)
 	QC_COUNT,
-};
-
-struct queuer_mark {
-	uint32_t value;  /* bits set on recorded SYNs */
-	uint32_t mask;   /* bits the queuer owns; others are kept */
 };
 
 struct queuer_hold;
@@ -60,7 +33,7 @@ struct queuer {
 	bool table_gone;              /* its name was removed (warned once) */
 	uint32_t queue;               /* our NFQUEUE number */
 	int queue_slot;               /* our queue's slot in the table */
-	struct queuer_mark mark;
+	struct pepsal_mark mark;      /* set on recorded SYNs; other bits kept */
 	uint64_t proxy_timeout_ns;    /* proxy heartbeat older than this: proxy down */
 	uint32_t address_share;       /* one client address: at most 1/N of the table */
 	uint32_t address_limit;       /* pending entries per address, from the share */
@@ -85,6 +58,12 @@ void queuer_counters_flush(struct queuer *qr, const struct queuer_nfq_stats *st)
 /* The packet handler given to queuer_nfq_process (CTX is the struct queuer). */
 struct queuer_verdict queuer_decide(void *ctx, const struct queuer_pkt *pkt);
 
+/* icmp.c: raw sockets for answering held SYNs with an ICMP error. */
+int queuer_icmp_init(void);
+void queuer_icmp_fini(void);
+int queuer_icmp_send(int family, const uint8_t *pkt, size_t len, const uint8_t *from,
+		     uint8_t type, uint8_t code);
+
 /* hold.c: SYNs held until the proxy's dial answered (--notify-fd FD). */
 int queuer_hold_init(struct queuer *qr, int fd, uint64_t hold_ns, uint32_t max);
 /* The channel to poll for answers, -1: none. */
@@ -93,11 +72,11 @@ int queuer_hold_fd(const struct queuer *qr);
  * the decided verdict). */
 bool queuer_hold_known(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, struct queuer_verdict *v);
-/* Hold the SYN just recorded in SLOT and ask the proxy to dial: false when
- * it cannot be held (then the caller marks it, accept-first). */
 /* Holding is on and as many SYNs are held as allowed (--hold-max, the
  * kernel queue's room): a new SYN passes unmarked. */
 bool queuer_hold_full(struct queuer *qr);
+/* Hold the SYN just recorded in SLOT and ask the proxy to dial: false when
+ * it cannot be held (then the caller marks it, accept-first). */
 bool queuer_hold_start(struct queuer *qr, const struct queuer_pkt *pkt,
 		       const struct queuer_parsed *p, int slot, uint64_t now);
 /* Send the dial requests of the SYNs held since; true if some wait for the

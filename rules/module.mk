@@ -27,7 +27,8 @@ $(BUILD)/pepsal-ha: rules/ha/pepsal-ha Makefile
 $(BUILD)/pepsal.service: rules/pepsal.service Makefile
 	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && mv $@.tmp $@
 
-MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8 doc/pepsal-ha.8
+MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8 doc/pepsal-start.8 \
+        doc/pepsal-ha.8
 MAN5 := doc/pepsal.conf.5
 INSTALL_BINS := $(BUILD)/pepsal $(BUILD)/pepsal-queuer $(BUILD)/pepsal-shm
 

@@ -31,7 +31,9 @@
 #include "pepsal_table.h"
 
 #define PEPSAL_TABLE_MAGIC "PEPSALTB"
-#define PEPSAL_TABLE_VERSION 3u /* 3: per-queue queuer slots, 64 counters (the pair's) */
+/* 3: per-queue queuer slots, 64 counters (the pair's); 4: 96 counters (the
+ * SYN path's) */
+#define PEPSAL_TABLE_VERSION 4u
 #define PEPSAL_SHM_ALIGN 64u
 #define PEPSAL_SHM_ROLE_SLOTS 4 /* PEPSAL_ROLE_COUNT plus spares */
 

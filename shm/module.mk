@@ -1,18 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # libpepsal: the shared-memory connection table and the helpers every
-# program shares (endpoints, logging, option tables); pepsal-shm.
+# program shares (endpoints, logging, option tables, marks, the counters'
+# catalogue, the daemons' process plumbing); pepsal-shm in shm/inspect/.
 LIBPEPSAL_SRCS := shm/segment.c shm/lock.c shm/slots.c shm/entries.c shm/check.c \
 	shm/roles.c shm/seg-counters.c shm/clock.c shm/endpoint.c shm/log.c shm/opts.c \
-	shm/counters.c
+	shm/mark.c shm/counters.c shm/catalog.c shm/timeline.c shm/sched.c shm/daemon.c
 LIBPEPSAL := $(BUILD)/libpepsal.a
 
 $(LIBPEPSAL): $(LIBPEPSAL_SRCS:%.c=$(BUILD)/%.o)
 	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
-PROGRAMS += $(BUILD)/pepsal-shm
-PEPSAL_SHM_SRCS := shm/pepsal-shm.c shm/shm-list.c shm/shm-metrics.c shm/shm-serve.c \
-	shm/tcpinfo.c
-$(BUILD)/pepsal-shm: $(PEPSAL_SHM_SRCS:%.c=$(BUILD)/%.o) $(LIBPEPSAL)
+# pepsal-shm, the inspector, in a folder of its own
+include shm/inspect/module.mk
 
 UNIT_TESTS += $(BUILD)/tests/test-table
 $(BUILD)/tests/test-table: $(BUILD)/tests/unit/test-table.o $(LIBPEPSAL)

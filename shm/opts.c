@@ -8,7 +8,7 @@
 
 #include "pepsal_opts.h"
 
-#define MAX_OPTS 64
+#define MAX_OPTS 96 /* options of one table, at most */
 
 bool pepsal_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -25,26 +25,45 @@ bool pepsal_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* Parse a number followed by an optional unit from UNITS; 0 on success. */
+/* Parse a number, with an optional decimal fraction ("0.1", "1.5"),
+ * followed by one of the units NAMES (MULT[i] base units each): true and
+ * *OUT if the value is a whole number of base units that fits. */
 static bool parse_with_unit(const char *s, const char *const *names,
 			    const uint64_t *mult, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t whole = 0, frac = 0, scale = 1;
+	const char *p = s;
 
-	if (*s < '0' || *s > '9')
+	if (*p < '0' || *p > '9')
 		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	for (size_t i = 0; names[i]; i++) {
-		if (strcmp(end, names[i]) == 0) {
-			if (v > UINT64_MAX / mult[i])
-				return false;
-			*out = v * mult[i];
-			return true;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return false;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		for (int digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits == 18)
+				return false; /* finer than any unit's base unit */
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
 		}
+	}
+	for (size_t i = 0; names[i]; i++) {
+		unsigned __int128 f;
+		uint64_t m = mult[i];
+
+		if (strcmp(p, names[i]) != 0)
+			continue;
+		/* FRAC / SCALE of M, exactly: a fraction of a base unit is refused */
+		f = (unsigned __int128)frac * m;
+		if (f % scale || whole > UINT64_MAX / m || whole * m > UINT64_MAX - f / scale)
+			return false;
+		*out = whole * m + (uint64_t)(f / scale);
+		return true;
 	}
 	return false;
 }
@@ -71,12 +90,53 @@ static bool in_range(const struct pepsal_opt *o, uint64_t v)
 	return v >= o->min && (!o->max || v <= o->max);
 }
 
+/* V in the largest unit that holds it whole: "100ms", "60s" -> "1m". */
+static void format_unit(uint64_t v, const char *const *names, const uint64_t *mult,
+			size_t n, char *buf, size_t len)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v && v % mult[i] == 0 && mult[i] > mult[best])
+			best = i;
+	if (v % mult[best])
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%s", v / mult[best], names[best]);
+}
+
+static void format_value(const struct pepsal_opt *o, uint64_t v, char *buf, size_t len)
+{
+	static const char *const dnames[] = { "ns", "us", "ms", "s", "m", "h" };
+	static const uint64_t dmult[] = { 1, 1000ull, 1000000ull, 1000000000ull,
+					  60000000000ull, 3600000000000ull };
+	static const char *const snames[] = { "", "k", "m", "g" };
+	static const uint64_t smult[] = { 1, 1024, 1 << 20, 1 << 30 };
+
+	if (o->kind == PEPSAL_OPT_DURATION)
+		format_unit(v, dnames, dmult, 6, buf, len);
+	else if (o->kind == PEPSAL_OPT_SIZE)
+		format_unit(v, snames, smult, 4, buf, len);
+	else
+		snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* " (between MIN and MAX)", " (at least MIN)" or "" for O's bounds, in
+ * the units of its kind. A duration whose only bound is one nanosecond
+ * must just be non-zero. */
 static void range_text(const struct pepsal_opt *o, char *buf, size_t len)
 {
-	if (o->max)
-		snprintf(buf, len, " (between %" PRIu64 " and %" PRIu64 ")", o->min, o->max);
+	char lo[32], hi[32];
+	uint64_t max = o->kind == PEPSAL_OPT_U32 && !o->max ? UINT32_MAX : o->max;
+
+	format_value(o, o->min, lo, sizeof(lo));
+	format_value(o, max, hi, sizeof(hi));
+	if (max)
+		snprintf(buf, len, " (between %s and %s)", lo, hi);
+	else if (o->min == 1 && o->kind == PEPSAL_OPT_DURATION)
+		snprintf(buf, len, " (greater than zero)");
 	else if (o->min)
-		snprintf(buf, len, " (at least %" PRIu64 ")", o->min);
+		snprintf(buf, len, " (at least %s)", lo);
 	else
 		buf[0] = '\0';
 }
@@ -84,12 +144,15 @@ static void range_text(const struct pepsal_opt *o, char *buf, size_t len)
 static bool apply(const char *prog, const struct pepsal_opt *o, const char *arg)
 {
 	char err[256] = "";
-	char range[64];
+	char range[96];
 	uint64_t v;
 
 	switch (o->kind) {
 	case PEPSAL_OPT_FLAG:
-		*(bool *)o->dst = o->max == 0;
+		*(bool *)o->dst = true;
+		return true;
+	case PEPSAL_OPT_CLEAR:
+		*(bool *)o->dst = false;
 		return true;
 	case PEPSAL_OPT_STRING:
 		if (!*arg) {
@@ -117,9 +180,10 @@ static bool apply(const char *prog, const struct pepsal_opt *o, const char *arg)
 			*(uint64_t *)o->dst = v;
 			return true;
 		}
+		range_text(o, range, sizeof(range));
 		fprintf(stderr, "%s: invalid duration '%s' for --%s: expected a number of "
-			"seconds, or a number with ms, s, m or h%s\n", prog, arg, o->name,
-			o->min ? " (greater than zero)" : "");
+			"seconds, or a number with ms, s, m or h%s\n", prog, arg,
+			o->name, range);
 		return false;
 	case PEPSAL_OPT_SIZE:
 		if (pepsal_parse_size(arg, &v) && in_range(o, v)) {
@@ -162,19 +226,21 @@ void pepsal_opts_usage(FILE *f, const char *prog, const char *synopsis,
 	fprintf(f, "  -h, --help                    show this help and exit\n");
 }
 
-int pepsal_opts_parse(const char *prog, const char *synopsis,
-		      const struct pepsal_opt *opts, int argc, char **argv)
+int pepsal_opts_parse_given(const char *prog, const char *synopsis,
+			    const struct pepsal_opt *opts, int argc, char **argv, bool *given)
 {
 	struct option longopts[MAX_OPTS + 2];
 	char shortopts[MAX_OPTS * 2 + 4];
 	size_t n = 0, s = 0;
-	int c, idx;
+	int c, idx, bad = 0;
 
 	shortopts[s++] = '+'; /* stop at the first non-option (a command) */
 	shortopts[s++] = ':'; /* report missing arguments as ':' */
 	for (const struct pepsal_opt *o = opts; o->name && n < MAX_OPTS; o++, n++) {
-		bool has_arg = o->kind != PEPSAL_OPT_FLAG;
+		bool has_arg = o->kind != PEPSAL_OPT_FLAG && o->kind != PEPSAL_OPT_CLEAR;
 
+		if (given)
+			given[n] = false;
 		longopts[n] = (struct option){ o->name, has_arg ? required_argument : no_argument,
 					       NULL, 0x100 + (int)n };
 		if (o->short_name) {
@@ -190,6 +256,7 @@ int pepsal_opts_parse(const char *prog, const char *synopsis,
 
 	optind = 0; /* 0: glibc reinitialises, so the parser can run twice */
 	opterr = 0;
+	/* every bad option or value is reported, one line each, then the hint */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct pepsal_opt *o = NULL;
 
@@ -206,8 +273,8 @@ int pepsal_opts_parse(const char *prog, const char *synopsis,
 				fprintf(stderr, "%s: unknown option '-%c'\n", prog, optopt);
 			else
 				fprintf(stderr, "%s: unknown option '%s'\n", prog, what);
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return -1;
+			bad++;
+			continue;
 		}
 		if (c >= 0x100)
 			o = &opts[c - 0x100];
@@ -215,8 +282,30 @@ int pepsal_opts_parse(const char *prog, const char *synopsis,
 			for (const struct pepsal_opt *p = opts; p->name; p++)
 				if (p->short_name == c)
 					o = p;
-		if (!o || !apply(prog, o, optarg))
-			return -1;
+		if (!o || !apply(prog, o, optarg)) {
+			bad++;
+			continue;
+		}
+		if (given)
+			given[o - opts] = true;
+	}
+	if (bad) {
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+		return -1;
 	}
 	return optind;
+}
+
+int pepsal_opts_parse(const char *prog, const char *synopsis,
+		      const struct pepsal_opt *opts, int argc, char **argv)
+{
+	return pepsal_opts_parse_given(prog, synopsis, opts, argc, argv, NULL);
+}
+
+bool pepsal_opts_given(const struct pepsal_opt *opts, const bool *given, const char *name)
+{
+	for (size_t i = 0; opts[i].name; i++)
+		if (strcmp(opts[i].name, name) == 0)
+			return given[i];
+	return false;
 }

@@ -15,11 +15,20 @@
 CONNLOAD := $(BUILD)/tests/connload
 
 TEST_TOOLS += $(CONNLOAD)
-# only the option table of libpepsal
-$(CONNLOAD): $(BUILD)/tests/bench/connload.o $(BUILD)/shm/opts.o
+# only the option table, the clock and the set-up timeline of libpepsal
+$(CONNLOAD): $(BUILD)/tests/bench/connload.o $(BUILD)/shm/opts.o $(BUILD)/shm/timeline.o \
+	$(BUILD)/shm/clock.o
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory programs
 	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/compare.sh
 
 .PHONY: bench
+
+# make bench-stop: SIGTERM to exit with connections, held SYNs' dials and
+# the relay's dials in progress (tests/bench/stop-time.sh; doc/benchmarks.md,
+# section Stopping)
+bench-stop: deps
+	$(Q)$(MAKE) --no-print-directory programs
+	$(Q)BUILD=$(abspath $(BUILD)) bash tests/bench/stop-time.sh
+.PHONY: bench-stop

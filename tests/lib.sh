@@ -7,6 +7,8 @@
 #   nsx "$NS_R" cmd ...   # run in a namespace
 #   wait_until 5 cmd ...  # poll, never sleep a fixed time
 #   check "what" cmd ...  # prints "ok - what" or "not ok - what"
+#   fuzz_run 10 NAME...  # make fuzz-NAME with seeds in $TMP/seeds-NAME, checked
+#   gone PID             # the process exited (a zombie counts)
 #   finish                # exit status: 0 all passed, 1 otherwise
 # Namespaces, shm segments and files carry the test's PID ($$) so parallel
 # runs never collide; everything is removed on every exit path.
@@ -192,6 +194,37 @@ nginx_conf() {
 		server { $listen root $dir/www; }
 	}
 	EOF
+}
+
+# fuzz_run SECONDS NAME...: make fuzz-NAME for SECONDS with the seeds in
+# $TMP/seeds-NAME; checks that it ran and found nothing (tests/fuzz.mk).
+fuzz_run() {
+	local secs=$1 f rc src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	shift
+	for f in "$@"; do
+		make -C "$src" --no-print-directory BUILD="$BUILD" FUZZ_SECONDS="$secs" \
+			FUZZ_SEEDS="$TMP/seeds-$f" "fuzz-$f" >"$TMP/fuzz-$f.log" 2>&1
+		rc=$?
+		grep -E 'stat::number_of_executed_units' "$TMP/fuzz-$f.log" | tail -n 1 | sed "s/^/# $f: /"
+		check "$f fuzzed for ${secs} s without a crash or sanitizer report" [ "$rc" -eq 0 ]
+		check "$f: the fuzzer really ran (executed units reported)" \
+			grep -qE 'stat::number_of_executed_units: +[1-9]' "$TMP/fuzz-$f.log"
+		check "$f: no sanitizer report in the log" \
+			bash -c '! grep -qE "ERROR: (AddressSanitizer|libFuzzer)|runtime error:" "$0"' \
+			"$TMP/fuzz-$f.log"
+		[ "$rc" -eq 0 ] || tail -n 30 "$TMP/fuzz-$f.log"
+	done
+}
+
+# gone PID: true once PID has exited. An exited process nobody has reaped
+# yet (a zombie) is gone too: an upgraded pepsal's old process is an orphan,
+# which init here reaps only seconds later, and kill -0 still finds it.
+gone() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 0
+	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	[[ $st == Z* ]]
 }
 
 # listening NS PORT: true once something listens on TCP PORT in NS.

@@ -8,10 +8,13 @@ $(BUILD)/tests/test-limits: $(BUILD)/tests/unit/test-limits.o $(BUILD)/proxy/lim
 UNIT_TESTS += $(BUILD)/tests/test-pipes
 $(BUILD)/tests/test-pipes: $(BUILD)/tests/unit/test-pipes.o
 UNIT_TESTS += $(BUILD)/tests/test-dial
-$(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/libpepsal.a
+$(BUILD)/tests/test-dial: $(BUILD)/tests/unit/test-dial.o $(BUILD)/proxy/sockopt.o $(BUILD)/proxy/stop.o \
+	$(BUILD)/libpepsal.a
+UNIT_TESTS += $(BUILD)/tests/test-stop
+$(BUILD)/tests/test-stop: $(BUILD)/tests/unit/test-stop.o $(BUILD)/proxy/stop.o $(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-relay
 $(BUILD)/tests/test-relay: $(BUILD)/tests/unit/test-relay.o \
-	$(addprefix $(BUILD)/proxy/,relay.o relay_pause.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o adapt.o) \
+	$(addprefix $(BUILD)/proxy/,relay.o relay_pause.o pump.o pipes.o conn.o workers.o dial.o sockopt.o stats.o adapt.o stop.o) \
 	$(BUILD)/libpepsal.a
 UNIT_TESTS += $(BUILD)/tests/test-adapt
 $(BUILD)/tests/test-adapt: $(BUILD)/tests/unit/test-adapt.o $(BUILD)/proxy/adapt.o $(BUILD)/proxy/stats.o \

@@ -25,6 +25,9 @@ METRICS = [  # name, unit, better, label in the table
     ("cps_p99_us", "us", "lower", "connect+first byte p99 under that load"),
     ("cps_wide", "conn/s", "higher", "new connections/s (256 in flight)"),
     ("cps_wide_p99_us", "us", "lower", "connect+first byte p99, 256 in flight"),
+    ("cps_wide_synretrans", "SYNs", "lower", "client SYN retransmissions, 256 in flight"),
+    ("syscalls_per_conn", "calls", "lower", "proxy system calls per connection ({conc} in flight)"),
+    ("cs_per_conn", "switches", "lower", "proxy context switches per connection"),
     ("lat_p50_us", "us", "lower", "connect+first byte p50, one in flight"),
     ("lat_p99_us", "us", "lower", "connect+first byte p99, one in flight"),
     ("rr100_rps", "req/s", "higher", "keep-alive requests/s, 100 B ({conc} conns)"),
@@ -101,6 +104,19 @@ def goals(med, d):
         r2 = ratio(g(m, d), g(m, "haproxy"))
         check(f"connections/s, {what} in flight, at least {want}x HAProxy's (issue 14)",
               r2, r2 is not None and r2 >= want, f"{fmt(r2)}x HAProxy" if r2 else "")
+    # issue 28: the NFQUEUE path at TPROXY's cost
+    if d in ("pepsal-nfqueue", "pepsal-acceptfirst"):
+        want = 0.9 if d == "pepsal-nfqueue" else 0.95
+        r2 = ratio(g("cps", d), g("cps", "pepsal-tproxy"))
+        check(f"connections/s, 32 in flight, at least {want}x pepsal-tproxy's (issue 28)",
+              r2, r2 is not None and r2 >= want, f"{fmt(r2)}x pepsal-tproxy" if r2 else "")
+    if d == "pepsal-tproxy":
+        r2 = ratio(g("cps", d), g("cps", "haproxy"))
+        check("connections/s, 32 in flight, at least 0.9x HAProxy's (issue 28)",
+              r2, r2 is not None and r2 >= 0.9, f"{fmt(r2)}x HAProxy" if r2 else "")
+    n = g("cps_wide_synretrans", d)
+    check("no client SYN retransmission, 256 in flight (issue 28)", n,
+          n is not None and n == 0, f"{fmt(n)} (median)" if n is not None else "")
     for obj, name in (("100", "100 B"), ("4k", "4 KiB")):
         r = ratio(g(f"rr{obj}_rps", d), g(f"rr{obj}_rps", "haproxy"))
         check(f"keep-alive requests/s, {name}: at least HAProxy's (issue 10)", r,
@@ -204,7 +220,7 @@ def section(med, designs, a, pngs, out_rel):
         if all(c == "—" for c in c1 + c2):
             continue
         L.append(f"| {label.format(conc=conc)} | " + " | ".join(c1 + c2) + " |")
-    for d in ("pepsal-nfqueue", "pepsal-tproxy"):
+    for d in ("pepsal-nfqueue", "pepsal-acceptfirst", "pepsal-tproxy"):
         if d not in designs or not any(k[0] == d for k in med):
             continue
         L += ["", f"Goals, {d}:", "", "| goal | verdict | measured |", "|---|---|---|"]

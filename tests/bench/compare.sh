@@ -37,12 +37,20 @@
 # Variables: BENCH_QUICK=1 (one short round into $BUILD/bench, doc untouched),
 # BENCH_ROUNDS, BENCH_DESIGNS, BENCH_IPERF_TIME, BENCH_RATE_TIME, BENCH_CONC, BENCH_CONC_WIDE,
 # BENCH_RR_TIME, BENCH_IDLE, BENCH_SOCAT_IDLE, BENCH_OUT (results directory),
-# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"), BENCH_PIN (1: the
+# BENCH_MEASURE (groups to run, default "bulk conns rr idle setup"; "cost": system
+# calls and context switches per connection, perf stat), BENCH_PIN (1: the
 # proxy on core 1, load generators and servers on core 0), BENCH_DSTS (N > 1: the
 # connection-rate tests connect to N server addresses in turn, not one: NFQUEUE
 # --queue-balance hashes addresses, not ports; not for socat, whose rules name one),
 # BENCH_DOC (1: write the section of doc/benchmarks.md), BENCH_PLUGINS (files
 # defining more designs: see "Adding a design" in doc/benchmarks.md).
+# BENCH_TIMELINE=1: the connection-rate tests also record the set-up timeline
+# (PEPSAL_TIMELINE, include/pepsal_timeline.h: every stage of every
+# connection, client, queuer and proxy) and the scheduler's run-queue wait
+# of the proxy's threads (/proc/PID/task/*/schedstat, by thread name); with
+# BENCH_SCHED=1 also `perf sched record` for the per-wake-up run-queue delay
+# of the queuer and the predial thread (p50, p99). tests/bench/timeline-report.py
+# turns $OUT/timeline into timeline.md.
 # Scale (once, after the rounds; tests/bench/scale-report.py): for each of
 # BENCH_SCALE_DESIGNS (default direct pepsal-nfqueue haproxy) and each count
 # of BENCH_SCALE (default 1000 3000 and BENCH_IDLE; quick: BENCH_IDLE), that
@@ -184,10 +192,12 @@ HZ=$(getconf CLK_TCK)
 RULES=(bash "$SRC/rules/pepsal-iptables" -i eth0 -4)
 rules_on() { nsx "$NS_R" "${RULES[@]}" "$@" install >>"$LOG" 2>&1; }
 rules_off() { nsx "$NS_R" "${RULES[@]}" "$@" remove >>"$LOG" 2>&1; }
+# TL_ENV: the timeline's environment for the design now started (BENCH_TIMELINE)
+TL_ENV=() TL_RUN=
 bg_start() { # bg_start LOG CMD...: in the pep namespace; sets BG
 	local log=$1; shift
 	# ip netns exec, not nsx: $! is then the program itself, not a subshell
-	ip netns exec "$NS_R" ${PIN_PROXY[@]+"${PIN_PROXY[@]}"} "$@" >>"$log" 2>&1 &
+	ip netns exec "$NS_R" ${TL_ENV[@]+env "${TL_ENV[@]}"} ${PIN_PROXY[@]+"${PIN_PROXY[@]}"} "$@" >>"$log" 2>&1 &
 	BG=$!
 	on_exit "kill $BG"
 }
@@ -390,14 +400,62 @@ d = json.load(sys.stdin).get("counters", {}); print(sys.argv[1], " ".join(f"{k}=
 	esac
 }
 
+# sched_snap FILE: "comm wait_ns slices" of every thread of the design
+# (/proc/PID/task/TID/schedstat: time on the CPU, time waiting on a run
+# queue, timeslices), for the run-queue wait per wake-up by thread name
+sched_snap() {
+	local p t
+	for p in $(tree_pids); do
+		for t in /proc/$p/task/*; do
+			read -r _ w n <"$t/schedstat" 2>/dev/null || continue
+			echo "$(tr ' ' _ <"$t/comm" 2>/dev/null) ${t##*/} $w $n"
+		done
+	done >"$1"
+}
+# rate_run CONC: one connload rate test; with BENCH_TIMELINE its stamps and
+# the scheduler's figures go to $TL_RUN/c$CONC
+rate_run() {
+	local conc=$1 dir= perf_pid= env=()
+	if [ -n "$TL_RUN" ]; then
+		dir=$TL_RUN/c$conc
+		mkdir -p "$dir"
+		env=(env PEPSAL_TIMELINE="$dir")
+		nsx "$NS_C" nstat -asz TcpExtTCPSynRetrans | awk '/SynRetrans/ { print $2 }' >"$dir/synretrans0"
+		sched_snap "$dir/sched0"
+		if [ "${BENCH_SCHED:-0}" = 1 ] && command -v perf >/dev/null; then
+			unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+				exec perf sched record -a -o "$1" >/dev/null 2>&1' sh "$dir/perf.data" &
+			perf_pid=$!
+			sleep 1 # perf is recording (its start is not measured)
+		fi
+	fi
+	nsx "$NS_C" ${env[@]+"${env[@]}"} ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$conc" -t "${RATE_T}s" 2>&1
+	if [ -n "$dir" ]; then
+		sched_snap "$dir/sched1"
+		nsx "$NS_C" nstat -asz TcpExtTCPSynRetrans | awk '/SynRetrans/ { print $2 }' >"$dir/synretrans1"
+		if [ -n "$perf_pid" ]; then
+			kill -INT $perf_pid 2>/dev/null
+			wait $perf_pid 2>/dev/null
+			perf sched timehist -i "$dir/perf.data" 2>/dev/null |
+				awk 'NR > 3 && ($3 ~ /^pepsal/) { print $3, $5 }' >"$dir/schdelay"
+			rm -f "$dir/perf.data"
+		fi
+	fi
+}
+# the client's SYN retransmissions during one connload run (its namespace's
+# TcpExtTCPSynRetrans): a SYN nobody answered within the client's 1 s timer
+synretrans() { nsx "$NS_C" nstat -asz TcpExtTCPSynRetrans | awk '/SynRetrans/ { print $2 + 0 }'; }
+
 measure_conns() {
-	local out
+	local out s0
 	diag "before connload"
-	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	out=$(rate_run "$CONC")
 	echo "$DESIGN load: $out" >>"$LOG"
 	rate_record "$out" load
 	wait_until 10 quiet
-	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC_WIDE" -t "${RATE_T}s" 2>&1)
+	s0=$(synretrans)
+	out=$(rate_run "$CONC_WIDE")
+	record cps_wide_synretrans $(( $(synretrans) - s0 ))
 	echo "$DESIGN load $CONC_WIDE: $out" >>"$LOG"
 	rate_record "$out" wide
 	wait_until 10 quiet
@@ -406,6 +464,30 @@ measure_conns() {
 	rate_record "$out" latency
 	wait_until 10 quiet
 	diag "after connload"
+}
+
+# cost: system calls and context switches of the proxy's processes per
+# connection (perf stat on their threads, after a warm-up that starts the
+# threads the relay parks), BENCH_CONC in flight
+measure_cost() {
+	[ -n "$PROXY_PIDS" ] && command -v perf >/dev/null || return 0
+	local out pids n
+	nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t 1s >/dev/null 2>&1
+	wait_until 10 quiet
+	pids=$(tree_pids | paste -sd,)
+	unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+		exec perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$1" -o "$2" -- sleep "$3"' \
+		sh "$pids" "$TMP/perfstat" $((RATE_T + 1)) &
+	local pp=$!
+	sleep 0.5
+	out=$(nsx "$NS_C" ${PIN_LOAD[@]+"${PIN_LOAD[@]}"} "$CONNLOAD" rate -d $RATE_DST -p $PORT_RATE -c "$CONC" -t "${RATE_T}s" 2>&1)
+	wait $pp
+	n=$(sed -n 's/^conns=\([0-9]*\).*/\1/p' <<<"$out")
+	echo "$DESIGN cost: $out; $(tr '\n' ' ' <"$TMP/perfstat")" >>"$LOG"
+	[ "${n:-0}" -gt 0 ] || return 0
+	record syscalls_per_conn "$(awk -F, -v n="$n" '/sys_enter/ { printf "%.1f", $1 / n }' "$TMP/perfstat")"
+	record cs_per_conn "$(awk -F, -v n="$n" '/context-switches/ { printf "%.2f", $1 / n }' "$TMP/perfstat")"
+	wait_until 10 quiet
 }
 
 # keep-alive request/response: wrk, BENCH_CONC connections on 2 threads,
@@ -566,7 +648,12 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 	for ((k = 0; k < n; k++)); do
 		DESIGN=${ALL[$(((k + ROUND - 1) % n))]}
 		[ -z "${UNAVAILABLE[$DESIGN]:-}" ] || continue
-		PROXY_PIDS=
+		PROXY_PIDS= TL_RUN= TL_ENV=()
+		if [ "${BENCH_TIMELINE:-0}" = 1 ]; then
+			TL_RUN=$OUT/timeline/$DESIGN.r$ROUND
+			rm -rf "$TL_RUN"; mkdir -p "$TL_RUN"
+			TL_ENV=(PEPSAL_TIMELINE="$TL_RUN")
+		fi
 		"design_${DESIGN}_start"
 		rc=$?
 		if [ $rc -eq 2 ]; then
@@ -581,10 +668,12 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		say "round $ROUND/$ROUNDS: $DESIGN (load $(cut -d' ' -f1 /proc/loadavg))"
 		case $MEASURE in *" bulk "*) measure_bulk ;; esac
 		case $MEASURE in *" conns "*) measure_conns ;; esac
+		case $MEASURE in *" cost "*) measure_cost ;; esac
 		case $MEASURE in *" rr "*) measure_rr ;; esac
 		case $MEASURE in *" idle "*) measure_idle ;; esac
 		case $MEASURE in *" setup "*) measure_setup ;; esac
 		design_stop "$DESIGN"
+		TL_ENV=() TL_RUN=
 		wait_until 10 quiet
 	done
 done
@@ -617,5 +706,9 @@ if [ -s "$OUT/scale.csv" ]; then
 		--command "make bench${BENCH_IDLE:+ BENCH_IDLE=$BENCH_IDLE}${BENCH_QUICK:+ BENCH_QUICK=$BENCH_QUICK}")
 	[ "$DOC" = 1 ] && SCALE_ARGS+=(--doc "$SRC/doc/benchmarks.md")
 	python3 "$BENCH_DIR/scale-report.py" "${SCALE_ARGS[@]}" || exit 1
+fi
+if [ "${BENCH_TIMELINE:-0}" = 1 ]; then
+	python3 "$BENCH_DIR/timeline-report.py" "$OUT/timeline" >"$OUT/timeline.md" &&
+		say "set-up timeline: $OUT/timeline.md"
 fi
 say "results: $OUT/results.csv (raw: $RAW, log: $LOG)"

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "pepsal_opts.h"
+#include "pepsal_timeline.h"
 
 #define MAX_EVENTS 256
 #define IO_BUF 65536
@@ -224,6 +225,8 @@ struct cconn {
 	uint32_t off;       /* echo bytes of message SEQ checked */
 	bool out;           /* message SEQ sent, echo awaited */
 	uint64_t next_ns;   /* when to send message SEQ */
+	uint32_t laddr;     /* PEPSAL_TIMELINE: our address (network order), port */
+	uint16_t lport;
 };
 
 struct client_cfg {
@@ -275,6 +278,7 @@ static bool conn_start(struct client *cl, uint32_t i)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	k->fd = fd;
+	k->lport = 0;
 	k->t0 = now_ns();
 	k->got = 0;
 	k->first = false;
@@ -286,6 +290,16 @@ static bool conn_start(struct client *cl, uint32_t i)
 		return false;
 	}
 	epoll_add(cl->ep, fd, EPOLLOUT, i);
+	if (pepsal_tl_enabled()) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+
+		if (getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 && sin.sin_family == AF_INET) {
+			k->laddr = sin.sin_addr.s_addr;
+			k->lport = ntohs(sin.sin_port);
+			pepsal_tl_mark4(TL_CLIENT_CONNECT, k->laddr, k->lport, k->t0);
+		}
+	}
 	return true;
 }
 
@@ -369,6 +383,8 @@ static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold
 			return;
 		}
 		k->state = C_WAITING;
+		if (k->lport)
+			pepsal_tl_mark4(TL_CLIENT_CONNECTED, k->laddr, k->lport, 0);
 		epoll_mod(cl->ep, k->fd, EPOLLIN, i);
 		return;
 	}
@@ -387,6 +403,8 @@ static void conn_event(struct client *cl, uint32_t i, uint32_t events, bool hold
 			k->first = true;
 			if (!hold)
 				lat_add(cl, now_ns() - k->t0);
+			if (k->lport)
+				pepsal_tl_mark4(TL_CLIENT_FIRST_BYTE, k->laddr, k->lport, 0);
 		}
 		k->got += (uint64_t)r;
 	}
@@ -487,6 +505,7 @@ static int rate(const struct client_cfg *cfg)
 	uint64_t t0, end, stop_by;
 	bool running = true;
 
+	pepsal_tl_init("client");
 	if (client_init(&cl, cfg) < 0)
 		return 1;
 	t0 = now_ns();

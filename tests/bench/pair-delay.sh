@@ -17,6 +17,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 KNOBS=(--initcwnd 1000 --initrwnd 1000)
 topo_five || exit 1
 head -c 32 /dev/urandom | base64 >"$TMP/key"
+chmod 600 "$TMP/key"
 nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" -i eth0 --pair-role terminal --sat-iface eth1 \
 	"${KNOBS[@]}" install >/dev/null || exit 1
 nsx "$NS_HS" bash "$SRC/rules/pepsal-iptables" --pair-role gateway -i eth0 "${KNOBS[@]}" \

@@ -12,6 +12,7 @@ ROUNDS=${1:-5} SECS=${2:-4} PPORT=5001
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 topo_five || exit 1
 head -c 32 /dev/urandom | base64 >"$TMP/key"
+chmod 600 "$TMP/key"
 nsx "$NS_HC" bash "$SRC/rules/pepsal-iptables" -i eth0 --pair-role terminal install >/dev/null
 nsx "$NS_HS" bash "$SRC/rules/pepsal-iptables" --pair-role gateway install >/dev/null
 ip netns exec "$NS_HS" "$BUILD/pepsal" --shm "${SHM_NAME}-g" --pair-role gateway \

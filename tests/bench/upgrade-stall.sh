@@ -15,7 +15,6 @@ proxy_setup || { show_log; exit 1; }
 bg "$NS_S" "$TMP/echo.log" bash -c "ulimit -n 8192; exec python3 '$TOOLS/tcptool.py' echo 7001"
 wait_until 5 listening "$NS_S" 7001 || exit 1
 proxy_pid() { stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/tcptool.py' hold $S4 7001 $CONNS '$TMP/go'" \
 	>"$TMP/hold.out" 2>&1 &
 HOLD=$!

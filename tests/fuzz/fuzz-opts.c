@@ -29,6 +29,8 @@ static void check_config(const struct proxy_config *c)
 	    !c->gc_interval_ns || !c->pending_ns || c->queues < 1 ||
 	    c->queues > PEPSAL_MAX_QUEUES || c->queue + c->queues - 1 > 65535)
 		__builtin_trap();
+	if (c->mode == MODE_NFQUEUE && (c->mark.mask & c->route_mark.mask))
+		__builtin_trap();
 	if (c->pair.role == PAIR_ROLE_TERMINAL && (!c->pair.gateway.port || !c->pair.key_file ||
 						   (!c->pair.hold && !c->accept_first)))
 		__builtin_trap();
@@ -48,6 +50,7 @@ static void each_parser(const char *s)
 		uint64_t u64;
 		uint32_t u32;
 		const char *str;
+		struct pepsal_mark mark;
 		enum proxy_mode mode;
 	} dst;
 	char err[256];
@@ -61,7 +64,9 @@ static void each_parser(const char *s)
 		__builtin_trap();
 	if (config_parse_shm_mode(s, &dst.u32, err, sizeof(err)) && dst.u32 > 0666)
 		__builtin_trap();
-	config_parse_mark(s, &dst.str, err, sizeof(err));
+	if (pepsal_opt_mark(s, &dst.mark, err, sizeof(err)) &&
+	    (!dst.mark.value || (dst.mark.value & ~dst.mark.mask)))
+		__builtin_trap();
 	if (config_parse_queues(s, &dst.u32, err, sizeof(err)) &&
 	    (dst.u32 < 1 || dst.u32 > PEPSAL_MAX_QUEUES))
 		__builtin_trap();

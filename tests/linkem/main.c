@@ -81,6 +81,7 @@ static struct {
 	uint32_t max_held;
 	uint64_t rcvbuf;
 	bool realtime;
+	bool version;
 } opt = {
 	.queue = 0,
 	.delay = 300000000ull, .delay_up = UNSET, .delay_down = UNSET,
@@ -133,6 +134,8 @@ static const struct pepsal_opt options[] = {
 	  "netlink receive buffer (default 16m)", 65536, 1u << 30, NULL },
 	{ "realtime", 'r', PEPSAL_OPT_FLAG, &opt.realtime, NULL,
 	  "run at real-time priority (SCHED_FIFO): on time on a busy machine", 0, 0, NULL },
+	{ "version", 'V', PEPSAL_OPT_FLAG, &opt.version, NULL, "print the version and exit", 0, 0,
+	  NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
@@ -274,6 +277,10 @@ int main(int argc, char **argv)
 		return 0;
 	if (idx < 0)
 		return 2;
+	if (opt.version) {
+		printf(PROG " %s\n", PEPSAL_VERSION);
+		return 0;
+	}
 	if (idx < argc) {
 		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[idx]);
 		return 2;

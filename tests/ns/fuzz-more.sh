@@ -6,7 +6,6 @@
 # here): no crash, no sanitizer report. Skipped without clang.
 . "$(dirname "$0")/../lib.sh"
 need_cmd clang
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${FUZZ_SECONDS:-15}
 
 # seeds: argument vectors with every kind of value, and a valid table
@@ -19,17 +18,6 @@ on_exit "rm -f /dev/shm/${fixture#/}"
 "$BUILD/tests/shm-fixture" "$fixture" populate >/dev/null 2>&1 &&
 	cp "/dev/shm/${fixture#/}" "$TMP/seeds-attach/valid"
 
-for f in opts attach; do
-	make -C "$SRC" --no-print-directory BUILD="$BUILD" FUZZ_SECONDS="$secs" \
-		FUZZ_SEEDS="$TMP/seeds-$f" "fuzz-$f" >"$TMP/fuzz-$f.log" 2>&1
-	rc=$?
-	grep -E 'stat::number_of_executed_units' "$TMP/fuzz-$f.log" | tail -n 1 | sed "s/^/# $f: /"
-	check "$f fuzzed for ${secs} s without a crash or sanitizer report" [ "$rc" -eq 0 ]
-	check "$f: the fuzzer really ran (executed units reported)" \
-		grep -qE 'stat::number_of_executed_units: +[1-9]' "$TMP/fuzz-$f.log"
-	check "$f: no sanitizer report in the log" \
-		bash -c '! grep -qE "ERROR: (AddressSanitizer|libFuzzer)|runtime error:" "$0"' "$TMP/fuzz-$f.log"
-	[ "$rc" -eq 0 ] || tail -n 30 "$TMP/fuzz-$f.log"
-done
+fuzz_run "$secs" opts attach
 rm -f /dev/shm/pepsal-fuzz-attach-* 2>/dev/null
 finish

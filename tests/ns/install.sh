@@ -32,6 +32,7 @@ sort >"$TMP/want" <<'EOF'
 /usr/share/man/man8/pepsal-queuer.8
 /usr/share/man/man8/pepsal-shm.8
 /usr/share/man/man8/pepsal-iptables.8
+/usr/share/man/man8/pepsal-start.8
 /usr/share/man/man8/pepsal-ha.8
 /usr/share/man/man5/pepsal.conf.5
 /etc/pepsal/pepsal.conf
@@ -54,17 +55,30 @@ check "the unit names the final paths, not DESTDIR" \
 	grep -qx 'ExecStart=/usr/libexec/pepsal/pepsal-start --foreground --config /etc/pepsal/pepsal.conf' "$UNIT"
 check "no placeholder is left" bash -c "! grep -l '@[A-Z]*@' '$UNIT' '$STAGE/usr/sbin/pepsal-iptables' '$STAGE/usr/libexec/pepsal/pepsal-start'"
 check "pepsal-start looks for pepsal in SBINDIR" grep -q '^PEPSAL=/usr/sbin/pepsal$' "$STAGE/usr/libexec/pepsal/pepsal-start"
-check "pepsal-iptables --version is the project's" \
-	bash -c "'$STAGE/usr/sbin/pepsal-iptables' --version | grep -qx 'pepsal-iptables [0-9][0-9.]*'"
+# every program answers --version with its name and the Makefile's VERSION
+# (issue 22: pepsal-shm and pepsal-start did not); pepsal-linkem, the link
+# emulator of the tests and the demo, is not installed
+VERSION=$(sed -n 's/^VERSION *:= *//p' "$ROOT/Makefile")
+for f in "$STAGE"/usr/sbin/* "$STAGE"/usr/libexec/pepsal/* "$BUILD/pepsal-linkem"; do
+	out=$("$f" --version 2>&1) && rc=0 || rc=$?
+	check "$(basename "$f") --version: '$(basename "$f") $VERSION', status 0 ($out, $rc)" \
+		[ "$rc" = 0 -a "$out" = "$(basename "$f") $VERSION" ]
+done
 check "the conf is the shipped one" cmp -s "$ROOT/rules/pepsal.conf" "$STAGE/etc/pepsal/pepsal.conf"
 
 # ---- the unit: what it runs and its hardening
-for line in 'ExecStartPre=+/usr/sbin/pepsal-iptables --config /etc/pepsal/pepsal.conf install' \
+for line in 'ExecStartPost=+/usr/sbin/pepsal-iptables --config /etc/pepsal/pepsal.conf install' \
+	'RestartPreventExitStatus=2' \
 	'ExecStopPost=+/usr/sbin/pepsal-iptables --config /etc/pepsal/pepsal.conf remove' \
 	'Restart=on-failure' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
 	'PrivateTmp=yes' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SYS_NICE'; do
 	check "unit: $line" grep -qxF -- "$line" "$UNIT"
 done
+# the configuration's check runs in the main process (status 2, not
+# restarted): an ExecStartPre= failing would restart in a loop, adding and
+# removing rules (systemd#11868), so nothing runs before ExecStart
+check "unit: nothing before ExecStart (no ExecStartPre=, no ExecCondition=)" \
+	sh -c "! grep -qE '^Exec(StartPre|Condition)=' '$UNIT'"
 
 # ---- an existing, changed conf survives install; uninstall keeps it
 echo 'PEPSAL_PORT=6000' >>"$STAGE/etc/pepsal/pepsal.conf"
@@ -90,6 +104,14 @@ check "PREFIX: binaries in PREFIX/sbin" test -x "$P/sbin/pepsal-iptables"
 check "PREFIX: man pages in PREFIX/share/man" test -f "$P/share/man/man5/pepsal.conf.5"
 check "PREFIX: pepsal-start runs the installed pepsal" \
 	bash -c "'$P/libexec/pepsal/pepsal-start' --print | grep -qx '$P/sbin/pepsal'"
+check "PREFIX: pepsal-start --check checks the installed conf with the installed programs" \
+	sh -c "'$P/libexec/pepsal/pepsal-start' --check | grep -q 'the configuration is valid'"
+# the unit's ExecStart with a misspelt variable: status 2 (RestartPreventExitStatus)
+cp "$P/etc/pepsal/pepsal.conf" "$TMP/bad.conf"
+echo 'PEPSAL_IPT_INTERFACE=eth0' >>"$TMP/bad.conf"
+"$P/libexec/pepsal/pepsal-start" --foreground --config "$TMP/bad.conf" >/dev/null 2>"$TMP/err" && rc=0 || rc=$?
+check "PREFIX: the unit's ExecStart with a misspelt variable: status 2 ($rc), naming it" \
+	sh -c '[ "$1" = 2 ] && grep -q "PEPSAL_IPT_INTERFACE is not" "$2"' _ "$rc" "$TMP/err"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# Every path in this unit exists, so verify checks the commands too.
 	MANPATH=$P/share/man systemd-analyze verify "$P/lib/systemd/system/pepsal.service" >"$TMP/verify" 2>&1 && rc=0 || rc=$?

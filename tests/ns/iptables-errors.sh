@@ -91,7 +91,40 @@ refused "IPv4-only filter with IPv6 on" 2 "every --source is IPv4" \
 refused "unknown option" 2 "unknown option '--frobnicate'" nsx "$NS" "$IPT" --frobnicate install
 refused "no command" 2 "no command" nsx "$NS" "$IPT"
 refused "unknown command" 2 "unknown command 'instal'" nsx "$NS" "$IPT" instal
-refused "unreadable config" 1 "cannot read config" nsx "$NS" "$IPT" -c "$TMP/nosuch.conf" install
+refused "unreadable config" 2 "cannot read config" nsx "$NS" "$IPT" -c "$TMP/nosuch.conf" install
+
+# issue 22.1, 22.2: a configuration file read in part, or with a misspelt
+# variable, installed the default rules on every interface and exit 0
+mkdir "$TMP/conf.d"
+printf 'PEPSAL_IPT_INTERFACES=eth0\nif then\n' >"$TMP/syntax.conf"
+printf 'PEPSAL_IPT_INTERFACES=eth0\nfalse\n' >"$TMP/last.conf"
+printf 'PEPSAL_IPT_INTERFACE=eth0\n' >"$TMP/typo.conf"
+printf 'PEPSAL_ROUTE_TABEL=100\nPEPSAL_IPT_INTERFACE=eth0\n' >"$TMP/typo2.conf"
+refused "config is a directory" 2 "conf.d: not a regular file" nsx "$NS" "$IPT" -c "$TMP/conf.d" install
+refused "config with a syntax error" 2 "cannot read config file .*syntax.conf" \
+	nsx "$NS" "$IPT" -c "$TMP/syntax.conf" install
+refused "config whose last command fails" 2 "cannot read config file .*last.conf" \
+	nsx "$NS" "$IPT" -c "$TMP/last.conf" install
+refused "misspelt PEPSAL_IPT_INTERFACES" 2 "PEPSAL_IPT_INTERFACE is not a variable" \
+	nsx "$NS" "$IPT" -c "$TMP/typo.conf" install
+refused "two misspelt variables: both named" 2 "PEPSAL_IPT_INTERFACE is not" \
+	nsx "$NS" "$IPT" -c "$TMP/typo2.conf" install
+check "two misspelt variables: a line each" grep -q "PEPSAL_ROUTE_TABEL is not" "$TMP/err"
+printf 'PEPSAL_PORT=0\nPEPSAL_IPT_FAMILY=x\nPEPSAL_MARK=0x1\n' >"$TMP/values.conf"
+refused "bad values from the file: each names its variable" 2 "values.conf: PEPSAL_PORT: '0' is not a port" \
+	nsx "$NS" "$IPT" -c "$TMP/values.conf" install
+check "... every problem on a line of its own (3 and the hint)" \
+	sh -c '[ "$(grep -c "values.conf: PEPSAL_" "$1")" = 3 ] && [ "$(wc -l <"$1")" = 4 ]' _ "$TMP/err"
+refused "a value given on the command line: the option named" 2 "^pepsal-iptables: --port: '0'" \
+	nsx "$NS" "$IPT" -c "$TMP/values.conf" -p 0 install
+
+# check: no privilege, nothing read of the kernel; 0 or 2 with the lines
+check "check: a valid configuration, as nobody: status 0" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$TMP/pepsal-iptables" -i eth0 --mark 010 --route-mark 0x1 check
+refused "check: bad values, status 2" 2 "--queues: 'many'" nsx "$NS" "$IPT" --queues many check
+check "check: pepsal-iptables' marks are pepsal's (010 is ten, 0xa, not octal)" \
+	sh -c "ip netns exec $NS '$IPT' -n --mark 010 --route-mark 0x1 install | grep -q -- '--mark 0xa/0xa -j REDIRECT'"
 
 # A failure after part of the work is done: the rules and the ip rule go in,
 # then the route cannot be added (lo is down). Everything is rolled back.

@@ -16,9 +16,15 @@ need_cmd groff
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DOC=$ROOT/doc
 
-# help_opts PROG: long options of PROG --help, one per line, sorted.
+# help_opts PROG: long options of PROG --help, one per line, sorted
+# (pepsal-shm: of its --help and of each command's).
 help_opts() {
-	"$BUILD/$1" --help | sed -n 's/^[[:space:]]*\(-.*\)$/\1/p' | sed 's/  .*//' |
+	{
+		"$BUILD/$1" --help
+		if [ "$1" = pepsal-shm ]; then
+			for c in stats list watch metrics serve counters; do "$BUILD/$1" "$c" --help; done
+		fi
+	} | sed -n 's/^[[:space:]]*\(-.*\)$/\1/p' | sed 's/  .*//' |
 		grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 # man_opts PAGE: long options tagged (.TP) in the OPTIONS section.
@@ -27,7 +33,7 @@ man_opts() {
 		sed 's/\\-/-/g' | grep -oE -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 
-for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables; do
+for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables pepsal-start; do
 	page=$DOC/$prog.8
 	if [ ! -x "$BUILD/$prog" ]; then not_ok "$prog built"; continue; fi
 	help_opts "$prog" >"$TMP/help"
@@ -41,8 +47,43 @@ for prog in pepsal pepsal-queuer pepsal-shm pepsal-iptables; do
 	fi
 done
 
+# pepsal-shm(8)'s COUNTERS: the catalogue's names, kinds and descriptions,
+# as pepsal-shm counters prints them (include/pepsal_catalog.h)
+if [ -x "$BUILD/pepsal-shm" ]; then
+	"$BUILD/pepsal-shm" counters --json >"$TMP/counters.json"
+	if python3 - "$TMP/counters.json" "$DOC/pepsal-shm.8" >"$TMP/diff" <<'PY'
+import json, re, sys
+want = {c["name"]: (c["type"], c["help"]) for c in json.load(open(sys.argv[1]))}
+lines = open(sys.argv[2]).read().split("\n")
+sec = lines[lines.index(".SH COUNTERS") + 1:]
+sec = sec[:next(i for i, l in enumerate(sec) if l.startswith(".SH "))]
+have, i = {}, 0
+while i < len(sec):
+    m = re.match(r'^\.B (\S+)$|^\.BR (\S+) " \(gauge\)"$', sec[i]) if i and sec[i - 1] == ".TP" else None
+    if m:
+        name, text, i = m.group(1) or m.group(2), [], i + 1
+        while i < len(sec) and not sec[i].startswith("."):
+            text.append(sec[i]); i += 1
+        help_ = " ".join(text).replace("\\-", "-").replace("\\\\", "\\")
+        have[name] = ("counter" if m.group(1) else "gauge", help_)
+    else:
+        i += 1
+bad = 0
+for n in sorted(set(want) | set(have)):
+    if want.get(n) != have.get(n):
+        print("#   %s: pepsal-shm counters %s, the man page %s" % (n, want.get(n), have.get(n)))
+        bad += 1
+sys.exit(1 if bad or not want else 0)
+PY
+	then
+		ok "pepsal-shm(8) COUNTERS: the catalogue's $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMP/counters.json") counters, kinds and descriptions"
+	else
+		not_ok "pepsal-shm(8) COUNTERS agree with 'pepsal-shm counters'"; head -n 20 "$TMP/diff"
+	fi
+fi
+
 for page in "$DOC"/pepsal.8 "$DOC"/pepsal-queuer.8 "$DOC"/pepsal-shm.8 \
-	"$DOC"/pepsal-iptables.8 "$DOC"/pepsal.conf.5; do
+	"$DOC"/pepsal-iptables.8 "$DOC"/pepsal-start.8 "$DOC"/pepsal.conf.5; do
 	name=$(basename "$page")
 	groff -ww -z -man "$page" >"$TMP/warn" 2>&1 || echo "groff failed" >>"$TMP/warn"
 	if [ -s "$TMP/warn" ]; then not_ok "$name: groff -ww is clean"; sed 's/^/#   /' "$TMP/warn"
@@ -71,7 +112,8 @@ fi
 if [ -x "$BUILD/pepsal" ]; then
 	missing=
 	for o in $(help_opts pepsal); do
-		case $o in --help | --version | --handover-fd) continue ;; esac # set by an upgrade
+		# --handover-fd is set by an upgrade, --check by pepsal-start --check
+		case $o in --help | --version | --handover-fd | --check) continue ;; esac
 		v=PEPSAL_$(echo "${o#--}" | tr 'a-z-' 'A-Z_')
 		grep -qx "$v" "$TMP/conf" || missing="$missing $v"
 	done
@@ -109,9 +151,14 @@ for v in $(printf '%s\n' "${IPT_VAR[@]}" | sort -u); do
 done
 check "pepsal-iptables --config reads every variable${missing:+ (not:$missing)}" test -z "$missing"
 
-# pepsal-start: the fully uncommented conf gives options pepsal has.
+# pepsal-start: the fully uncommented conf gives options pepsal has (a
+# terminal's: the pair's variables need a role, and a single pepsal
+# refuses them)
 if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
-	sed 's/^#\(PEPSAL_[A-Z0-9_]*=\)/\1/' "$CONF" >"$TMP/all.conf"
+	head -c 32 /dev/urandom | base64 >"$TMP/key" && chmod 600 "$TMP/key"
+	{ sed 's/^#\(PEPSAL_[A-Z0-9_]*=\)/\1/' "$CONF"
+	  printf 'PEPSAL_PAIR_ROLE=terminal\nPEPSAL_PAIR_GATEWAY=198.18.4.2\nPEPSAL_PAIR_KEY_FILE=%s\n' "$TMP/key"
+	} >"$TMP/all.conf"
 	if "$BUILD/pepsal-start" --pepsal "$BUILD/pepsal" -c "$TMP/all.conf" --print >"$TMP/cmd" 2>"$TMP/err"; then
 		ok "pepsal-start accepts every variable of pepsal.conf"
 	else
@@ -119,6 +166,8 @@ if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
 	fi
 	check "pepsal-start passes values as --name=VALUE" grep -q -- '--max-conns=2112' "$TMP/cmd"
 	check "pepsal-start leaves out flags set to no" bash -c "! grep -q -- '--daemon' '$TMP/cmd'"
+	check "pepsal-start passes the routing mark to pepsal (shared with pepsal-iptables)" \
+		grep -q -- '--route-mark=0x1/0x1' "$TMP/cmd"
 	printf 'PEPSAL_PORT=6000\nPEPSAL_KEEPALIVE=yes\nPEPSAL_IPT_INTERFACES=eth0\n' >"$TMP/some.conf"
 	"$BUILD/pepsal-start" --pepsal "$BUILD/pepsal" -c "$TMP/some.conf" --print -- -v >"$TMP/cmd"
 	check "pepsal-start: variables become options, extra options follow" \
@@ -130,5 +179,27 @@ if [ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-start" ]; then
 		check "pepsal-start refuses a misspelt variable, naming it" grep -q PEPSAL_MAX_CONN "$TMP/err"
 	fi
 fi
+
+# pepsal.conf(5) names the capabilities the unit keeps (issue 22.10)
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/rules/pepsal.service")
+missing=
+for c in $caps; do
+	grep -q "^\.BR* ${c}\b" "$DOC/pepsal.conf.5" || missing="$missing $c"
+done
+check "pepsal.conf(5) names each capability of the unit (${caps})${missing:+, not:$missing}" \
+	test -n "$caps" -a -z "$missing"
+check "pepsal.conf(5): reload is the unit's (SIGUSR2), not SIGHUP" sh -c \
+	"grep -q '^ExecReload=.*-USR2' '$ROOT/rules/pepsal.service' && grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGUSR2 && ! grep -A2 'systemctl reload pepsal' '$DOC/pepsal.conf.5' | grep -q SIGHUP"
+
+# README and doc/*.md: no paragraph starts in the middle of a sentence but
+# one that goes on after a code block (issue 22.10: "or `systemctl enable
+# --now pepsal` ..." stood alone after the satellite knobs' paragraph)
+stray=$(for f in "$ROOT/README.md" "$DOC"/*.md; do
+	awk -v f="${f#"$ROOT"/}" '/^```/ { code = !code; prev = last = "```"; next } code { next }
+		prev == "" && last != "```" && /^(or|and|but|then|which|so|while|because|with) / {
+			print f ":" NR ": " substr($0, 1, 40) }
+		{ if ($0 != "") last = $0; prev = $0 }' "$f"
+done)
+check "README and doc/*.md: no stray fragment${stray:+ ($stray)}" test -z "$stray"
 
 finish

@@ -9,19 +9,37 @@
 . "$(dirname "$0")/../tools/proxy-env.sh"
 
 # a table of 16384: one client address may hold 1/8 of it pending (2048),
-# more than the 1,000 SYNs of the burst below
+# more than the 1,000 SYNs of the burst below. Each SYN is held until the
+# proxy's dial of its server is answered (pepsal(8), --hold-time); under a
+# sanitizer 1,000 dials and 2,000 threads at once take longer than any hold,
+# and a SYN whose hold runs out passes unaccelerated (queuer.hold_expired):
+# right, but not what this checks, so the burst is 300 there
+N=1000
+[ -n "${SAN:-}" ] && N=300
 proxy_setup --capacity 16384 || { show_log; exit 1; }
 bg "$NS_S" "$TMP/echo.log" python3 "$TOOLS/tcptool.py" echo 7020
-wait_until 5 listening "$NS_S" 7020 || { not_ok "echo server started"; finish; }
+wait_until 20 listening "$NS_S" 7020 || { not_ok "echo server started"; finish; }
 
-# ---- 1,000 at once -------------------------------------------------------------
+# ---- N at once (1,000) ---------------------------------------------------------
 a0=$(counter proxy.accepted)
-out=$(ulimit -n 8192; nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7020 1000 4096 2>&1)
-check "1000 concurrent connections through pepsal, each verified ($out)" \
-	test "$out" = "1000/1000 connections verified"
-check "... all 1000 relayed by the proxy" test "$(counter proxy.accepted)" -ge $((a0 + 1000))
-check "... and all freed" wait_until 10 table_used_is 0
-check "... proxy.active back to 0" wait_until 5 counter_is proxy.active 0
+out=$(ulimit -n 8192; nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7020 $N 4096 2>&1)
+check "$N concurrent connections through pepsal, each verified ($out)" \
+	test "$out" = "$N/$N connections verified"
+# the counters are published a moment after the fact: poll them
+accepted_ge() { [ "$(counter proxy.accepted)" -ge "$1" ]; }
+wait_until 30 accepted_ge $((a0 + N))
+a1=$(counter proxy.accepted)
+# why a SYN passed end to end, if one did
+unmarked() {
+	local c
+	for c in hold_expired hold_refused hold_failed hold_full unmarked_proxy_down \
+		unmarked_proxy_full unmarked_address_share table_full; do
+		printf ' %s %s' $c "$(counter queuer.$c)"
+	done
+}
+check "... all $N relayed by the proxy ($((a1 - a0)); unmarked:$(unmarked))" test "$a1" -ge $((a0 + N))
+check "... and all freed" wait_until 30 table_used_is 0
+check "... proxy.active back to 0" wait_until 30 counter_is proxy.active 0
 check "... no reset, no miss" test "$(counter proxy.resets)$(counter proxy.lookup_miss)" = 00
 proxy_stop
 

@@ -152,13 +152,22 @@ check "... and connections are proxied again" \
 proxy_stop
 
 # ---- daemon ---------------------------------------------------------------------------------
+# a start that fails after the fork: the parent says so, with the status
+(cd "$TMP" && nsx "$NS_R" "$BUILD/pepsal" -d --shm "$SHM_NAME" --no-queuer \
+	--pid-file "$TMP/no-such-dir/pepsal.pid" >"$TMP/daemon-fail.out" 2>&1)
+rc=$?
+check "-d with an unwritable pid file: status 1 (got $rc)" test $rc -eq 1
+check "... and the reason on the terminal ($(head -n1 "$TMP/daemon-fail.out"))" \
+	grep -q "cannot write the pid file" "$TMP/daemon-fail.out"
 (cd "$TMP" && nsx "$NS_R" "$BUILD/pepsal" -d --shm "$SHM_NAME" --no-queuer --pid-file pepsal.pid \
 	-l conns.d --log-interval 1s >"$TMP/daemon.out" 2>&1)
-check "-d returns at once with status 0" test $? -eq 0
-check "... writes its pid file" wait_until 5 test -s "$TMP/pepsal.pid"
+check "-d returns with status 0" test $? -eq 0
+# the parent returns once the daemon serves: no waiting from here on
+check "... its pid file is written when it returns" test -s "$TMP/pepsal.pid"
 dpid=$(cat "$TMP/pepsal.pid" 2>/dev/null)
 on_exit "kill $dpid"
 check "... and runs (pid $dpid)" kill -0 "$dpid"
+check "... listening when it returns" listening "$NS_R" 5000
 check "... relative -l and --pid-file are kept where they were meant (not in /)" \
 	wait_until 5 test -s "$TMP/conns.d"
 kill -TERM "$dpid"

@@ -13,7 +13,9 @@ need_cmd make cc
 mkdir -p "$TMP/bin"
 cp "$BUILD/pepsal" "$BUILD/pepsal-queuer" "$BUILD/pepsal-shm" "$TMP/bin/" ||
 	skip_all "build pepsal, pepsal-queuer and pepsal-shm into $BUILD first"
-cp "$BUILD/pepsal" "$TMP/pepsal.orig"
+# beside the queuer: pepsal looks for it in its own directory before it
+# takes over (check_outside), also when started through a wrapper
+cp "$BUILD/pepsal" "$TMP/bin/pepsal.orig"
 BUILD=$TMP/bin
 
 # the service manager's end of sd_notify
@@ -29,7 +31,6 @@ NOTIFY_SOCKET=$TMP/notify proxy_setup || { show_log; exit 1; }
 proxy_pid() {
 	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'
 }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 logged() { grep -q -- "$1" "$TMP/pepsal.log"; }
 # install FILE: FILE becomes the binary at pepsal's path (a rename, as a
 # package manager does: the running process keeps its own)
@@ -61,7 +62,7 @@ out=$(nsx "$NS_C" python3 "$TOOLS/tcptool.py" many $S4 7001 10 10000 2>&1)
 check "... new connections too ($out)" [ "${out#10/10}" != "$out" ]
 
 # a failure in the middle of the hand-over: the connections were paused
-printf '#!/bin/sh\nulimit -n 24\nexec "%s" "$@"\n' "$TMP/pepsal.orig" >"$TMP/fewfds"
+printf '#!/bin/sh\nulimit -n 24\nexec "%s" "$@"\n' "$TMP/bin/pepsal.orig" >"$TMP/fewfds"
 failed_upgrade "a process that cannot receive the connections" "$TMP/fewfds" ".*truncated" 2
 
 # ---- another build -------------------------------------------------------------------
@@ -74,7 +75,7 @@ if make -s -C "$SRC" BUILD="$TMP/b2" VERSION="$V" "$TMP/b2/pepsal" >"$TMP/make.l
 	check "... pepsal $V (pid $P1) serves, from the path" \
 		sh -c "[ '$P1' != '$P0' ] && '/proc/$P1/exe' -V | grep -qx 'pepsal $V'"
 	check "... it took the connections over from 0.1.0" \
-		logged "took over 20 connections and 2 listeners from pepsal $("$TMP/pepsal.orig" -V | cut -d' ' -f2) (pid $P0)"
+		logged "took over 20 connections and 2 listeners from pepsal $("$TMP/bin/pepsal.orig" -V | cut -d' ' -f2) (pid $P0)"
 	check "... the service manager heard MAINPID=$P1" wait_until 5 grep -q "^MAINPID=$P1 READY=1" "$TMP/notify.log"
 	check "... the queuer runs again" wait_until 10 role_alive queuer
 else

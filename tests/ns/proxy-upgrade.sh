@@ -5,9 +5,10 @@
 # across 5 upgrades in a row (all complete, sha256 exact, 0 resets), a
 # client opening connections in a loop across them (none refused or reset),
 # and a connection half-closed each way before an upgrade that finishes
-# after it. The download is 50 MB through a 20 Mbit/s tbf (20 s), not the
-# issue's 200 MB: long enough to span the upgrades, short enough for a
-# loaded 2-core machine.
+# after it. The download is 120 MB (360 MB under a sanitizer, where each
+# upgrade takes seconds) through a 20 Mbit/s tbf (48 s), which
+# is lifted once the upgrades are done: it spans them however long a loaded
+# 2-core machine takes, and ends soon after them.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tools/proxy-env.sh"
 need_root
@@ -23,7 +24,6 @@ proxy_setup || { show_log; exit 1; }
 proxy_pid() {
 	stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'
 }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 # upgrade: SIGUSR2 to the serving pepsal; true once another pid serves, the
 # old one exited and the new one's queuer runs
 upgrade() {
@@ -44,7 +44,7 @@ bg "$NS_S" "$TMP/sp.log" python3 "$TOOLS/tcptool.py" serve-peer 7005 slow
 for p in 7001 7002 7003 7004 7005; do
 	wait_until 20 listening "$NS_S" $p || { not_ok "server on port $p started"; finish; }
 done
-# the download's leg toward the client: 20 Mbit/s, 20 s for the download
+# the download's leg toward the client: 20 Mbit/s, 48 s for the download
 nsx "$NS_R" tc qdisc add dev eth0 root tbf rate 20mbit burst 64kb latency 100ms
 
 # ---- half-close before an upgrade, finished after it -----------------------
@@ -55,7 +55,9 @@ nsx "$NS_C" python3 "$TOOLS/tcptool.py" mirror-wait $S6 7004 200000 300000 "$TMP
 MW=$!
 # and one whose dial is still waiting for the server (its SYNs dropped)
 nsx "$NS_S" iptables -I INPUT -p tcp --dport 7005 --syn -j DROP
-nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7005 >"$TMP/slow.out" 2>&1 &
+# (30 s to connect: the SYN a client sends 15 s on still comes after a slow
+# upgrade and the rule's removal)
+nsx "$NS_C" python3 "$TOOLS/tcptool.py" get $S4 7005 30 >"$TMP/slow.out" 2>&1 &
 SLOW=$!
 fin_seen() { nsx "$NS_S" ss -Htn state close-wait '( sport = :7003 )' | grep -q .; }
 dialing() { nsx "$NS_R" ss -Htn state syn-sent '( dport = :7005 )' | grep -q .; }
@@ -77,11 +79,13 @@ check "server half-closed before the upgrade: the client's bytes reached it afte
 	sh -c "grep -q '^ok' '$TMP/mw.out' && grep -q '^received 200000 ' '$TMP/mirror.out'"
 
 # ---- 5 upgrades in a row under load ---------------------------------------------
-SIZE=50000000
+SIZE=120000000
 # under a sanitizer (tests/sanitize.sh sets SAN) every thread runs several
 # times slower: 200 streams instead of 1,000 keep the upgrades' timing
 STREAMS=1000
 [ -n "${SAN:-}" ] && STREAMS=200
+# and each upgrade takes seconds there: five outlast 48 s of download
+[ -n "${SAN:-}" ] && SIZE=360000000
 nsx "$NS_C" bash -c "ulimit -n 8192; exec python3 '$TOOLS/tcptool.py' stream $S4 7001 $STREAMS '$TMP/stop' 200" \
 	>"$TMP/stream.out" 2>&1 &
 STREAM=$!
@@ -103,6 +107,7 @@ done
 check "5 upgrades in a row, each by a new process ($ok_ups done)" [ $ok_ups -eq 5 ]
 check "proxy.upgrades counted them" [ "$(counter proxy.upgrades)" -eq $((u0 + 5)) ]
 check "the download was still running after the last upgrade" kill -0 $FETCH
+nsx "$NS_R" tc qdisc del dev eth0 root # the rest at full speed
 touch "$TMP/stop"
 wait $LOOP
 check "new connections in a loop across the upgrades: none refused or reset ($(cat "$TMP/loop.out"))" \

@@ -105,7 +105,6 @@ check "after the restart: queue 1 marks again ($b1 -> $(qfield 1 marked))" \
 	eval "[ $(qfield 1 marked) -gt $b1 ]"
 
 # ---- an upgrade (SIGUSR2): the new process starts its two queuers ----------
-gone() { ! kill -0 "$1" 2>/dev/null; }
 proxy_pid() { stats_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["heartbeats"]["proxy"]["pid"])'; }
 kill -USR2 "$PEPSAL_PID"
 check "upgrade: the old pepsal ($PEPSAL_PID) exits" wait_until 30 gone "$PEPSAL_PID"

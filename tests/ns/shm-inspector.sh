@@ -45,4 +45,60 @@ done
 check "unknown command: exit 2" expect_fail 2 "unknown command" "$SHM" --shm "$SHM_NAME" frobnicate
 check "bad option value: exit 2" expect_fail 2 "interval" "$SHM" --interval soon watch
 check "extra argument: exit 2" expect_fail 2 "unexpected argument" "$SHM" list extra
+
+# ---- issue 22.5 and 22.9: each command takes its own options, and says so
+"$FIX" "$SHM_NAME" populate >/dev/null || not_ok "fixture again"
+# refused WORDS ARGS...: status 2, WORDS in the first line, at most a hint after
+refused() {
+	local words=$1; shift
+	"$SHM" "$@" >/dev/null 2>"$TMP/err"
+	local rc=$?
+	if [ $rc -eq 2 ] && head -n 1 "$TMP/err" | grep -q -- "$words" &&
+		{ [ "$(wc -l <"$TMP/err")" -eq 1 ] || sed -n 2p "$TMP/err" | grep -q '^Try '; } &&
+		[ "$(wc -l <"$TMP/err")" -le 2 ]; then
+		ok "pepsal-shm $*: status 2, '$(head -n 1 "$TMP/err")'"
+	else
+		not_ok "pepsal-shm $*: status $rc, expected 2 and '$words' in one line: $(head -c 300 "$TMP/err")"
+	fi
+}
+refused "stats: unknown option '--client'" --shm "$SHM_NAME" stats --client 198.18.1.2
+refused "metrics: unknown option '--sort'" --shm "$SHM_NAME" metrics --sort bytes
+refused "list: unknown option '-i'" --shm "$SHM_NAME" list -i 1s
+refused "list: unknown option '--listen'" --shm "$SHM_NAME" list --listen :9752
+refused "watch: unknown option '-C'" --shm "$SHM_NAME" watch -C
+refused "metrics: --json does not apply" --shm "$SHM_NAME" --json metrics
+refused "serve: --json does not apply" --json serve
+refused "unknown option '--sort'" --sort bytes list
+refused "unknown command 'frobnicate'" frobnicate
+refused "invalid value '/a/b' for --shm" -s /a/b
+refused "invalid value '/a/b' for --shm" list -s /a/b
+refused "invalid value '0' for --count" --shm "$SHM_NAME" watch -n 0
+refused "counters: --shm does not apply" --shm "$SHM_NAME" counters
+check "--version: status 0, the version" sh -c "'$SHM' --version | grep -Eqx 'pepsal-shm [0-9]+\.[0-9]+\.[0-9]+'"
+check "list --help shows list's options only" sh -c \
+	"'$SHM' list --help | grep -q -- '--sort KEY' && ! '$SHM' list --help | grep -q -- '--listen'"
+
+# a table only of IPv4 entries fits in 100 columns (list) and 120 (watch)
+"$SHM" --shm "$SHM_NAME" list --client 198.18.0.0/15 >"$TMP/list4"
+w=$(awk '{ if (length > m) m = length } END { print m }' "$TMP/list4")
+check "list of IPv4 entries: $w columns wide, at most 100" \
+	sh -c '[ "$1" -le 100 ] && [ "$2" -ge 2 ]' _ "$w" "$(wc -l <"$TMP/list4")"
+"$SHM" --shm "$SHM_NAME" watch -n 2 -i 10ms --client 198.18.0.0/15 | grep -E '^(STATE|pending|established|closing) ' >"$TMP/watch4"
+w=$(awk '{ if (length > m) m = length } END { print m }' "$TMP/watch4")
+check "watch of IPv4 entries: $w columns wide, at most 120" [ "$w" -le 120 ]
+check "list keeps its columns with IPv6 entries" \
+	sh -c "'$SHM' --shm '$SHM_NAME' list | grep -q '^closing *\[fd00:1::2\]:40003 *\[fd00:2::2\]:443 '"
+
+# a table pepsal keeps to itself (mode 0600): the message says what to do
+if command -v setpriv >/dev/null 2>&1; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$SHM" --shm "$SHM_NAME" stats >/dev/null 2>"$TMP/err"
+	rc=$?
+	check "unreadable table: status 1, a hint on root or --shm-mode ($(head -c 200 "$TMP/err"))" \
+		sh -c '[ "$1" -eq 1 ] && grep -q "Permission denied.*run pepsal-shm as root, or start pepsal with --shm-mode 0640" "$2"' _ "$rc" "$TMP/err"
+fi
+
+# the counters: each once, the gauges as gauges
+check "counters --json: every counter once, proxy.active, small_pipes and pair_pool the gauges" \
+	json_check 'len(d) == len({c["name"] for c in d}) >= 61 and {c["name"] for c in d if c["type"] == "gauge"} == {"proxy.active", "proxy.small_pipes", "proxy.pair_pool"} and all(c["help"].endswith(".") for c in d)' \
+	"$SHM" counters --json
 finish

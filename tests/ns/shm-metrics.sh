@@ -34,7 +34,10 @@ for line in 'pepsal_table_up 1' 'pepsal_table_used_entries 6' 'pepsal_table_capa
 	'# TYPE pepsal_table_inserts_total counter' \
 	'pepsal_process_alive{role="proxy"} 0' \
 	'# TYPE pepsal_crowd_events_total counter' 'pepsal_crowd_events_total 5' \
-	'# TYPE pepsal_crowd_active gauge' 'pepsal_crowd_active 7'; do
+	'# TYPE pepsal_crowd_active gauge' 'pepsal_crowd_active 7' \
+	'# TYPE pepsal_proxy_pair_pool gauge' 'pepsal_proxy_pair_pool 3' \
+	'# HELP pepsal_proxy_pair_pool Terminal: warm pair connections ready now. (proxy.pair_pool)' \
+	'# TYPE pepsal_proxy_closed_total counter' 'pepsal_proxy_closed_total 11'; do
 	check "metrics: $line" has "$line"
 done
 check "metrics: every family has HELP and TYPE once" python3 - "$TMP/m.txt" <<'PY'
@@ -109,6 +112,18 @@ check "POST /metrics: 405" [ "$(raw 'POST /metrics HTTP/1.0\r\n\r\n')" = "HTTP/1
 check "garbage: 400" [ "$(raw 'hello there\r\n\r\n')" = "HTTP/1.0 400 Bad Request" ]
 check "a 10 kB header: 431" [ "$(raw "GET /metrics HTTP/1.0\\r\\nX: $(head -c 10000 /dev/zero | tr '\0' a)\\r\\n\\r\\n")" = "HTTP/1.0 431 Request Header Fields Too Large" ]
 check "serve is still up after bad requests" kill -0 $SERVE
+
+# --listen :PORT, as pepsal's --pair-listen takes it: every address, both families
+nsx "$NS" ip addr add 198.18.9.1/24 dev lo
+nsx "$NS" "$SHM" --shm "$SHM_NAME" serve --listen :$((PORT + 1)) 2>"$TMP/serve-any.err" &
+on_exit "kill $!"
+if wait_until 10 listening "$NS" $((PORT + 1)); then
+	check "serve -l :PORT answers on 198.18.9.1 and ::1" sh -c \
+		"ip netns exec $NS curl -sf -o /dev/null http://198.18.9.1:$((PORT + 1))/metrics &&
+		 ip netns exec $NS curl -sf -o /dev/null 'http://[::1]:$((PORT + 1))/metrics'"
+else
+	not_ok "serve -l :PORT listens ($(cat "$TMP/serve-any.err"))"
+fi
 
 # ---- a real Prometheus server scrapes it
 if command -v prometheus >/dev/null 2>&1; then

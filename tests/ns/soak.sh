@@ -57,7 +57,7 @@ bg "$NS_S" "$TMP/mirror.log" python3 "$TOOLS/tcptool.py" mirror 7003 $HALF_M "$T
 bg "$NS_S" "$TMP/watch.log" python3 "$TOOLS/tcptool.py" watch-rst 7004 "$TMP/watch.out"
 bg "$NS_S" "$TMP/rst.log" python3 "$TOOLS/tcptool.py" rst 7005
 for p in 8080 7001 7002 7003 7004 7005; do
-	wait_until 10 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
+	wait_until 30 listening "$NS_S" $p || { not_ok "server on port $p"; finish; }
 done
 
 # ---- clients: one run each, status 0 when every check passed ------------------
@@ -142,7 +142,15 @@ flood() {
 while :; do
 	t=$(($(date +%s) - START))
 	[ "$t" -lt "$SOAK" ] || break
-	if [ "$t" -ge "$next_scan" ] && [ "$t" -lt $((SOAK - 5)) ]; then
+	# the SIGHUP first: it takes a moment, while a kill may wait 20 s for the
+	# restart and a scan comes due every 20 s; last, it would never get a turn
+	# on a loaded machine
+	if [ "$t" -ge "$next_hup" ]; then
+		kill -HUP "$PID" && hups=$((hups + 1))
+		# one at a time: two pending SIGHUPs are one signal
+		wait_until 5 hup_logged $hups && hups_logged=$((hups_logged + 1))
+		next_hup=$((t + HUP_EVERY))
+	elif [ "$t" -ge "$next_scan" ] && [ "$t" -lt $((SOAK - 5)) ]; then
 		flood $SCAN4 1 20000 1s 9 "$TMP/scan.log" && scans=$((scans + 1)) &&
 			scan_syns=$((scan_syns + $(syns "$TMP/scan.log")))
 		next_scan=$((t + SCAN_EVERY))
@@ -158,11 +166,6 @@ while :; do
 			echo "# no queuer to kill at ${t}s (heartbeat pid '$q')"
 		fi
 		next_kill=$((t + KILL_EVERY))
-	elif [ "$t" -ge "$next_hup" ]; then
-		kill -HUP "$PID" && hups=$((hups + 1))
-		# one at a time: two pending SIGHUPs are one signal
-		wait_until 5 hup_logged $hups && hups_logged=$((hups_logged + 1))
-		next_hup=$((t + HUP_EVERY))
 	else
 		sleep 1 # the schedule's clock, not a synchronisation
 	fi

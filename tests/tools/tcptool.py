@@ -18,7 +18,8 @@ Servers (run in the background, listen on every address, IPv4 and IPv6):
                            like halfclose, but reply only once GOFILE exists
 
 Clients (exit 0 when every check passed, 1 otherwise, with a message):
-  get HOST PORT            print what the server sends until EOF
+  get HOST PORT [TIMEOUT]  print what the server sends until EOF (TIMEOUT s
+                           to connect, default 10)
   halfclose HOST PORT N M  send N bytes, shut down writing, expect "got N" and M bytes
   mirror HOST PORT N M     expect M bytes and EOF, then send N bytes, wait for EOF
   many HOST PORT COUNT SIZE
@@ -238,8 +239,8 @@ def recv_all(s):
         chunks.append(d)
 
 
-def cli_get(host, port):
-    s = connect(host, port)
+def cli_get(host, port, timeout=10):
+    s = connect(host, port, timeout=timeout)
     sys.stdout.write(recv_all(s).decode(errors="replace"))
     s.close()
 
@@ -579,7 +580,7 @@ def main(argv):
     elif cmd == "send-rst":
         cli_send_rst(a[0], int(a[1]), int(a[2]))
     elif cmd == "get":
-        cli_get(a[0], int(a[1]))
+        cli_get(a[0], int(a[1]), float(a[2]) if len(a) > 2 else 10)
     elif cmd == "halfclose":
         cli_halfclose(a[0], int(a[1]), int(a[2]), int(a[3]))
     elif cmd == "mirror":

@@ -36,11 +36,16 @@ static int build(struct pepsal_table *t)
 	uint64_t now = pepsal_now_ns();
 	int events = pepsal_table_counter_register(t, "crowd.events");
 	int active = pepsal_table_counter_register(t, "crowd.active");
+	/* two of pepsal's, whose kind the catalogue knows and no last word tells */
+	int pool = pepsal_table_counter_register(t, "proxy.pair_pool");
+	int closed = pepsal_table_counter_register(t, "proxy.closed");
 
-	if (events < 0 || active < 0)
+	if (events < 0 || active < 0 || pool < 0 || closed < 0)
 		return 1;
 	pepsal_table_counter_add(t, events, 5);
 	pepsal_table_counter_set(t, active, 7);
+	pepsal_table_counter_set(t, pool, 3);
+	pepsal_table_counter_add(t, closed, 11);
 	if (now < 100 * 1000000000ull) {
 		fprintf(stderr, "shm-crowd: the clock started less than 100 s ago\n");
 		return 1;

@@ -2,11 +2,13 @@
 /* Unit tests of pepsal's command line (proxy/config.c): defaults, every
  * value parser, durations and sizes through the option table. */
 #include <glib.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "../../proxy/config.c"
+#include "help-defaults.h"
 
 static char err[256];
 
@@ -35,7 +37,10 @@ static void test_defaults(void)
 	g_assert_true(c.nodelay);
 	g_assert_true(c.keepalive);
 	g_assert_cmpstr(c.shm_name, ==, "/pepsal");
-	g_assert_cmpstr(c.mark, ==, "0x2/0x2");
+	g_assert_cmpuint(c.mark.value, ==, 2);
+	g_assert_cmpuint(c.mark.mask, ==, 2);
+	g_assert_cmpuint(c.route_mark.value, ==, 1);
+	g_assert_cmpuint(c.route_mark.mask, ==, 1);
 	g_assert_cmpuint(c.upstream_ports, ==, (32767u << 16) | 20000u);
 	g_assert_cmpuint(c.pipe_size, ==, 1u << 20);
 	g_assert_cmpuint(c.connect_timeout_ns, ==, 10 * 1000000000ull);
@@ -122,19 +127,47 @@ static void test_shm_mode(void)
 	g_assert_false(config_parse_shm_mode("", &m, err, sizeof(err)));
 }
 
+/* The one VALUE[/MASK] grammar (libpepsal's shm/mark.c), as both programs
+ * take it, and the check that the mark and the routing mark stay apart. */
 static void test_mark(void)
 {
-	const char *m = NULL;
+	struct pepsal_mark m = { 0, 0 };
+	struct proxy_config c;
 
-	g_assert_true(config_parse_mark("0x2/0x2", &m, err, sizeof(err)));
-	g_assert_cmpstr(m, ==, "0x2/0x2");
-	g_assert_true(config_parse_mark("4/12", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("0x2", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("0x3/0x2", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("0x2/0", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("0x100000000/0xffffffff", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("-1/0x2", &m, err, sizeof(err)));
-	g_assert_false(config_parse_mark("2/x", &m, err, sizeof(err)));
+	g_assert_true(pepsal_parse_mark("0x2/0x2", &m, err, sizeof(err)));
+	g_assert_cmpuint(m.value, ==, 2);
+	g_assert_cmpuint(m.mask, ==, 2);
+	g_assert_true(pepsal_parse_mark("4/12", &m, err, sizeof(err)));
+	g_assert_cmpuint(m.value, ==, 4);
+	g_assert_cmpuint(m.mask, ==, 12);
+	g_assert_true(pepsal_parse_mark("0x10", &m, err, sizeof(err))); /* mask = value */
+	g_assert_cmpuint(m.mask, ==, 0x10);
+	g_assert_true(pepsal_parse_mark("010", &m, err, sizeof(err))); /* decimal, not octal */
+	g_assert_cmpuint(m.value, ==, 10);
+	g_assert_true(pepsal_parse_mark("0xffffffff/0xffffffff", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("0x3/0x2", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("0x2/0", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("0", &m, err, sizeof(err)));
+	g_assert_nonnull(strstr(err, "zero"));
+	g_assert_false(pepsal_parse_mark("0/0x2", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("0x100000000/0xffffffff", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("4294967296", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("-1/0x2", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("2/x", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("0x", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("2/", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark(" 2", &m, err, sizeof(err)));
+	g_assert_false(pepsal_parse_mark("", &m, err, sizeof(err)));
+
+	/* through the option table: the default, both options, the overlap */
+	g_assert_cmpint(parse(&c, "--mark", "0x4", "--route-mark", "0x8/0x8", NULL), ==, 0);
+	g_assert_cmpuint(c.mark.value, ==, 4);
+	g_assert_cmpuint(c.route_mark.mask, ==, 8);
+	g_assert_cmpint(parse(&c, "--mark", "0x1/0x1", NULL), ==, -2); /* the default route mark */
+	g_assert_cmpint(parse(&c, "--mark", "0x4", "--route-mark", "0x6", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--mark", "0x1/0x1", "--route-mark", "0x4", NULL), ==, 0);
+	/* tproxy mode has no queuer mark: only the routing mark counts */
+	g_assert_cmpint(parse(&c, "--mode", "tproxy", "--mark", "0x1", NULL), ==, 0);
 }
 
 static void test_queues(void)
@@ -315,6 +348,173 @@ static void test_pair_roles(void)
 	g_assert_cmpint(parse(&c, "--pair-hold", NULL), ==, -2);
 }
 
+/* Issue 22.5: an option the role has no use for is refused, not ignored. */
+static void test_role_options(void)
+{
+	static const char *const gateway_refuses[][3] = {
+		{ "--mode", "tproxy" }, { "--mode", "nfqueue" }, { "-a", "198.18.4.2" },
+		{ "-p", "5000" }, { "--queue", "3" }, { "--queues", "2" }, { "--mark", "0x4" },
+		{ "--no-queuer" }, { "--queuer", "/bin/true" }, { "--accept-first" },
+		{ "--hold-time", "1s" }, { "--pair-pool", "4" },
+	};
+	struct proxy_config c;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(gateway_refuses); i++) {
+		const char *const *o = gateway_refuses[i];
+
+		g_assert_cmpint(parse(&c, "--pair-role", "gateway", "--pair-listen", ":5001",
+				      "--pair-peer", "198.18.3.1", "--pair-key-file", "/k",
+				      o[0], o[1], NULL), ==, -2);
+	}
+	/* what a gateway does use */
+	g_assert_cmpint(parse(&c, "--pair-role", "gateway", "--pair-listen", ":5001",
+			      "--pair-peer", "198.18.3.1", "--pair-key-file", "/k", "-c", "10",
+			      "--route-mark", "0x2", "--pair-cc", "cubic", "--idle-timeout", "1m",
+			      NULL), ==, 0);
+	/* the terminal: no gateway's options */
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      "--pair-key-file", "/k", "--pair-peer", "198.18.3.1", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-role", "terminal", "--pair-gateway", "198.18.4.2",
+			      "--pair-key-file", "/k", "--pair-pool", "4", "-p", "5002", NULL), ==, 0);
+	/* no role: no --pair-* at all, defaults included */
+	g_assert_cmpint(parse(&c, "--pair-pool", "16", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-buffer", "16m", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-cc", "cubic", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--pair-rate", "20m", NULL), ==, -2);
+}
+
+/* Issue 22.4: -a is checked with the other values (status 2), not when
+ * the listener binds. */
+static void test_address(void)
+{
+	struct proxy_config c;
+
+	g_assert_cmpint(parse(&c, "-a", "198.18.0.1", NULL), ==, 0);
+	g_assert_cmpstr(c.address, ==, "198.18.0.1");
+	g_assert_cmpint(parse(&c, "--address", "fd00::1", NULL), ==, 0);
+	g_assert_cmpint(parse(&c, "-a", "foo", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-a", "198.18.0.256", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "-a", "198.18.0.1:5000", NULL), ==, -2);
+}
+
+/* Issue 22.6: durations take a fraction ("0.1s", as pepsal(8) writes the
+ * range of --hold-time), and errors state the option's real range. */
+static void test_fractions(void)
+{
+	struct proxy_config c;
+	uint64_t v = 0;
+
+	g_assert_cmpint(parse(&c, "--hold-time", "0.1s", NULL), ==, 0);
+	g_assert_cmpuint(c.hold_ns, ==, 100000000ull);
+	g_assert_cmpint(parse(&c, "--hold-time", "0.09s", NULL), ==, -2);
+	g_assert_cmpint(parse(&c, "--hold-time", "60.5", NULL), ==, -2);
+	g_assert_true(pepsal_parse_duration("1.5m", &v));
+	g_assert_cmpuint(v, ==, 90 * 1000000000ull);
+	g_assert_true(pepsal_parse_duration("0.000000001s", &v));
+	g_assert_cmpuint(v, ==, 1);
+	g_assert_false(pepsal_parse_duration("0.0000000001s", &v)); /* below 1 ns */
+	g_assert_false(pepsal_parse_duration("1.", &v));
+	g_assert_false(pepsal_parse_duration(".5s", &v));
+	g_assert_false(pepsal_parse_duration("1.5.5s", &v));
+	g_assert_false(pepsal_parse_duration("99999999999999999999h", &v));
+	g_assert_true(pepsal_parse_size("1.5k", &v));
+	g_assert_cmpuint(v, ==, 1536);
+	g_assert_false(pepsal_parse_size("1.1k", &v)); /* 1126.4 bytes */
+	g_assert_true(pepsal_parse_size("0.5", &v) == false);
+}
+
+/* The message of a bad duration names its range in the option's units. */
+static void test_range_messages(void)
+{
+	struct proxy_config c;
+	char buf[4096] = "";
+	FILE *old = stderr, *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	g_assert_nonnull(f);
+	stderr = f;
+	g_assert_cmpint(parse(&c, "--hold-time", "90s", "--keepalive-idle", "0",
+			      "-g", "0", "--pipe-size", "1", NULL), ==, -2);
+	stderr = old;
+	fclose(f);
+	g_assert_nonnull(strstr(buf, "--hold-time: expected a number of seconds, or a number "
+				"with ms, s, m or h (between 100ms and 1m)"));
+	g_assert_nonnull(strstr(buf, "--keepalive-idle: expected a number of seconds, or a "
+				"number with ms, s, m or h (between 1s and 32767s)"));
+	g_assert_nonnull(strstr(buf, "--gc-interval: expected a number of seconds, or a number "
+				"with ms, s, m or h (greater than zero)"));
+	g_assert_nonnull(strstr(buf, "(between 4k and 1g)"));
+	/* every bad value reported, one line each, then one hint */
+	g_assert_nonnull(strstr(buf, "--pipe-size"));
+	g_assert_nonnull(strstr(buf, "Try 'pepsal --help'"));
+	g_assert_null(strstr(strstr(buf, "Try 'pepsal --help'") + 1, "Try 'pepsal --help'"));
+}
+
+/* Issue 23.7: the defaults in config_defaults and the "(default X)" of the
+ * help agree: giving X explicitly changes nothing, for every option whose
+ * help names a default. */
+/* The same configuration: the strings by content, the rest byte for byte. */
+static bool same_config(const struct proxy_config *x, const struct proxy_config *y)
+{
+	static struct proxy_config a, b;
+	const char **sa[] = { &a.shm_name, &a.address, &a.conn_log, &a.queuer_path,
+			      &a.pid_file, &a.pair.key_file };
+	const char **sb[] = { &b.shm_name, &b.address, &b.conn_log, &b.queuer_path,
+			      &b.pid_file, &b.pair.key_file };
+
+	a = *x;
+	b = *y;
+	for (size_t i = 0; i < G_N_ELEMENTS(sa); i++) {
+		if (!*sa[i] != !*sb[i] || (*sa[i] && strcmp(*sa[i], *sb[i]) != 0))
+			return false;
+		*sa[i] = *sb[i] = NULL;
+	}
+	memset(a.shm_name_buf, 0, sizeof(a.shm_name_buf));
+	memset(b.shm_name_buf, 0, sizeof(b.shm_name_buf));
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+static int parse_args(void *cfg, const char *const *args)
+{
+	char *argv[40] = { (char *)"pepsal" };
+	int argc = 1;
+
+	while (*args && argc < 39)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return config_parse(cfg, argc, argv);
+}
+
+static bool same_void(const void *a, const void *b)
+{
+	return same_config(a, b);
+}
+
+/* the pair's options in a terminal's configuration (they need a role);
+ * the rest with -d, the pid file's default applies then */
+static const char *const *base_args(const char *name)
+{
+	static const char *const terminal[] = { "--pair-role", "terminal", "--pair-gateway",
+						"198.18.4.2", "--pair-key-file", "/k", NULL };
+	static const char *const daemon[] = { "-d", NULL };
+
+	return strncmp(name, "--pair-", 7) == 0 ? terminal : daemon;
+}
+
+static const struct pepsal_opt *table_of(void *cfg)
+{
+	return config_options(cfg);
+}
+
+static void test_help_defaults(void)
+{
+	static struct proxy_config ref, cfg;
+	const struct help_defaults h = { parse_args, same_void, base_args, table_of, &ref, &cfg };
+
+	g_assert_cmpuint(help_defaults_check(&h), >=, 25);
+	/* --capacity said "at least 4224" (the default's floor) and took 16 */
+	g_assert_cmpuint(help_minimums_check(&h), >=, 1);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -332,5 +532,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/pair-endpoints", test_pair_endpoints);
 	g_test_add_func("/config/pair-peers", test_pair_peers);
 	g_test_add_func("/config/pair-roles", test_pair_roles);
+	g_test_add_func("/config/role-options", test_role_options);
+	g_test_add_func("/config/address", test_address);
+	g_test_add_func("/config/fractions", test_fractions);
+	g_test_add_func("/config/range-messages", test_range_messages);
+	g_test_add_func("/config/help-defaults", test_help_defaults);
 	return g_test_run();
 }

@@ -94,14 +94,15 @@ static void test_connects_transparently(void)
 
 static void test_refused_and_cancelled(void)
 {
-	atomic_bool cancel = false;
+	struct stop stop = STOP_INIT;
 	struct dial_ctx d;
 	uint16_t port = 0;
 	int l = unit_listen(&port);
 	struct pepsal_endpoint client = lo_ep(5, 0), dst = lo_ep(1, port);
 
 	setup();
-	d = (struct dial_ctx){ .cfg = &cfg, .table = table, .cancel = &cancel };
+	g_assert_cmpint(stop_init(&stop), ==, 0);
+	d = (struct dial_ctx){ .cfg = &cfg, .table = table, .stop = &stop };
 	close(l); /* nobody listens there now */
 	g_assert_cmpint(dial_upstream(&d, &client, &dst), ==, -ECONNREFUSED);
 	cfg.transparent = false;
@@ -114,13 +115,14 @@ static void test_refused_and_cancelled(void)
 
 		pepsal_endpoint_set(&dst, AF_INET, a, 80);
 	}
-	atomic_store(&cancel, true);
+	stop_set(&stop);
 	{
 		int rc = dial_upstream(&d, &client, &dst);
 
 		g_assert_cmpint(rc, <, 0);
 		g_assert_true(rc == -ECANCELED || rc == -ENETUNREACH || rc == -EHOSTUNREACH);
 	}
+	stop_fini(&stop);
 	teardown();
 }
 

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -200,6 +201,14 @@ static void test_key_file(void)
 	g_assert_cmpint(write(fd, "0123456789abcdef\n", 17), ==, 17);
 	g_assert_cmpint(pair_key_load(path, &k, err, sizeof(err)), ==, 0);
 	g_assert_cmpuint(k.len, ==, 22); /* the last newline dropped, the first kept */
+	/* open to others (read, or write by the group): refused, naming the fix */
+	g_assert_cmpint(fchmod(fd, 0644), ==, 0);
+	g_assert_cmpint(pair_key_load(path, &k, err, sizeof(err)), ==, -EACCES);
+	g_assert_nonnull(strstr(err, "chmod 600"));
+	g_assert_cmpint(fchmod(fd, 0620), ==, 0);
+	g_assert_cmpint(pair_key_load(path, &k, err, sizeof(err)), ==, -EACCES);
+	g_assert_cmpint(fchmod(fd, 0640), ==, 0); /* a group that reads it: allowed */
+	g_assert_cmpint(pair_key_load(path, &k, err, sizeof(err)), ==, 0);
 	close(fd);
 	unlink(path);
 	g_assert_cmpint(pair_key_load(path, &k, err, sizeof(err)), ==, -ENOENT);

@@ -587,8 +587,9 @@ static void test_random_model(void)
 
 /* ---- several processes ---------------------------------------------------- */
 
-/* Insert, claim and remove keys of host HOST forever or N times. */
-static void churn(const char *name, uint32_t host, int n)
+/* N record/claim/remove cycles (N < 0: until killed) as HOST; once the
+ * first cycle is done, a byte on READY_FD (-1: none). */
+static void churn(const char *name, uint32_t host, int n, int ready_fd)
 {
 	struct pepsal_table *t;
 	struct pepsal_endpoint d = ep4(0x200, 80);
@@ -611,6 +612,8 @@ static void churn(const char *name, uint32_t host, int n)
 			_exit(7);
 		if (i % 4 == 3 && pepsal_table_remove(t, v.slot, v.gen) < 0)
 			_exit(8);
+		if (i == 0 && ready_fd >= 0 && write(ready_fd, "r", 1) != 1)
+			_exit(9);
 	}
 	pepsal_table_detach(t);
 	_exit(0);
@@ -625,10 +628,10 @@ static void test_two_processes(void)
 
 	a = fork();
 	if (a == 0)
-		churn(shm_name, 1, 20000);
+		churn(shm_name, 1, 20000, -1);
 	b = fork();
 	if (b == 0)
-		churn(shm_name, 2, 20000);
+		churn(shm_name, 2, 20000, -1);
 	g_assert_cmpint(waitpid(a, &st, 0), ==, a);
 	g_assert_true(WIFEXITED(st));
 	g_assert_cmpint(WEXITSTATUS(st), ==, 0);
@@ -651,11 +654,20 @@ static void test_sigkill_writer(void)
 	int kills = 300;
 
 	for (int k = 0; k < kills; k++) {
-		pid_t pid = fork();
-		int st;
+		int ready[2], st;
+		pid_t pid;
+		char b;
 
-		if (pid == 0)
-			churn(shm_name, (uint32_t)(100 + k), -1);
+		g_assert_cmpint(pipe(ready), ==, 0);
+		pid = fork();
+		if (pid == 0) {
+			close(ready[0]);
+			churn(shm_name, (uint32_t)(100 + k), -1, ready[1]);
+		}
+		close(ready[1]);
+		/* attached and churning: a kill now is a kill of a writer */
+		g_assert_cmpint(read(ready[0], &b, 1), ==, 1);
+		close(ready[0]);
 		/* random moment: the child spends most of its time holding the lock */
 		g_usleep((gulong)g_rand_int_range(rng, 100, 3000));
 		kill(pid, SIGKILL);
@@ -730,11 +742,12 @@ static void expect_mutation_rejected(void (*fn)(struct pepsal_shm_header *h), in
 
 static void test_bad_segments(void)
 {
-	guint8 junk[8192];
+	guint8 junk[16384]; /* bigger than a header: refused for its magic */
 	GBytes *b;
 	gsize len;
 	const guint8 *p;
 
+	G_STATIC_ASSERT(sizeof(junk) > sizeof(struct pepsal_shm_header));
 	memset(junk, 0x5a, sizeof(junk));
 	write_raw(junk, sizeof(junk));
 	expect_attach_error(-EPROTO, "not a pepsal");
@@ -892,10 +905,26 @@ static void test_counters(void)
 	done(t);
 }
 
+/* A failed assertion aborts: the segment goes with it (only the test
+ * process itself, not the writers it forks and kills). */
+static pid_t main_pid;
+
+static void unlink_on_abort(int sig)
+{
+	if (getpid() == main_pid)
+		shm_unlink(shm_name);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+	int rc;
+
 	g_test_init(&argc, &argv, NULL);
-	snprintf(shm_name, sizeof(shm_name), "/pepsal-unit-%d", (int)getpid());
+	main_pid = getpid();
+	snprintf(shm_name, sizeof(shm_name), "/pepsal-unit-%d", (int)main_pid);
+	signal(SIGABRT, unlink_on_abort);
 	g_test_add_func("/table/create-attach", test_create_attach);
 	g_test_add_func("/table/ipv4", test_ipv4);
 	g_test_add_func("/table/ipv6", test_ipv6);
@@ -916,5 +945,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/table/roles", test_roles);
 	g_test_add_func("/table/counters", test_counters);
 	g_test_add_func("/table/queues", test_queues);
-	return g_test_run();
+	rc = g_test_run();
+	pepsal_table_unlink(shm_name);
+	return rc;
 }

@@ -3,12 +3,13 @@
  * pepsal-shm metrics: the table in the Prometheus text exposition format
  * (version 0.0.4), for node_exporter's textfile collector and for serve.
  *
- * Every named counter the processes registered in the segment is exported
- * without this file knowing it: "queuer.syns" becomes the counter
- * pepsal_queuer_syns_total. A named counter that holds a current value
- * rather than a count (the processes set it instead of adding to it) is
- * recognised by its last word (gauge_words below: "proxy.active") and
- * exported as the gauge pepsal_proxy_active. Beside them: the header's
+ * Every named counter the processes registered in the segment is exported:
+ * "queuer.syns" becomes the counter pepsal_queuer_syns_total. Those of
+ * pepsal and pepsal-queuer are in libpepsal's catalogue (pepsal_catalog.h),
+ * which says whether each counts or holds a current value (a gauge:
+ * "proxy.active" is exported as pepsal_proxy_active) and what it means (its
+ * HELP). A name the catalogue does not know (another process's) is a gauge
+ * if its last word says so (gauge_words below). Beside them: the header's
  * statistics as pepsal_table_*_total, and gauges computed from the entries
  * (connections by state, bytes each way), the table's use and the
  * heartbeats of the queuer and the proxy.
@@ -18,8 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inspect.h"
+#include "pepsal_catalog.h"
 #include "pepsal_table.h"
-#include "shm-cli.h"
 
 #define MAX_FAMILIES (PEPSAL_MAX_COUNTERS + 40)
 #define METRIC_NAME_MAX (PEPSAL_COUNTER_NAME_MAX + 24)
@@ -75,7 +77,8 @@ static void label_value(FILE *f, const char *s)
 
 /* ---- the named counters ------------------------------------------------ */
 
-/* Last words of a named counter that holds a current value (a gauge). */
+/* Last words of a named counter outside the catalogue that holds a current
+ * value (a gauge). */
 static const char *const gauge_words[] = {
 	"active", "open", "current", "in_use", "room", "free", "available", "limit",
 	"capacity", "size", NULL,
@@ -83,8 +86,11 @@ static const char *const gauge_words[] = {
 
 static bool is_gauge(const char *name)
 {
+	const struct pepsal_counter_def *def = pepsal_counter_def(name);
 	const char *last = strrchr(name, '.');
 
+	if (def)
+		return def->kind == PEPSAL_METRIC_GAUGE;
 	last = last ? last + 1 : name;
 	for (int i = 0; gauge_words[i]; i++)
 		if (strcmp(last, gauge_words[i]) == 0)
@@ -111,10 +117,11 @@ static void metric_name(const char *name, bool gauge, char out[METRIC_NAME_MAX])
 
 static void named_counters(FILE *f, struct names *ns, struct pepsal_table *t)
 {
-	char name[PEPSAL_COUNTER_NAME_MAX], mname[METRIC_NAME_MAX], help[96];
+	char name[PEPSAL_COUNTER_NAME_MAX], mname[METRIC_NAME_MAX], help[256];
 	uint64_t v;
 
 	for (int i = 0; pepsal_table_counter_get(t, i, name, &v); i++) {
+		const struct pepsal_counter_def *def;
 		bool gauge = is_gauge(name);
 
 		metric_name(name, gauge, mname);
@@ -130,12 +137,16 @@ static void named_counters(FILE *f, struct names *ns, struct pepsal_table *t)
 			snprintf(mname, METRIC_NAME_MAX, "%.*s_%d%s", (int)bl, base, i % 100,
 				 gauge ? "" : "_total");
 		}
+		def = pepsal_counter_def(name);
 		/* the help names the counter as registered, printable only */
 		for (char *p = name; *p; p++)
 			if (*p < 0x20 || *p == 0x7f || *p == '\\')
 				*p = '?';
-		snprintf(help, sizeof(help), "Named %s %s of the connection table.",
-			 gauge ? "value" : "counter", name);
+		if (def)
+			snprintf(help, sizeof(help), "%s (%s)", def->help, name);
+		else
+			snprintf(help, sizeof(help), "Named %s %s of the connection table.",
+				 gauge ? "value" : "counter", name);
 		one_u64(f, ns, mname, gauge ? "gauge" : "counter", help, v);
 	}
 }
@@ -300,4 +311,24 @@ int shm_metrics_write(FILE *f, const char *name, char *err, size_t errlen)
 	named_counters(f, &ns, t);
 	pepsal_table_detach(t);
 	return 0;
+}
+
+int cmd_metrics(int argc, char **argv, struct inspect_common *c)
+{
+	const struct pepsal_opt opts[] = {
+		{ "shm", 's', PEPSAL_OPT_CUSTOM, &c->shm, "NAME",
+		  "shared-memory table to read (default " PEPSAL_SHM_DEFAULT_NAME ")", 0, 0,
+		  inspect_parse_shm },
+		{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
+	};
+	char err[512];
+	int r = inspect_parse(argc, argv, opts, "[OPTIONS]", c, false);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	/* it attaches itself, as serve does at each scrape */
+	r = shm_metrics_write(stdout, c->shm, err, sizeof(err));
+	if (r)
+		fprintf(stderr, PROG ": %s%s\n", err, inspect_attach_hint(r));
+	return r ? 1 : 0;
 }

@@ -8,7 +8,8 @@
  * there). Every client has one deadline for its whole exchange, a request
  * is at most REQUEST_MAX bytes, and at most MAX_CLIENTS are served at once:
  * a slow or hostile client costs a slot for CLIENT_TIMEOUT_MS, nothing more.
- * The listening address is loopback unless --listen says otherwise.
+ * The listening address is loopback unless --listen says otherwise
+ * (":PORT" alone: every address, IPv6 and IPv4). http.c reads the requests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +22,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http.h"
+#include "inspect.h"
 #include "pepsal_endpoint.h"
 #include "pepsal_table.h"
-#include "shm-cli.h"
 
 #define MAX_CLIENTS 16
-#define REQUEST_MAX 4096
+#define REQUEST_MAX HTTP_REQUEST_MAX
 #define CLIENT_TIMEOUT_MS 10000
 
 struct client {
@@ -70,58 +72,41 @@ static void respond(struct client *c, int status, const char *reason, const char
 		memcpy(c->out + n, body, body_len);
 }
 
-static void respond_text(struct client *c, int status, const char *reason, const char *msg)
+/* Answer C's complete request: A says what, the metrics of table SHM. */
+static void handle_request(struct client *c, const struct http_answer *a, const char *shm)
 {
-	respond(c, status, reason, "text/plain; charset=utf-8", msg, strlen(msg), false);
-}
-
-static void handle_request(struct client *c)
-{
-	char method[16], target[256], version[16];
 	char err[512], *body = NULL;
 	size_t body_len = 0;
-	bool head;
 	FILE *f;
 
-	c->req[c->len] = '\0';
-	if (sscanf(c->req, "%15[A-Z] %255[^ \r\n] %15[^ \r\n]", method, target, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) != 0) {
-		respond_text(c, 400, "Bad Request", "bad request\n");
-		return;
-	}
-	head = strcmp(method, "HEAD") == 0;
-	if (!head && strcmp(method, "GET") != 0) {
-		respond_text(c, 405, "Method Not Allowed", "only GET and HEAD\n");
-		return;
-	}
-	target[strcspn(target, "?")] = '\0';
-	if (strcmp(target, "/") == 0) {
-		respond_text(c, 200, "OK", "pepsal-shm: the metrics are at /metrics\n");
-		return;
-	}
-	if (strcmp(target, "/metrics") != 0) {
-		respond_text(c, 404, "Not Found", "not found: the metrics are at /metrics\n");
+	if (!a->metrics) {
+		respond(c, a->status, a->reason, "text/plain; charset=utf-8", a->text,
+			strlen(a->text), a->head);
 		return;
 	}
 	f = open_memstream(&body, &body_len);
 	if (!f) {
-		respond_text(c, 500, "Internal Server Error", "out of memory\n");
+		respond(c, 500, "Internal Server Error", "text/plain; charset=utf-8",
+			"out of memory\n", 14, false);
 		return;
 	}
 	/* a missing table is an answer too: pepsal_table_up 0 */
-	(void)shm_metrics_write(f, opt.shm, err, sizeof(err));
+	(void)shm_metrics_write(f, shm, err, sizeof(err));
 	if (fclose(f) != 0) {
 		free(body);
-		respond_text(c, 500, "Internal Server Error", "out of memory\n");
+		respond(c, 500, "Internal Server Error", "text/plain; charset=utf-8",
+			"out of memory\n", 14, false);
 		return;
 	}
-	respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body, body_len, head);
+	respond(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body, body_len,
+		a->head);
 	free(body);
 }
 
 /* Read what C sent; answer once the header is complete. */
-static void client_read(struct client *c)
+static void client_read(struct client *c, const char *shm)
 {
+	struct http_answer a;
 	ssize_t n = recv(c->fd, c->req + c->len, REQUEST_MAX - 1 - c->len, 0);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -131,11 +116,8 @@ static void client_read(struct client *c)
 	if (n < 0)
 		return;
 	c->len += (size_t)n;
-	c->req[c->len] = '\0';
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-		handle_request(c);
-	else if (c->len >= REQUEST_MAX - 1)
-		respond_text(c, 431, "Request Header Fields Too Large", "request too large\n");
+	if (http_request_read(c->req, c->len, &a))
+		handle_request(c, &a, shm);
 }
 
 static void client_write(struct client *c)
@@ -155,12 +137,26 @@ static void client_write(struct client *c)
 	}
 }
 
-bool shm_parse_listen(const char *arg, void *dst, char *err, size_t errlen)
+/* --listen: ADDR:PORT, [ADDR6]:PORT, or :PORT (every address, as pepsal's
+ * --pair-listen takes it). */
+static bool listen_endpoint(const char *spec, struct pepsal_endpoint *ep)
+{
+	char any[16];
+
+	if (spec[0] == ':' && strlen(spec) < 8) {
+		snprintf(any, sizeof(any), "[::]%s", spec);
+		return pepsal_endpoint_parse(ep, any);
+	}
+	return pepsal_endpoint_parse(ep, spec);
+}
+
+static bool parse_listen(const char *arg, void *dst, char *err, size_t errlen)
 {
 	struct pepsal_endpoint ep;
 
-	if (!pepsal_endpoint_parse(&ep, arg)) {
-		snprintf(err, errlen, "expected ADDR:PORT (127.0.0.1:9752, [::1]:9752)");
+	if (!listen_endpoint(arg, &ep) || !ep.port) {
+		snprintf(err, errlen, "expected ADDR:PORT or :PORT (127.0.0.1:9752, [::1]:9752, "
+			 ":9752 for every address)");
 		return false;
 	}
 	*(const char **)dst = arg;
@@ -174,7 +170,7 @@ static int listen_on(const char *spec, char *err, size_t errlen)
 	socklen_t len;
 	int fd, one = 1;
 
-	if (!pepsal_endpoint_parse(&ep, spec)) {
+	if (!listen_endpoint(spec, &ep)) {
 		snprintf(err, errlen, "invalid --listen '%s'", spec);
 		return -EINVAL;
 	}
@@ -185,6 +181,11 @@ static int listen_on(const char *spec, char *err, size_t errlen)
 		return -errno;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (spec[0] == ':') { /* [::]: IPv4 too */
+		int zero = 0;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, MAX_CLIENTS)) {
 		int e = errno;
 
@@ -195,7 +196,7 @@ static int listen_on(const char *spec, char *err, size_t errlen)
 	return fd;
 }
 
-int shm_cmd_serve(void)
+static int serve(const char *shm, const char *listen_spec)
 {
 	struct pollfd pfd[MAX_CLIENTS + 1];
 	struct client *who[MAX_CLIENTS + 1];
@@ -205,9 +206,9 @@ int shm_cmd_serve(void)
 	socklen_t sl = sizeof(ss);
 	int lfd;
 
-	lfd = listen_on(opt.listen, err, sizeof(err));
+	lfd = listen_on(listen_spec, err, sizeof(err));
 	if (lfd < 0) {
-		fprintf(stderr, "pepsal-shm: %s\n", err);
+		fprintf(stderr, PROG ": %s\n", err);
 		return lfd;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -215,8 +216,8 @@ int shm_cmd_serve(void)
 		clients[i].fd = -1;
 	if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    pepsal_endpoint_from_sockaddr(&ep, (struct sockaddr *)&ss, sl) == 0)
-		fprintf(stderr, "pepsal-shm: serving the metrics of %s at http://%s/metrics\n",
-			opt.shm, pepsal_endpoint_format(&ep, where));
+		fprintf(stderr, PROG ": serving the metrics of %s at http://%s/metrics\n",
+			shm, pepsal_endpoint_format(&ep, where));
 	for (;;) {
 		uint64_t now = pepsal_now_ns(), next = now + 60000000000ull;
 		int n = 0, free_slot = -1, r;
@@ -241,7 +242,7 @@ int shm_cmd_serve(void)
 		}
 		r = poll(pfd, (nfds_t)n, (int)((next - now) / 1000000) + 1);
 		if (r < 0 && errno != EINTR) {
-			fprintf(stderr, "pepsal-shm: poll: %s\n", strerror(errno));
+			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			close(lfd);
 			return -errno;
 		}
@@ -259,9 +260,28 @@ int shm_cmd_serve(void)
 			} else if (who[i]->out) {
 				client_write(who[i]);
 			} else {
-				client_read(who[i]);
+				client_read(who[i], shm);
 			}
 			/* a response is sent at the next POLLOUT */
 		}
 	}
+}
+
+int cmd_serve(int argc, char **argv, struct inspect_common *c)
+{
+	const char *listen_spec = "127.0.0.1:9752";
+	const struct pepsal_opt opts[] = {
+		{ "shm", 's', PEPSAL_OPT_CUSTOM, &c->shm, "NAME",
+		  "shared-memory table to read (default " PEPSAL_SHM_DEFAULT_NAME ")", 0, 0,
+		  inspect_parse_shm },
+		{ "listen", 'l', PEPSAL_OPT_CUSTOM, &listen_spec, "ADDR:PORT",
+		  "address of the HTTP endpoint (default 127.0.0.1:9752; :PORT: every "
+		  "address)", 0, 0, parse_listen },
+		{ NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
+	};
+	int r = inspect_parse(argc, argv, opts, "[OPTIONS]", c, false);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	return serve(c->shm, listen_spec) ? 1 : 0;
 }
