@@ -391,8 +391,8 @@ const struct pepsal_opt *config_options(struct proxy_config *c)
 	  "pace the pair connections at most at RATE bits/s (default: no limit)", 0, 0,
 	  config_parse_rate },
 	{ "ha-peer", 0, PEPSAL_OPT_CUSTOM, &c->ha_peer, "ADDR[:PORT]",
-	  "the other box of two: SIGUSR1 moves every connection there (default port 5001)",
-	  0, 0, config_parse_pair_gateway },
+	  "the other box of two: SIGUSR1 moves every connection there (port 5001 if none "
+	  "is given)", 0, 0, config_parse_pair_gateway },
 	{ "ha-listen", 0, PEPSAL_OPT_CUSTOM, &c->ha_listen, "[ADDR]:PORT",
 	  "take the connections the other box (--ha-peer) moves here", 0, 0,
 	  config_parse_pair_listen },
