@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "migrate_int.h" /* mw_write_all */
 #include "repair.h"
 
 #ifndef TCP_REPAIR_OFF_NO_WP
@@ -206,17 +207,7 @@ static int fill_queue(int fd, int q, const char *buf, size_t len)
 {
 	int rc = set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, q);
 
-	while (!rc && len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return rc;
+	return rc ? rc : mw_write_all(fd, buf, len);
 }
 
 static int make_transparent(int fd, int family)

@@ -11,13 +11,7 @@
 # the standby's own rules never reset a connection it relays.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tools/ha-env.sh"
-need_root
-need_cmd iptables ip6tables python3 tc keepalived
-[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] && [ -x "$STREAMS_TOOL" ] || skip_all "build pepsal into $BUILD first"
-HATOOL="$TOOLS/hatool.py"
-STREAMS=${HA_STREAMS:-1000}
-[ -n "${SAN:-}" ] && STREAMS=200
-SIZE=40000000
+ha_test_start
 # the goal (3 s) is measured by "make bench-ha" on a quiet machine; on a
 # shared one keepalived itself may be starved that long
 ACCEL_S=${HA_ACCEL_S:-10}

@@ -12,13 +12,7 @@
 # switchover back to box a, the same checks. Skips only without TCP_REPAIR.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../tools/ha-env.sh"
-need_root
-need_cmd iptables ip6tables python3 tc keepalived
-[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] && [ -x "$STREAMS_TOOL" ] || skip_all "build pepsal into $BUILD first"
-HATOOL="$TOOLS/hatool.py"
-STREAMS=${HA_STREAMS:-1000}
-[ -n "${SAN:-}" ] && STREAMS=200
-SIZE=40000000
+ha_test_start
 # the goal (500 ms, p99) is measured by "make bench-ha" on a quiet machine
 # (doc/benchmarks.md); here, on a shared one, only a stall that long means
 # the probes or the addresses did not follow

@@ -18,6 +18,9 @@
 #   ha_keepalived BOX       keepalived on BOX with rules/ha/keepalived.conf
 #   ha_master               which box holds the VIPs (a, b, "" or "ab")
 #   ha_counter BOX NAME     a counter of BOX's table
+#   ha_test_start           what both tests need (root, the commands, the
+#                           build); HATOOL, STREAMS (HA_STREAMS, 200 on a
+#                           sanitizer build) and the download's SIZE
 # tcptool, bg, TOOLS and SRC as the proxy's tests have them; STREAMS_TOOL
 # the streams' client and server (tests/tools/ha-streams.c)
 . "$(dirname "${BASH_SOURCE[0]}")/proxy-env.sh"
@@ -26,6 +29,17 @@ VIP4C=198.18.1.1 VIP6C=fd00:1::1 VIP4S=198.18.2.1 VIP6S=fd00:2::1
 C4=198.18.1.2 C6=fd00:1::2 S4=198.18.2.2 S6=fd00:2::2
 SYNC4A=198.18.3.1 SYNC4B=198.18.3.2
 declare -A PEPSAL_PIDS=() KA_PIDS=()
+
+ha_test_start() {
+	need_root
+	need_cmd iptables ip6tables python3 tc keepalived
+	[ -x "$BUILD/pepsal" ] && [ -x "$BUILD/pepsal-shm" ] && [ -x "$STREAMS_TOOL" ] ||
+		skip_all "build pepsal into $BUILD first"
+	HATOOL="$TOOLS/hatool.py"
+	STREAMS=${HA_STREAMS:-1000}
+	[ -n "${SAN:-}" ] && STREAMS=200
+	SIZE=40000000
+}
 
 box_ns() { if [ "$1" = a ]; then echo "$NS_A"; else echo "$NS_B"; fi; }
 box_shm() { echo "$SHM_NAME-$1"; }

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pepsal_clock.h"
+
 #define MSG 16
 #define STEP_MS 5                 /* the timers' resolution */
 #define CONNECT_S 30
@@ -63,14 +65,6 @@ struct conn {
 };
 
 static volatile sig_atomic_t term;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static double wall(void)
 {
@@ -268,7 +262,7 @@ static int server(const char *port, const char *out)
 	signal(SIGPIPE, SIG_IGN);
 	while (!term) {
 		int n = epoll_wait(ep, evs, 256, STEP_MS);
-		uint64_t now = mono_ns();
+		uint64_t now = pepsal_now_ns();
 
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
@@ -391,7 +385,7 @@ static int client(const char *host, const char *port, const char *out, const cha
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	struct epoll_event evs[256];
-	uint64_t start = mono_ns(), next_stop_check = 0;
+	uint64_t start = pepsal_now_ns(), next_stop_check = 0;
 	unsigned int left = ncl;
 	bool stopping = false;
 	int ep, one = 1;
@@ -429,7 +423,7 @@ static int client(const char *host, const char *port, const char *out, const cha
 	freeaddrinfo(ai);
 	while (left) {
 		int n = epoll_wait(ep, evs, 256, STEP_MS);
-		uint64_t now = mono_ns();
+		uint64_t now = pepsal_now_ns();
 
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
