@@ -22,7 +22,8 @@ $(BUILD)/fuzz/fuzz-attach: tests/fuzz/fuzz-attach.c $(LIBPEPSAL_SRCS)
 # each includes the .c it fuzzes (and its libraries come from pkg-config)
 $(BUILD)/fuzz/fuzz-pair-hdr: tests/fuzz/fuzz-pair-hdr.c proxy/pair_hdr.c proxy/pair_hdr.h shm/endpoint.c
 $(BUILD)/fuzz/fuzz-handover: tests/fuzz/fuzz-handover.c proxy/handover.c proxy/handover.h
-$(BUILD)/fuzz/fuzz-nfq: tests/fuzz/fuzz-nfq.c queuer/nfq.c queuer/nfq.h
+# nfq.c stamps the set-up timeline (issue 28): libpepsal's timeline and clock
+$(BUILD)/fuzz/fuzz-nfq: tests/fuzz/fuzz-nfq.c queuer/nfq.c queuer/nfq.h shm/timeline.c shm/clock.c
 FUZZ_MORE += serve queuer-opts
 $(BUILD)/fuzz/fuzz-serve: tests/fuzz/fuzz-serve.c shm/inspect/http.c shm/inspect/http.h
 $(BUILD)/fuzz/fuzz-queuer-opts: tests/fuzz/fuzz-queuer-opts.c queuer/options.c queuer/options.h \
