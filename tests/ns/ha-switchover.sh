@@ -14,9 +14,11 @@
 . "$(dirname "$0")/../tools/ha-env.sh"
 ha_test_start
 # the goal (500 ms, p99) is measured by "make bench-ha" on a quiet machine
-# (doc/benchmarks.md); here, on a shared one, only a stall that long means
-# the probes or the addresses did not follow
-STALL_MS=${HA_STALL_MS:-3000}
+# (doc/benchmarks.md). Here, on a shared one, keepalived's move of the
+# addresses alone took 2.5-4.3 s at load 6-16 and a stream then waits for its
+# next retransmission: only a stall of 10 s means the probes or the addresses
+# did not follow (a stream that never resumes fails "none broken" too)
+STALL_MS=${HA_STALL_MS:-10000}
 
 ha_topo || { not_ok "topology"; finish; }
 repair_ok() {
