@@ -87,7 +87,19 @@
 	X(PC_PAIR_REFUSED_TIME, "proxy.pair_refused_time", COUNTER, \
 	  "Gateway: authentic pair headers whose time was outside the window.") \
 	X(PC_PAIR_REPLAY, "proxy.pair_replay", COUNTER, \
-	  "Gateway: authentic pair headers whose nonce was seen already.")
+	  "Gateway: authentic pair headers whose nonce was seen already.") \
+	X(PC_HA_SWITCHOVERS, "proxy.ha_switchovers", COUNTER, \
+	  "Two boxes: switchovers to --ha-peer (SIGUSR1) done.") \
+	X(PC_HA_SWITCHOVERS_FAILED, "proxy.ha_switchovers_failed", COUNTER, \
+	  "Two boxes: switchovers that failed, given or taken: every connection stayed " \
+	  "where it was.") \
+	X(PC_HA_MOVED_OUT, "proxy.ha_moved_out", COUNTER, \
+	  "Two boxes: connections moved to the other box.") \
+	X(PC_HA_MOVED_IN, "proxy.ha_moved_in", COUNTER, \
+	  "Two boxes: connections taken from the other box.") \
+	X(PC_HA_UNMOVABLE, "proxy.ha_unmovable", COUNTER, \
+	  "Two boxes: connections past both FINs when moving (LAST_ACK, CLOSING): reset " \
+	  "at both ends.")
 
 #define PEPSAL_QUEUER_COUNTERS(X) \
 	X(QC_PACKETS, "queuer.packets", COUNTER, "Packets received from the NFQUEUE.") \

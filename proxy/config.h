@@ -116,6 +116,9 @@ struct proxy_config {
 	uint32_t upstream_ports;  /* --upstream-ports: (hi << 16) | lo, 0 = system */
 	struct leg_opts leg[3];   /* indexed by enum proxy_leg */
 	struct pair_config pair;  /* --pair-* */
+	struct pepsal_endpoint ha_peer;   /* --ha-peer: switchovers go there (family 0: none) */
+	struct pepsal_endpoint ha_listen; /* --ha-listen: switchovers come here (port 0: none) */
+	const char *ha_track_file; /* --ha-track-file: "1" written once a switchover is done */
 	enum cc_mode cc_mode;     /* --client-cc-mode (adapt.c) */
 	char cc_lossy[PROXY_CC_NAME_MAX]; /* --client-cc-lossy */
 };

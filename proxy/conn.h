@@ -42,6 +42,7 @@ struct conn {
 	pthread_t th[2];              /* indexed by enum pepsal_dir */
 	_Atomic int dir_state[2];     /* enum conn_dir_state */
 	bool eof[2];                  /* this direction's EOF was passed on */
+	bool fin_in[2];               /* its input ends with its queue (relay.h) */
 	bool handed;                  /* another process took it: close quietly */
 	bool client_ready;            /* accepted from our listener: the client leg's
 				       * options inherited, non-blocking already */

@@ -22,6 +22,7 @@
 #include "pair_pool.h"
 #include "pair_terminal.h"
 #include "listener.h"
+#include "migrate.h"
 #include "pepsal_daemon.h"
 #include "pepsal_log.h"
 #include "pepsal_timeline.h"
@@ -63,6 +64,10 @@ static bool handle_signals(int sfd, const struct proxy_config *cfg, bool *handed
 			break;
 		case SIGCHLD:
 			queuer_reap(pepsal_now_ns());
+			break;
+		case SIGUSR1:
+			if (!stop)
+				migrate_out(); /* logs and counts its outcome */
 			break;
 		case SIGUSR2:
 			if (cfg->pair.role) /* the pool and the gateway's silent connections
@@ -106,7 +111,7 @@ static int check_outside(const struct proxy_config *cfg, struct pair_key *key,
 static enum loop_end main_loop(int sfd, const int *lfds, int nl,
 			       const struct proxy_config *cfg)
 {
-	struct pollfd p[4];
+	struct pollfd p[5];
 	bool handed = false;
 
 	p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -114,12 +119,17 @@ static enum loop_end main_loop(int sfd, const int *lfds, int nl,
 		p[1 + i] = (struct pollfd){ .fd = lfds[i], .events = POLLIN };
 	for (;;) {
 		uint64_t now = pepsal_now_ns();
-		int t1 = timers_run(now), t2 = queuer_tick(now);
+		int t1 = timers_run(now), t2 = queuer_tick(now), t3 = migrate_tick(now);
 		int timeout = t2 >= 0 && t2 < t1 ? t2 : t1;
+
+		if (t3 >= 0 && t3 < timeout)
+			timeout = t3;
 
 		/* after an upgrade, until the old queuer is gone */
 		p[1 + nl] = (struct pollfd){ .fd = upgrade_poll_fd(), .events = POLLIN };
-		if (poll(p, (nfds_t)(2 + nl), timeout) < 0 && errno != EINTR) {
+		/* a switchover from the other box of two */
+		p[2 + nl] = (struct pollfd){ .fd = migrate_listen_fd(), .events = POLLIN };
+		if (poll(p, (nfds_t)(3 + nl), timeout) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			return LOOP_ERROR;
 		}
@@ -130,6 +140,8 @@ static enum loop_end main_loop(int sfd, const int *lfds, int nl,
 				listener_accept(lfds[i]);
 		if (p[1 + nl].fd >= 0 && p[1 + nl].revents)
 			upgrade_poll_event();
+		if (p[2 + nl].fd >= 0 && (p[2 + nl].revents & POLLIN))
+			migrate_accept();
 	}
 }
 
@@ -144,6 +156,7 @@ int main(int argc, char **argv)
 	struct timers_params timers_p;
 	struct adapt_params adapt_p;
 	struct upgrade_params upgrade_p;
+	struct migrate_params migrate_p;
 	struct pair_pool_params pool_p;
 	struct pair_terminal_params term_p;
 	struct pair_gateway_params gw_p;
@@ -244,6 +257,11 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < PEPSAL_MAX_QUEUES; i++)
 		hold_fds[i] = predial_child_fd(i);
 	queuer_init(&cfg, pepsal_table_name(table), dir, hold_fds);
+	migrate_p = (struct migrate_params){ .cfg = &cfg, .table = table };
+	if (migrate_init(&migrate_p, err, sizeof(err)) < 0) {
+		pr_err("%s", err);
+		goto fail;
+	}
 	timers_p = (struct timers_params){ .cfg = &cfg, .table = table };
 	timers_init(&timers_p, pepsal_now_ns());
 	pepsal_daemon_ready(ready_fd, true, "pepsal", cfg.verbose); /* -d: log to syslog */
@@ -277,12 +295,14 @@ int main(int argc, char **argv)
 		/* the connections, table, role, counters and pid file are the
 		 * new process's: close our copies quietly and go */
 		listener_fini();
+		migrate_fini();
 		relay_wait_released(STOP_WAIT_NS);
 		pr_info("stopped: the new process serves");
 		return 0;
 	}
 
 	listener_fini();
+	migrate_fini();
 	pair_gateway_fini();
 	predial_fini();
 	all_closed = relay_fini(STOP_WAIT_NS);

@@ -8,7 +8,8 @@ PROXY_SRCS := proxy/main.c proxy/config.c proxy/stats.c proxy/limits.c \
               proxy/sockopt.c proxy/timers.c proxy/queuer_child.c proxy/adapt.c \
               proxy/predial.c proxy/relay_pause.c proxy/handover.c proxy/upgrade.c \
               proxy/config_pair.c proxy/pair_hdr.c proxy/pair_replay.c proxy/pair_pool.c \
-              proxy/pair_gateway.c proxy/pair_terminal.c proxy/entry.c proxy/stop.c
+              proxy/pair_gateway.c proxy/pair_terminal.c proxy/entry.c proxy/stop.c \
+              proxy/repair.c proxy/migrate.c proxy/migrate_in.c proxy/migrate_wire.c
 PROXY_OBJS := $(PROXY_SRCS:%.c=$(BUILD)/%.o)
 
 PROGRAMS += $(BUILD)/pepsal

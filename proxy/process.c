@@ -17,7 +17,7 @@
 
 int process_signals_init(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2 };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR2, SIGUSR1 };
 
 	return pepsal_signalfd(sigs, sizeof(sigs) / sizeof(sigs[0]));
 }
@@ -43,6 +43,7 @@ int process_daemonize(struct proxy_config *cfg)
 	/* the daemon works in / */
 	cfg->conn_log = pepsal_absolute_path(cfg->conn_log);
 	cfg->pid_file = pepsal_absolute_path(cfg->pid_file);
+	cfg->ha_track_file = pepsal_absolute_path(cfg->ha_track_file);
 	if (cfg->queuer_path && strchr(cfg->queuer_path, '/'))
 		cfg->queuer_path = pepsal_absolute_path(cfg->queuer_path);
 	fd = pepsal_daemon_start();

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -196,7 +197,10 @@ int pump_run(struct pump *p)
 	for (;;) {
 		struct relay_pipe *pp;
 		size_t left;
+		int inq = 0;
 
+		if (p->fin_in && ioctl(p->in, FIONREAD, &inq) == 0 && inq == 0)
+			return 0; /* what came before its FIN is through */
 		if ((rc = wait_io(p, p->in, POLLIN, true)))
 			return rc;
 		pp = p->copy ? NULL : pipe_get();

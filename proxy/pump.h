@@ -30,6 +30,9 @@ struct pump {
 	size_t pending;
 	const atomic_bool *pause;
 	bool copy;                    /* splice refused on this socket: copy */
+	bool fin_in;                  /* the input's FIN came already (a moved
+				       * socket restored without it): EOF as
+				       * soon as its queue is empty */
 };
 
 /* Relay until EOF on the input (0) or an error (-errno; -ETIME: the

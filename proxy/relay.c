@@ -299,6 +299,7 @@ static void relay_dir(struct conn *c, enum pepsal_dir dir)
 		.c = c, .dir = dir, .in = atomic_load(&c->fd[leg_of_input(dir)]), .out = out,
 		.idle_ns = relay.p->cfg->idle_timeout_ns,
 		.table = relay.p->table, .pause = &relay.pause.pause,
+		.fin_in = c->fin_in[dir],
 	};
 	int rc;
 

@@ -68,6 +68,8 @@ struct relay_conn_state {
 	struct relay_pipe pipe[2]; /* per enum pepsal_dir: a pipe with bytes in
 				    * flight, written out first; or none (-1) */
 	bool eof[2];               /* per direction: its EOF was passed on */
+	bool fin_in[2];            /* per direction: its input socket's FIN came
+				    * (a moved socket): EOF once its queue is read */
 	uint64_t bytes[2];         /* relayed so far */
 	uint32_t slot, gen;        /* the table entry */
 	struct pepsal_endpoint client, dst;

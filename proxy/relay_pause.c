@@ -113,6 +113,7 @@ static void scan_export(struct conn *c, void *arg)
 		.fd = { atomic_load(&c->fd[LEG_CLIENT]), atomic_load(&c->fd[LEG_SERVER]) },
 		.pipe = { held_copy(c->held[0]), held_copy(c->held[1]) },
 		.eof = { c->eof[0], c->eof[1] },
+		.fin_in = { c->fin_in[0], c->fin_in[1] },
 		.bytes = { atomic_load(&c->bytes[0]), atomic_load(&c->bytes[1]) },
 		.slot = c->slot, .gen = c->gen, .client = c->client, .dst = c->dst,
 		.age_ns = pepsal_now_ns() - c->start_ns,
@@ -259,6 +260,7 @@ int relay_import(const struct relay_conn_state *st)
 	for (int dir = 0; dir < 2; dir++) {
 		atomic_store(&c->bytes[dir], st->bytes[dir]);
 		c->eof[dir] = st->eof[dir];
+		c->fin_in[dir] = st->fin_in[dir];
 		/* into the pool's count (and back to it once emptied) */
 		if (st->pipe[dir].fd[0] >= 0 &&
 		    !(c->held[dir] = pipe_adopt(st->pipe[dir].fd, st->pipe[dir].size)))

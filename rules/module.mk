@@ -11,7 +11,7 @@
 LIBEXECDIR ?= $(PREFIX)/libexec
 INSTALL    ?= install
 
-RULES_GEN := $(BUILD)/pepsal-iptables $(BUILD)/pepsal-start $(BUILD)/pepsal.service
+RULES_GEN := $(BUILD)/pepsal-iptables $(BUILD)/pepsal-start $(BUILD)/pepsal.service $(BUILD)/pepsal-ha
 SCRIPTS   += $(RULES_GEN)
 programs: $(RULES_GEN)
 
@@ -22,12 +22,22 @@ RULES_SUBST = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 # sources again with its own paths, so it never rewrites these.
 $(BUILD)/pepsal-iptables $(BUILD)/pepsal-start: $(BUILD)/%: rules/% Makefile
 	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+$(BUILD)/pepsal-ha: rules/ha/pepsal-ha Makefile
+	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 $(BUILD)/pepsal.service: rules/pepsal.service Makefile
 	$(call quiet,GEN,$@)mkdir -p $(dir $@) && $(RULES_SUBST) $< >$@.tmp && mv $@.tmp $@
 
-MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8 doc/pepsal-start.8
+MAN8 := doc/pepsal.8 doc/pepsal-queuer.8 doc/pepsal-shm.8 doc/pepsal-iptables.8 doc/pepsal-start.8 \
+        doc/pepsal-ha.8
 MAN5 := doc/pepsal.conf.5
 INSTALL_BINS := $(BUILD)/pepsal $(BUILD)/pepsal-queuer $(BUILD)/pepsal-shm
+
+# Two boxes (doc/ha.md): pepsal-ha, the example keepalived and conntrackd
+# configurations and doc/ha.md, under the package's doc directory.
+DOCDIR     ?= $(PREFIX)/share/doc/pepsal
+HA_EXAMPLES := $(DOCDIR)/examples/ha
+HA_SUBST = $(RULES_SUBST) -e 's|@PEPSAL_HA@|$(SBINDIR)/pepsal-ha|g' -e 's| @HA_OPTS@||g' \
+	-e 's|@RUN_DIR@|/run|g'
 
 install: $(INSTALL_BINS)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR)/pepsal \
@@ -50,8 +60,18 @@ install: $(INSTALL_BINS)
 		$(INSTALL) -m 644 rules/pepsal.conf "$$conf"; \
 	fi
 
+	$(Q)$(INSTALL) -d $(DESTDIR)$(HA_EXAMPLES)
+	$(Q)$(RULES_SUBST) rules/ha/pepsal-ha >$(DESTDIR)$(SBINDIR)/pepsal-ha && \
+		chmod 755 $(DESTDIR)$(SBINDIR)/pepsal-ha
+	$(Q)$(HA_SUBST) rules/ha/keepalived.conf >$(DESTDIR)$(HA_EXAMPLES)/keepalived.conf && \
+		chmod 644 $(DESTDIR)$(HA_EXAMPLES)/keepalived.conf
+	$(Q)$(INSTALL) -m 644 rules/ha/conntrackd.conf $(DESTDIR)$(HA_EXAMPLES)/conntrackd.conf
+	$(Q)$(INSTALL) -m 644 doc/ha.md $(DESTDIR)$(DOCDIR)/ha.md
+
 uninstall:
-	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,pepsal pepsal-queuer pepsal-shm pepsal-iptables) \
+	$(Q)rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,pepsal pepsal-queuer pepsal-shm pepsal-iptables pepsal-ha) \
+		$(DESTDIR)$(HA_EXAMPLES)/keepalived.conf $(DESTDIR)$(HA_EXAMPLES)/conntrackd.conf \
+		$(DESTDIR)$(DOCDIR)/ha.md \
 		$(DESTDIR)$(LIBEXECDIR)/pepsal/pepsal-start \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
@@ -63,5 +83,6 @@ uninstall:
 		rm -f "$$conf"; \
 	fi
 	$(Q)rmdir $(DESTDIR)$(LIBEXECDIR)/pepsal $(DESTDIR)$(SYSCONFDIR)/pepsal 2>/dev/null || true
+	$(Q)rmdir $(DESTDIR)$(HA_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 .PHONY: install uninstall

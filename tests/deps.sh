@@ -9,14 +9,16 @@ set -eu
 PACKAGES="gcc make pkg-config libc6-dev libnetfilter-queue-dev libnfnetlink-dev \
 libmnl-dev libglib2.0-dev iptables nftables iproute2 ethtool kmod procps psmisc curl \
 iperf3 iputils-ping python3 socat gnuplot-nox clang libclang-rt-14-dev groff-base man-db \
-systemd haproxy prometheus lintian dpkg-dev nginx-light wrk chromium openssl"
+systemd haproxy prometheus lintian dpkg-dev nginx-light wrk chromium openssl keepalived \
+conntrack conntrackd"
 LOCK_TIMEOUT=${PEPSAL_DEPS_LOCK_TIMEOUT:-600}
 
+# one dpkg-query for all of them (one per package took seconds on a busy box)
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $PACKAGES 2>/dev/null |
+	awk '$2 == "install" && $3 == "ok" && $4 == "installed" { printf "%s ", $1 }')"
 missing=""
 for p in $PACKAGES; do
-	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
-		missing="$missing $p"
-	fi
+	case $installed in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
 

@@ -26,3 +26,8 @@ $(BUILD)/tests/pepsal-test-room: $(BUILD)/tests/tools/shm-room.o $(BUILD)/libpep
 # one steady echo stream, its longest gap (the upgrade's stall, doc/benchmarks.md)
 TEST_TOOLS += $(BUILD)/tests/gap-probe
 $(BUILD)/tests/gap-probe: $(BUILD)/tests/tools/gap-probe.o $(BUILD)/libpepsal.a
+
+# the steady streams of the two-box tests (tests/ns/ha-*.sh), in C: a
+# thousand of them without the tool's own lateness in their gaps
+TEST_TOOLS += $(BUILD)/tests/ha-streams
+$(BUILD)/tests/ha-streams: $(BUILD)/tests/tools/ha-streams.o $(BUILD)/libpepsal.a

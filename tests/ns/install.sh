@@ -23,12 +23,17 @@ sort >"$TMP/want" <<'EOF'
 /usr/sbin/pepsal-queuer
 /usr/sbin/pepsal-shm
 /usr/sbin/pepsal-iptables
+/usr/sbin/pepsal-ha
+/usr/share/doc/pepsal/ha.md
+/usr/share/doc/pepsal/examples/ha/keepalived.conf
+/usr/share/doc/pepsal/examples/ha/conntrackd.conf
 /usr/libexec/pepsal/pepsal-start
 /usr/share/man/man8/pepsal.8
 /usr/share/man/man8/pepsal-queuer.8
 /usr/share/man/man8/pepsal-shm.8
 /usr/share/man/man8/pepsal-iptables.8
 /usr/share/man/man8/pepsal-start.8
+/usr/share/man/man8/pepsal-ha.8
 /usr/share/man/man5/pepsal.conf.5
 /etc/pepsal/pepsal.conf
 /lib/systemd/system/pepsal.service

@@ -133,7 +133,7 @@ declare -A IPT_VAR=(
 	[--initcwnd]=PEPSAL_IPT_INITCWND [--initrwnd]=PEPSAL_IPT_INITRWND
 	[--knob-table]=PEPSAL_IPT_KNOB_TABLE [--shape]=PEPSAL_IPT_SHAPE
 	[--shape-limit]=PEPSAL_IPT_SHAPE_LIMIT
-	[--pair-role]=PEPSAL_PAIR_ROLE [--sat-iface]=PEPSAL_IPT_SAT_IFACE
+	[--pair-role]=PEPSAL_PAIR_ROLE [--sat-iface]=PEPSAL_IPT_SAT_IFACE [--ha-reset]=PEPSAL_IPT_HA_RESET
 )
 IPT_NOT_SETTINGS=" --mark --config --dry-run --verbose --help --version "
 missing=
